@@ -1,0 +1,37 @@
+"""The ``opencoder`` command line: thin wrappers that parse arguments and call the library."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from opencoder import __version__
+from opencoder.errors import OpencoderError
+
+app = typer.Typer(
+    name="opencoder",
+    help="The OpenCoder cookbook: refine code data, train code LLMs, evaluate them.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.command()
+def version() -> None:
+    """Print the package version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    """Entry point: run the app; user errors become one line on stderr and exit status 2."""
+    try:
+        app()
+    except OpencoderError as err:
+        typer.echo(f"error: {err}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -42,14 +42,10 @@ def run_dir(tmp_path_factory) -> Path:
     removed = [_removed(_doc(f"copy{i}_{d['path']}", "python", d["text"]), "exact_dedup", "exact_duplicate",
                         duplicate_of=d["id"]) for i, d in enumerate(kept[:5])]  # fmt: skip
     removed += [_removed(_doc(f"blob{i}.bin", None, ""), "preprocess", "binary") for i in range(2)]
-    removed.append(
-        _removed(_doc("evil.md", "markdown", HOSTILE + "y" * 5000), "filter", "quality", rules=["r1", "r2"])
-    )
+    removed.append(_removed(_doc("evil.md", "markdown", HOSTILE + "y" * 5000), "filter", "quality", rules=["r1", "r2"]))
     removed.append(_removed(_doc("short.md", "markdown", "tiny"), "filter", "quality", rules=["r1"]))
     (run / "removed").mkdir()
-    pq.write_table(
-        pa.Table.from_pylist(removed, REMOVED_SCHEMA), run / "removed" / "t00000.parquet", row_group_size=2
-    )
+    pq.write_table(pa.Table.from_pylist(removed, REMOVED_SCHEMA), run / "removed" / "t00000.parquet", row_group_size=2)
     stages = [
         {"name": "preprocess", "in": 21, "kept": 19, "removed": 2, "counters": {"decoded_latin1": 1}},
         {"name": "exact_dedup", "in": 19, "kept": 14, "removed": 5},
@@ -63,9 +59,7 @@ def run_dir(tmp_path_factory) -> Path:
     lines = [json.dumps({"step": s, "loss": 5.0 / (s + 1), "lr": 1e-3}) for s in range(20)]
     (run / "train" / "metrics.jsonl").write_text("\n".join(lines) + '\n{"step": 20, "lo')  # torn last line
     (run / "eval").mkdir()
-    (run / "eval" / "results.json").write_text(
-        json.dumps({"humaneval": {"pass@1": 0.125}, "samples": [1, 2]})
-    )
+    (run / "eval" / "results.json").write_text(json.dumps({"humaneval": {"pass@1": 0.125}, "samples": [1, 2]}))
     return run
 
 
@@ -78,8 +72,7 @@ def _section(html: str, title: str) -> str:
 def _cells(fragment: str) -> list[list[str]]:
     rows = re.findall(r"<tr>(.*?)</tr>", fragment, re.S)
     return [
-        [unescape(re.sub("<[^>]+>", "", c)) for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r, re.S)]
-        for r in rows
+        [unescape(re.sub("<[^>]+>", "", c)) for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r, re.S)] for r in rows
     ]
 
 
@@ -153,9 +146,7 @@ def test_sections_are_an_extension_point(run_dir, tmp_path):
 
 def test_bare_run_without_removals_or_extras_still_renders(tmp_path):
     (tmp_path / "kept").mkdir()
-    pq.write_table(
-        pa.Table.from_pylist([_doc("a.py", "python", "x = 1\n")], DOC_SCHEMA), tmp_path / "kept/a.parquet"
-    )
+    pq.write_table(pa.Table.from_pylist([_doc("a.py", "python", "x = 1\n")], DOC_SCHEMA), tmp_path / "kept/a.parquet")
     (tmp_path / "manifest.json").write_text(
         json.dumps({"stages": [{"name": "langid", "in": 1, "kept": 1, "removed": 0}]})
     )
@@ -176,6 +167,4 @@ def test_cli_writes_the_report_and_prints_its_path(run_dir, tmp_path):
     assert done.stdout.strip() == str(out) and "<h2>Funnel</h2>" in out.read_text()
     bad = subprocess.run([sys.executable, "-m", "opencoder.cli", "report", str(tmp_path / "nope")],
                          capture_output=True, text=True)  # fmt: skip
-    assert (
-        bad.returncode == 2 and bad.stderr.strip().startswith("error: ") and len(bad.stderr.splitlines()) == 1
-    )
+    assert bad.returncode == 2 and bad.stderr.strip().startswith("error: ") and len(bad.stderr.splitlines()) == 1

@@ -24,8 +24,6 @@ def write_report(
     rendered = [s for s in (fn(run) for fn in (SECTIONS if sections is None else sections)) if s is not None]
     target = Path(out) if out is not None else run.run_dir / "report.html"
     tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(
-        page(f"opencoder report: {run.run_dir.name}", str(run.run_dir.resolve()), rendered), "utf-8"
-    )
+    tmp.write_text(page(f"opencoder report: {run.run_dir.name}", str(run.run_dir.resolve()), rendered), "utf-8")
     os.replace(tmp, target)
     return target

@@ -88,9 +88,7 @@ class Raw:
     html: str
 
 
-def line_chart(
-    title: str, xs: Sequence[float], ys: Sequence[float], width: int = 460, height: int = 170
-) -> str:
+def line_chart(title: str, xs: Sequence[float], ys: Sequence[float], width: int = 460, height: int = 170) -> str:
     """An inline SVG line chart of one series, with its range written on the axes."""
     pad_l, pad_r, pad_t, pad_b = 58, 12, 22, 26
     x0, x1 = min(xs), max(xs)
@@ -98,8 +96,7 @@ def line_chart(
     sx = (width - pad_l - pad_r) / ((x1 - x0) or 1)
     sy = (height - pad_t - pad_b) / ((y1 - y0) or 1)
     points = " ".join(
-        f"{pad_l + (x - x0) * sx:.1f},{height - pad_b - (y - y0) * sy:.1f}"
-        for x, y in zip(xs, ys, strict=True)
+        f"{pad_l + (x - x0) * sx:.1f},{height - pad_b - (y - y0) * sy:.1f}" for x, y in zip(xs, ys, strict=True)
     )
     bottom = height - pad_b
     return (
@@ -118,12 +115,9 @@ def line_chart(
 def page(title: str, subtitle: str, sections: Sequence[Section]) -> str:
     """The whole document: a heading, a table of contents and the sections, all in one file."""
     anchors = [f"s{i}" for i in range(len(sections))]
-    toc = "".join(
-        f'<li><a href="#{a}">{esc(s.title)}</a></li>' for a, s in zip(anchors, sections, strict=True)
-    )
+    toc = "".join(f'<li><a href="#{a}">{esc(s.title)}</a></li>' for a, s in zip(anchors, sections, strict=True))
     body = "".join(
-        f'<section id="{a}"><h2>{esc(s.title)}</h2>{s.body}</section>'
-        for a, s in zip(anchors, sections, strict=True)
+        f'<section id="{a}"><h2>{esc(s.title)}</h2>{s.body}</section>' for a, s in zip(anchors, sections, strict=True)
     )
     return (
         "<!DOCTYPE html>\n"

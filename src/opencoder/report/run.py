@@ -67,9 +67,7 @@ class RunView:
             raise OpencoderError(f"{self.run_dir}: not a run directory (it does not exist)")
         manifest_path = self.run_dir / "manifest.json"
         if not manifest_path.is_file():
-            raise OpencoderError(
-                f"{manifest_path}: missing; is this the --out of a finished `opencoder refine`?"
-            )
+            raise OpencoderError(f"{manifest_path}: missing; is this the --out of a finished `opencoder refine`?")
         try:
             self.manifest: dict[str, Any] = json.loads(manifest_path.read_text())
         except (OSError, ValueError) as err:
@@ -104,9 +102,7 @@ class RunView:
                 _add_sizes(summary.langs, part, ("lang",), lambda key: key[0] or NO_LANG)
                 if "rules" in names:
                     flat = pc.list_flatten(part.column("rules"))
-                    summary.rules.update(
-                        {v["values"].as_py(): v["counts"].as_py() for v in flat.value_counts()}
-                    )
+                    summary.rules.update({v["values"].as_py(): v["counts"].as_py() for v in flat.value_counts()})
                 self._pick_samples(summary, part, path, rg, wanted)
         self._read_sample_text(summary, wanted)
         return summary
@@ -120,12 +116,8 @@ class RunView:
         wanted: dict[tuple[Path, int], list[tuple[int, tuple[str, str]]]],
     ) -> None:
         """Note the first rows of each reason that still lacks samples (their text is read later)."""
-        indexed = part.select(["stage", "reason"]).append_column(
-            "row", pa.array(range(part.num_rows), pa.int64())
-        )
-        for group in (
-            indexed.group_by(["stage", "reason"], use_threads=False).aggregate([("row", "list")]).to_pylist()
-        ):
+        indexed = part.select(["stage", "reason"]).append_column("row", pa.array(range(part.num_rows), pa.int64()))
+        for group in indexed.group_by(["stage", "reason"], use_threads=False).aggregate([("row", "list")]).to_pylist():
             key = (group["stage"], group["reason"])
             have = summary.samples.setdefault(key, [])
             for row in group["row_list"][: self.samples_per_reason - len(have)]:

@@ -157,9 +157,7 @@ def rule_hits(run: RunView) -> Section | None:
         return None
     rows = [[rule, num(n)] for rule, n in sorted(rules.items(), key=lambda kv: (-kv[1], kv[0]))]
     note = "<p class='meta'>A document can hit several rules; each hit counts.</p>"
-    return Section(
-        "Filter rule hits", note + table(["rule", "removed documents hitting it"], rows, (False, True))
-    )
+    return Section("Filter rule hits", note + table(["rule", "removed documents hitting it"], rows, (False, True)))
 
 
 def removed_samples(run: RunView) -> Section | None:
@@ -268,11 +266,7 @@ def _numeric_leaves(data: Any, prefix: str = "") -> list[tuple[str, float]]:
     if _is_number(data):
         return [(prefix or "value", data)]
     if isinstance(data, dict):
-        return [
-            leaf
-            for k, v in data.items()
-            for leaf in _numeric_leaves(v, f"{prefix}.{k}" if prefix else str(k))
-        ]
+        return [leaf for k, v in data.items() for leaf in _numeric_leaves(v, f"{prefix}.{k}" if prefix else str(k))]
     return []
 
 

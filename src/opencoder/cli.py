@@ -42,6 +42,19 @@ def report(
     typer.echo(write_report(run_dir, out, samples_per_reason=samples))
 
 
+@app.command()
+def demo(
+    out: Path = typer.Option(Path(".demo"), help="Demo folder; the run lands in OUT/run (replaced each time)."),
+    max_mb: float | None = typer.Option(None, min=0.001, help="Megabytes of this machine's code to read [64]."),
+    workers: int | None = typer.Option(None, min=1, help="Worker processes (default: all cores)."),
+) -> None:
+    """Refine a sample of the code on this machine and write its report; prints the report's path."""
+    from opencoder.demo import run_demo
+
+    ctx = run_demo(out, None if max_mb is None else int(max_mb * 1e6), workers)
+    typer.echo(ctx.outputs["report"])
+
+
 def main() -> None:
     """Entry point: run the app; user errors become one line on stderr and exit status 2."""
     try:

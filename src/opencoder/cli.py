@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from enum import Enum
 from pathlib import Path
 
 import typer
@@ -53,6 +55,63 @@ def demo(
 
     ctx = run_demo(out, None if max_mb is None else int(max_mb * 1e6), workers)
     typer.echo(ctx.outputs["report"])
+
+
+class OnErrorPolicy(str, Enum):
+    fail = "fail"
+    skip = "skip"
+
+
+def _default_inputs() -> list[tuple[str, str | None]]:
+    """The embedded default corpus (the code on this machine), as (path, label) pairs."""
+    try:
+        from opencoder.io.corpus import default_corpus
+    except ImportError:
+        raise OpencoderError(
+            "no INPUT given, and this build has no default corpus: pass INPUT paths"
+        ) from None
+    pairs = []
+    for item in default_corpus():
+        if isinstance(item, (str, Path)):
+            pairs.append((str(item), None))
+        else:
+            path, label = item[0], item[1]
+            pairs.append((str(path), label))
+    return pairs
+
+
+@app.command()
+def refine(
+    inputs: list[Path] | None = typer.Argument(
+        None,
+        help="Directory trees, .jsonl[.gz|.zst], .parquet, HF save_to_disk dirs; none: the local code.",
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="Run folder (kept/, removed/, stats/, manifest.json)."),
+    recipe: Path | None = typer.Option(None, help="YAML recipe; default recipes/refinecode.yaml."),
+    workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes."),
+    on_error: OnErrorPolicy = typer.Option(
+        OnErrorPolicy.skip, help="Unreadable input: skip = record it as removed (read_error); fail = stop."
+    ),
+    repo_depth: int = typer.Option(
+        1, min=0, help="Directory trees: folders under the root that name the repository."
+    ),
+) -> None:
+    """RefineCode: read code, preprocess, identify languages, deduplicate (resumable)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from opencoder.recipes import load_recipe
+    from opencoder.refine.pipeline import RunOptions, run_refine
+
+    pairs = [(str(p), None) for p in inputs] if inputs else _default_inputs()
+    options = RunOptions(workers=workers, on_error=on_error.value, repo_depth=repo_depth)
+    manifest = run_refine(pairs, out, load_recipe(recipe), options)
+    table = Table("stage", "in", "kept", "removed", "top reasons", title=f"refine: {out}")
+    for s in manifest["stages"]:
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(s["reasons"].items(), key=lambda kv: -kv[1])[:3])
+        table.add_row(s["name"], str(s["in"]), str(s["kept"]), str(s["removed"]), reasons)
+    Console().print(table)
+    typer.echo(f"kept: {out / 'kept'}  removed: {out / 'removed'}  manifest: {out / 'manifest.json'}")
 
 
 def main() -> None:

@@ -62,6 +62,11 @@ class OnErrorPolicy(str, Enum):
     skip = "skip"
 
 
+class ExecutorKind(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
 def _default_inputs() -> list[tuple[str, str | None]]:
     """The embedded default corpus (the code on this machine), as (path, label) pairs."""
     try:
@@ -95,6 +100,10 @@ def refine(
     repo_depth: int = typer.Option(
         1, min=0, help="Directory trees: folders under the root that name the repository."
     ),
+    executor: ExecutorKind = typer.Option(
+        ExecutorKind.local, help="local: a process pool on this machine; ray: the Ray cluster at --ray-address."
+    ),
+    ray_address: str = typer.Option("auto", help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT."),
 ) -> None:
     """RefineCode: read code, preprocess, identify languages, deduplicate (resumable)."""
     from rich.console import Console
@@ -105,7 +114,12 @@ def refine(
 
     pairs = [(str(p), None) for p in inputs] if inputs else _default_inputs()
     options = RunOptions(workers=workers, on_error=on_error.value, repo_depth=repo_depth)
-    manifest = run_refine(pairs, out, load_recipe(recipe), options)
+    runner = None
+    if executor is ExecutorKind.ray:
+        from opencoder.engine.ray_executor import RayExecutor
+
+        runner = RayExecutor(ray_address)
+    manifest = run_refine(pairs, out, load_recipe(recipe), options, runner)
     table = Table("stage", "in", "kept", "removed", "top reasons", title=f"refine: {out}")
     for s in manifest["stages"]:
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(s["reasons"].items(), key=lambda kv: -kv[1])[:3])

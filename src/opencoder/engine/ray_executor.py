@@ -8,12 +8,15 @@ order, and the first failing task stops the map with that task's own exception.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from opencoder.engine.executor import progress_bar
 from opencoder.errors import OpencoderError
 
+PROBE_TIMEOUT_S = 10
+RAY_CLIENT_PORT = 10001  # Ray's default for ray://HOST
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -29,8 +32,9 @@ class RayExecutor:
         if not items:
             return []
         ray = self._connect()
-        task = ray.remote(num_cpus=self.cpus_per_task, max_retries=0)(fn)
-        refs = [task.remote(item) for item in items]
+        task = ray.remote(num_cpus=self.cpus_per_task, max_retries=0)(_call)
+        fn_ref = ray.put(fn)  # shipped once, not with every item
+        refs = [task.remote(fn_ref, item) for item in items]
         index = {ref: i for i, ref in enumerate(refs)}
         results: list[Any] = [None] * len(items)
         pending = list(refs)
@@ -55,11 +59,29 @@ class RayExecutor:
         except ImportError:
             raise OpencoderError("--executor ray needs Ray: pip install 'opencoder[ray]'") from None
         if not ray.is_initialized():
+            _probe(self.address)
             try:
                 ray.init(address=self.address, log_to_driver=False, logging_level="WARNING")
             except (ConnectionError, RuntimeError, ValueError) as err:
                 raise OpencoderError(f"cannot connect to the Ray cluster at {self.address!r}: {err}") from None
         return ray
+
+
+def _probe(address: str) -> None:
+    """Fail fast on an address nobody listens at (Ray itself retries for minutes); ``auto`` is Ray's to find."""
+    if address == "auto":
+        return
+    rest = address.removeprefix("ray://")
+    host, _, port = rest.rpartition(":") if ":" in rest else (rest, "", str(RAY_CLIENT_PORT))
+    try:
+        socket.create_connection((host, int(port)), timeout=PROBE_TIMEOUT_S).close()
+    except (OSError, ValueError) as err:
+        raise OpencoderError(f"cannot connect to the Ray cluster at {address!r}: {err}") from None
+
+
+def _call(fn: Callable[[T], R], item: T) -> R:
+    """The remote task: Ray wraps this function (any callable, even a class, runs the same way)."""
+    return fn(item)
 
 
 def _cause(err: Exception) -> BaseException:

@@ -10,9 +10,9 @@ each tree, rather than the first folders in alphabetical order. Files are picked
 *relative to the root*, so two copies of the same tree (the Python standard library under pyenv and under
 ``/usr/lib``) sample the same files: even a capped demo keeps real exact duplicates for dedup to find.
 
-How refine takes it: each ``CorpusRoot`` is a ``(path, label, files, total_bytes)`` named tuple, so
-``default_corpus(cap)`` can be passed where refine takes ``(path, label)`` input pairs; the planner should read
-the listed ``files`` of such an input instead of walking its tree, which honours the cap and the left-out folders.
+How refine reads it: ``link_corpus(default_corpus(cap), folder)`` lays the listed files out as symbolic links,
+one tree per root named by its label, and returns ``(path, label)`` pairs: plain directory-tree inputs for any
+reader, and a record of exactly which files a run read (a resumed run reads the same ones).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import fnmatch
 import glob
 import os
+import shutil
 import sys
 import sysconfig
 from collections.abc import Iterator, Sequence
@@ -67,11 +68,7 @@ class Candidate:
 
 
 class CorpusRoot(NamedTuple):
-    """One directory-tree input of the default corpus: read ``files`` (relative to ``root``) as documents.
-
-    A named tuple that starts as a ``(path, label)`` pair, the shape refine's inputs take; a reader that knows
-    ``files`` reads exactly those (the cap's sample, without the folders left out) instead of walking the tree.
-    """
+    """One directory-tree input of the default corpus: read ``files`` (relative to ``root``) as documents."""
 
     root: Path
     label: str  # a short, stable name shown in the report, e.g. "python-stdlib"
@@ -134,6 +131,27 @@ def sample_corpus(candidates: Sequence[Candidate], max_bytes: int | None = None)
         for cand, root, files in zip(candidates, roots, chosen, strict=True)
         if files
     ]
+
+
+def link_corpus(roots: Sequence[CorpusRoot], folder: Path) -> list[tuple[str, str]]:
+    """Lay each root's listed files out under ``folder/<label>/`` as symlinks; returns (tree, label) inputs.
+
+    An existing ``folder`` is replaced, so the links are exactly the listing.
+    """
+    folder = Path(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+    inputs = []
+    for root in roots:
+        tree = folder / root.label
+        made: set[str] = set()
+        for rel in root.files:
+            parent = os.path.dirname(rel)
+            if parent not in made:
+                (tree / parent).mkdir(parents=True, exist_ok=True)
+                made.add(parent)
+            os.symlink(root.root / rel, tree / rel)
+        inputs.append((str(tree), root.label))
+    return inputs
 
 
 def _take_by_hash(files: list[tuple[str, int]], budget: int) -> list[tuple[str, int]]:

@@ -2,14 +2,15 @@
 
 We use pygments, as the released code does: it has a lexer for almost every language RefineCode keeps
 (tree-sitter grammars exist for far fewer), it needs no compiled grammars, and its token types say exactly
-what a comment is. Comments are the tokens Comment.Single, Comment.Multiline, Comment.Hashbang, Comment.Special and String.Doc
-(SPEC §1.5.2); everything else is code.
+what a comment is. Comments are the tokens Comment.Single, Comment.Multiline, Comment.Hashbang,
+Comment.Special and String.Doc (SPEC §1.5.2); everything else is code.
 
-* ``compat="opc"`` lexes with pygments' default options (leading/trailing newlines
-  stripped, one appended) and, for languages pygments does not know, the released hand-written line
-  parser with its bug: after any ``#``, ``//`` or ``--`` line the rest of the file counts as comment until a ``\"\"\"`` or ``*/`` toggles it.
-* ``compat="fixed"`` lexes the text exactly as given (code + comments == text) and its fallback parser ends a
-  line comment at the end of its line and a block comment at its own closing delimiter.
+* ``compat="opc"`` lexes with pygments' default options (leading/trailing newlines stripped, one
+  appended) and, for languages pygments does not know, uses the released hand-written line parser with
+  its bug: after any ``#``, ``//`` or ``--`` line the rest of the file counts as comment until a
+  triple-quote or ``*/`` line toggles it back.
+* ``compat="fixed"`` lexes the text exactly as given (code + comments == text); its fallback parser ends
+  a line comment at the end of its line and a block comment at its own closing delimiter.
 * Perl uses a POD-aware line splitter in both modes, as the released code does.
 """
 
@@ -63,7 +64,7 @@ _BLOCK_CLOSERS = {"/*": "*/", '"""': '"""'}
 
 
 def _split_by_hand(text: str) -> tuple[str, list[str]]:
-    """Line parser for languages without a lexer: ``#``, ``//``, ``--`` lines; ``/* */``, ``\"\"\"`` blocks."""
+    """Line parser for languages without a lexer: ``#``/``//``/``--`` lines, ``/* */``/triple-quote blocks."""
     code: list[str] = []
     comment: list[str] = []
     closer: str | None = None  # the delimiter that ends the block comment we are in

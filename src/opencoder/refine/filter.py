@@ -185,9 +185,7 @@ def apply_rules(table: pa.Table, ruleset: RuleSet, seed: int) -> tuple[list[str 
                 continue
             if signal not in values:
                 if signal not in table.column_names:
-                    raise OpencoderError(
-                        f"filter: no column {signal!r}; run the signals stage before the filter"
-                    )
+                    raise OpencoderError(f"filter: no column {signal!r}; run the signals stage before the filter")
                 values[signal] = table.column(signal).to_numpy(zero_copy_only=False).astype(np.float64)
             met = rows[rule.meets(values[signal][rows])]
             if rule.drop_probability < 1.0 and len(met):

@@ -23,9 +23,7 @@ from opencoder.refine.signals.text import ASCII_SPACE, char_class, runs, wordpun
 STRINGS_OPC_MULTILINE = re.compile(r"'''(.*?)'''|\"\"\"(.*?)\"\"\"|'(.*?)'|\"(.*?)\"", re.DOTALL)
 STRINGS_OPC = re.compile(r"'''(.*?)'''|\"\"\"(.*?)\"\"\"|'([^\n]*?)'|\"([^\n]*?)\"", re.DOTALL)
 # Fixed: a quoted string ends at its line and skips escaped quotes.
-STRINGS_FIXED = re.compile(
-    r"'''(.*?)'''|\"\"\"(.*?)\"\"\"|'((?:\\.|[^'\\\n])*)'|\"((?:\\.|[^\"\\\n])*)\"", re.DOTALL
-)
+STRINGS_FIXED = re.compile(r"'''(.*?)'''|\"\"\"(.*?)\"\"\"|'((?:\\.|[^'\\\n])*)'|\"((?:\\.|[^\"\\\n])*)\"", re.DOTALL)
 URL_WORD = re.compile(r".*https?://\S+")
 STRING_PLUS = re.compile(r"[\"']\s*\+\s*[\"']")
 STRING_CONCAT = re.compile(r"\s*=\s*[\"'].+?[\"']\s*\+\s*[\"'].+?[\"'].*")
@@ -52,10 +50,7 @@ def _string_literals(doc: CodeDocument, multiline: bool) -> list[str]:
     """Contents of the string literals in the comment-free code (computed once per flavour)."""
 
     def find() -> list[str]:
-        if doc.compat == "opc":
-            pattern = STRINGS_OPC_MULTILINE if multiline else STRINGS_OPC
-        else:
-            pattern = STRINGS_FIXED
+        pattern = (STRINGS_OPC_MULTILINE if multiline else STRINGS_OPC) if doc.compat == "opc" else STRINGS_FIXED
         return [group for match in pattern.findall(doc.code_text) for group in match if group]
 
     key = "code.strings_multiline" if multiline and doc.compat == "opc" else "code.strings"
@@ -117,9 +112,7 @@ def cate_autogen(doc: CodeDocument) -> bool:
     head = doc.text[:200]
     if doc.compat == "opc":
         lower = head.lower()
-        return bool(AUTOGEN_PHRASES.search(head)) or any(
-            s in lower for s in ("generate", "autogen", "do not edit")
-        )
+        return bool(AUTOGEN_PHRASES.search(head)) or any(s in lower for s in ("generate", "autogen", "do not edit"))
     return bool(AUTOGEN_FIXED.search(head))
 
 

@@ -195,11 +195,7 @@ def frac_lines_end_with_readmore(doc: CodeDocument) -> float | None:
 def frac_lines_start_with_bullet(doc: CodeDocument) -> float | None:
     """Lines starting with a bullet symbol."""
     lines = doc.raw_lines
-    return (
-        sum(line.lstrip()[:1] in BULLETS and line.strip() != "" for line in lines) / len(lines)
-        if lines
-        else None
-    )
+    return sum(line.lstrip()[:1] in BULLETS and line.strip() != "" for line in lines) / len(lines) if lines else None
 
 
 def frac_words_all_caps(doc: CodeDocument) -> float | None:

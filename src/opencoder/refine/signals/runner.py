@@ -56,9 +56,7 @@ class BatchSignals:
     table: pa.Table  # id, nl_lang, one float64 column per signal (null where not applicable)
     ok: list[bool]  # per input row: signals computed
     reasons: dict[int, tuple[str, str]]  # failed row -> (reason, detail)
-    seconds: dict[str, float] = field(
-        default_factory=dict
-    )  # time per signal family ("doc", "code", "python")
+    seconds: dict[str, float] = field(default_factory=dict)  # time per signal family ("doc", "code", "python")
 
 
 def _on_alarm(signum: int, frame: object) -> None:
@@ -131,8 +129,7 @@ class SignalRunner:
         """Signals for every row of ``batch`` (DOC_SCHEMA columns; ``nl_lang`` used when present)."""
         n = batch.num_rows
         columns = {
-            name: batch.column(name).to_pylist() if name in batch.column_names else [None] * n
-            for name in _INPUTS
+            name: batch.column(name).to_pylist() if name in batch.column_names else [None] * n for name in _INPUTS
         }
         ids: list[str] = []
         nl_langs: list[str | None] = []

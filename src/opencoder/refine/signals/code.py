@@ -28,8 +28,10 @@ URL_WORD = re.compile(r".*https?://\S+")
 STRING_PLUS = re.compile(r"[\"']\s*\+\s*[\"']")
 STRING_CONCAT = re.compile(r"\s*=\s*[\"'].+?[\"']\s*\+\s*[\"'].+?[\"'].*")
 BASE64_CHARS = char_class(string.ascii_letters + string.digits + "+/\n=")  # [a-zA-Z0-9+/\n=]{64,}
-HEX_BYTES = re.compile(r"(?:\b(?:0x|\\x)?[0-9a-fA-F]{2}(?:,|\b\s*)){8,}")
-# A HEX_BYTES match holds only these characters and is >= 23 long (8 pairs, 7 separators): the regex only
+HEX_BYTES_OPC = re.compile(r"(?:\b(?:0x|\\x)?[0-9a-fA-F]{2}(?:,|\b\s*)){8,}")
+# Fixed: a comma may be followed by spaces, so the usual C array "0x00, 0x01, ..." is a run too.
+HEX_BYTES_FIXED = re.compile(r"(?:\b(?:0x|\\x)?[0-9a-fA-F]{2}(?:,\s*|\b\s*)){8,}")
+# A hex-bytes match holds only these characters and is >= 23 long (8 pairs, 7 separators): the regex only
 # runs on such stretches (plus one character of context each side for ``\b``), which is where it can match.
 HEX_BYTES_CHARS = char_class(string.hexdigits + "x\\," + ASCII_SPACE)
 UNICODE_ESCAPES = re.compile(r"(?:\\u[0-9a-fA-F]{4}){8,}")
@@ -163,8 +165,9 @@ def cate_encoded_data(doc: CodeDocument) -> bool:
     """A base64/hex/\\u run longer than 1024 characters, or such runs covering over half of the text."""
     text = doc.text
     lengths = [end - start for start, end in runs(doc.code_points, BASE64_CHARS, 64)]
+    hex_bytes = HEX_BYTES_OPC if doc.compat == "opc" else HEX_BYTES_FIXED
     for start, end in runs(doc.code_points, HEX_BYTES_CHARS, 23):
-        lengths += map(len, HEX_BYTES.findall(text, max(start - 1, 0), end + 1))
+        lengths += map(len, hex_bytes.findall(text, max(start - 1, 0), end + 1))
     if text.count("\\u") >= 8:
         lengths += map(len, UNICODE_ESCAPES.findall(text))
     return any(n > 1024 for n in lengths) or (bool(text) and sum(lengths) / len(text) > 0.5)

@@ -169,7 +169,8 @@ def _values_or_nulls(table: pa.Table, name: str) -> list[Any]:
 def apply_rules(table: pa.Table, ruleset: RuleSet, seed: int) -> tuple[list[str | None], list[list[str]]]:
     """Judge every row of ``table`` (id, doc_type, lang, nl_lang and the signal columns).
 
-    Returns per row the removal reason (None: kept; "rules"; "doc_type") and the rules it hit.
+    A rule whose signal has no column is skipped. Returns per row the removal reason (None: kept; "rules";
+    "doc_type") and the rules it hit.
     """
     n = table.num_rows
     ids = table.column("id").to_pylist()
@@ -183,9 +184,9 @@ def apply_rules(table: pa.Table, ruleset: RuleSet, seed: int) -> tuple[list[str 
         for signal, rule in ruleset[config].items():
             if rule is None:
                 continue
+            if signal not in table.column_names:
+                continue  # a signal that was not computed is skipped, as released
             if signal not in values:
-                if signal not in table.column_names:
-                    raise OpencoderError(f"filter: no column {signal!r}; run the signals stage before the filter")
                 values[signal] = table.column(signal).to_numpy(zero_copy_only=False).astype(np.float64)
             met = rows[rule.meets(values[signal][rows])]
             if rule.drop_probability < 1.0 and len(met):

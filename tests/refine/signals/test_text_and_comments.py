@@ -63,6 +63,6 @@ def test_perl_pod_is_comment():
 
 @pytest.mark.parametrize("lang", ["python", "c", "javascript", "sql", "html", "shell", "go"])
 def test_fixed_split_loses_no_character(lang):
-    source = 'a = "x" // y\n# z\n-- w\n<!-- v -->\n/* u */ `t`\n\'s\'\n'
+    source = "a = \"x\" // y\n# z\n-- w\n<!-- v -->\n/* u */ `t`\n's'\n"
     code, comments = split_code_comments(source, lang)
     assert sorted(code + "".join(comments)) == sorted(source)

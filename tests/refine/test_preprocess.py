@@ -42,17 +42,13 @@ def test_batch_accounting_and_removed_rows():
     res = Preprocess(P).process(batch)
     assert res.kept.num_rows + res.removed.num_rows == 4
     assert res.kept.column("id").to_pylist() == ["a", "b"]
-    assert (
-        "content" not in res.kept.column_names and res.kept.column("text")[0].as_py() == good[0].read_text()
-    )
+    assert "content" not in res.kept.column_names and res.kept.column("text")[0].as_py() == good[0].read_text()
     assert res.removed.column("reason").to_pylist() == ["binary", "too_large"]
     assert res.removed.column("stage").to_pylist() == ["preprocess"] * 2
 
 
 def test_text_input_is_checked_the_same_way():
-    batch = pa.table(
-        {"id": ["a", "b"], "size": [5, 3], "text": pa.array(["x = 1", "a\0b"], pa.large_string())}
-    )
+    batch = pa.table({"id": ["a", "b"], "size": [5, 3], "text": pa.array(["x = 1", "a\0b"], pa.large_string())})
     res = Preprocess(P).process(batch)
     assert res.kept.column("text").to_pylist() == ["x = 1"]
     assert res.removed.column("reason").to_pylist() == ["binary"]

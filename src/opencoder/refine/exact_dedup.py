@@ -82,9 +82,7 @@ class ExactDedup:
             return DECISIONS_SCHEMA.empty_table()
         ordered = part.take(keep_order(part))
         sha = ordered.column("sha256").combine_chunks()
-        digests = np.frombuffer(sha.buffers()[1], dtype=np.uint8)[
-            sha.offset * 32 : (sha.offset + len(sha)) * 32
-        ]
+        digests = np.frombuffer(sha.buffers()[1], dtype=np.uint8)[sha.offset * 32 : (sha.offset + len(sha)) * 32]
         digests = digests.reshape(-1, 32)
         first = np.ones(len(sha), dtype=bool)
         first[1:] = (digests[1:] != digests[:-1]).any(axis=1)

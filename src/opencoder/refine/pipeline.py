@@ -31,7 +31,7 @@ from opencoder.engine.executor import Executor, LocalExecutor
 from opencoder.engine.manifest import StageCounts, merge_stage_stats, package_versions
 from opencoder.engine.stage import GlobalStage, RowStage, StageContext, make_removed
 from opencoder.errors import OpencoderError
-from opencoder.io.readers import OnError, Shard, plan_inputs, read_shard
+from opencoder.io.readers import InputSpec, OnError, Shard, plan_inputs, read_shard
 from opencoder.io.writers import ParquetSink, replace_dir, tmp_path, write_json_atomic, write_table_atomic
 from opencoder.recipes import Recipe, parse_recipe
 from opencoder.refine.registry import stage_entry
@@ -114,9 +114,7 @@ def stats_path(run_dir: Path, seg: Segment, task: str) -> Path:
 
 def docs_path(run_dir: Path, seg: Segment, task: str) -> Path:
     return (
-        run_dir / "kept" / f"{task}.parquet"
-        if seg.last
-        else run_dir / "work" / f"seg{seg.index}" / f"{task}.parquet"
+        run_dir / "kept" / f"{task}.parquet" if seg.last else run_dir / "work" / f"seg{seg.index}" / f"{task}.parquet"
     )
 
 
@@ -148,9 +146,7 @@ class PartitionWriter:
         for start, end in zip(starts, np.r_[starts[1:], len(bucket)], strict=True):
             p = int(bucket[start])
             if p not in self.writers:
-                self.writers[p] = pq.ParquetWriter(
-                    self.tmp / f"p{p:05d}.parquet", rows.schema, compression="lz4"
-                )
+                self.writers[p] = pq.ParquetWriter(self.tmp / f"p{p:05d}.parquet", rows.schema, compression="lz4")
             self.writers[p].write_table(rows.slice(start, end - start))
 
     def commit(self) -> None:
@@ -248,9 +244,7 @@ def run_segment_task(job: SegmentJob) -> list[dict[str, Any]]:
             t0 = time.perf_counter()
             n_in = batch.num_rows
             batch, gone = apply_decisions(batch, decisions, apply_counts.name)
-            apply_counts.add(
-                n_in, batch.num_rows, gone.column("reason").to_pylist(), {}, time.perf_counter() - t0
-            )
+            apply_counts.add(n_in, batch.num_rows, gone.column("reason").to_pylist(), {}, time.perf_counter() - t0)
             removed.write(gone)
         for i, c in zip(seg.rows, row_counts, strict=True):
             t0 = time.perf_counter()
@@ -313,13 +307,13 @@ def _check_identity(run_dir: Path, identity: dict[str, Any]) -> None:
 
 
 def run_refine(
-    inputs: Sequence[tuple[str, str | None]],
+    inputs: Sequence[InputSpec | tuple[Any, ...]],
     run_dir: str | Path,
     recipe: Recipe,
     options: RunOptions = RunOptions(),
     executor: Executor | None = None,
 ) -> dict[str, Any]:
-    """Refine ``inputs`` ((path, label) pairs) into RUN_DIR, skipping tasks an earlier identical run finished."""
+    """Refine ``inputs`` (InputSpecs or (path, label) pairs) into RUN_DIR, skipping tasks already finished."""
     started = time.perf_counter()
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -25,13 +25,9 @@ class PreprocessParams(BaseModel):
 
     max_bytes: int = Field(8_000_000, ge=1, description="files larger than this are dropped (too_large)")
     sniff_bytes: int = Field(8192, ge=1, description="bytes inspected for control characters")
-    binary_control_ratio: float = Field(
-        0.3, ge=0, le=1, description="above this share of control bytes: binary"
-    )
+    binary_control_ratio: float = Field(0.3, ge=0, le=1, description="above this share of control bytes: binary")
     fallback_encoding: str | None = Field("cp1252", description="tried when UTF-8 fails; null: no fallback")
-    fallback_max_high_ratio: float = Field(
-        0.3, ge=0, le=1, description="fallback only if few bytes are > 0x7F"
-    )
+    fallback_max_high_ratio: float = Field(0.3, ge=0, le=1, description="fallback only if few bytes are > 0x7F")
 
 
 def classify(data: bytes | None, size: int, p: PreprocessParams) -> tuple[str | None, str | None, str | None]:

@@ -54,16 +54,12 @@ def run_stage(table: pa.Table, run_dir: Path, batch_rows: int = 2, **params) -> 
     reduced = [stage.reduce(mapped.filter(pa.array(bucket == p))) for p in range(stage.n_partitions)]
     decisions = stage.finalize(iter(reduced), run_dir)
     assert set(decisions.column("reason").to_pylist()) <= {"near_duplicate"}
-    return dict(
-        zip(decisions.column("id").to_pylist(), decisions.column("duplicate_of").to_pylist(), strict=True)
-    )
+    return dict(zip(decisions.column("id").to_pylist(), decisions.column("duplicate_of").to_pylist(), strict=True))
 
 
 def test_identical_files_cluster_and_the_best_copy_is_kept(tmp_path: Path) -> None:
     text = fixture("textwrap.py.txt")
-    table = docs(
-        ("a", text, 3, 0), ("b", text, 9, 0), ("c", text, 9, 5), ("d", fixture("shlex.py.txt"), 99, 9)
-    )
+    table = docs(("a", text, 3, 0), ("b", text, 9, 0), ("c", text, 9, 5), ("d", fixture("shlex.py.txt"), 99, 9))
     assert run_stage(table, tmp_path) == {"a": "c", "b": "c"}  # most stars, then the latest commit
     clusters = pq.read_table(tmp_path / "clusters.parquet").to_pylist()
     assert clusters == [{"id": "c", "cluster": "c"}, {"id": "b", "cluster": "c"}, {"id": "a", "cluster": "c"}]
@@ -76,9 +72,7 @@ def test_one_line_edit_in_a_long_file_clusters(tmp_path: Path) -> None:
 
 
 def test_real_near_duplicates_across_python_versions_cluster(tmp_path: Path) -> None:
-    table = docs(
-        ("py310", fixture("heapq-3.10.py.txt"), 5, 0), ("py311", fixture("heapq-3.11.py.txt"), 5, 400)
-    )
+    table = docs(("py310", fixture("heapq-3.10.py.txt"), 5, 0), ("py311", fixture("heapq-3.11.py.txt"), 5, 400))
     assert run_stage(table, tmp_path) == {"py310": "py311"}
 
 

@@ -52,9 +52,7 @@ class FuzzyDedupParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    unit: Literal["words", "code"] = Field(
-        "words", description="shingle unit: whitespace words or code tokens"
-    )
+    unit: Literal["words", "code"] = Field("words", description="shingle unit: whitespace words or code tokens")
     shingle_size: int = Field(5, ge=1, description="tokens per shingle")
     num_perm: int = Field(2048, ge=1, description="MinHash permutations")
     bands: int = Field(16, ge=1, description="LSH bands")
@@ -127,9 +125,7 @@ class FuzzyDedup:
         sigs, has_shingles = minhash.signatures(
             texts, unit=p.unit, shingle_size=p.shingle_size, num_perm=p.num_perm, seed=self.seed
         )
-        docs = np.flatnonzero(
-            has_shingles
-        )  # documents without a shingle (empty, whitespace) are never bucketed
+        docs = np.flatnonzero(has_shingles)  # documents without a shingle (empty, whitespace) are never bucketed
         keys = minhash.band_keys(sigs[docs], bands=p.bands, rows=p.rows, seed=self.seed)
         if p.verify_threshold is not None:
             self._write_shingle_sets(batch)
@@ -139,9 +135,7 @@ class FuzzyDedup:
                 "partition_key": pa.array(keys.ravel(), pa.uint64()),
                 "id": batch.column("id").take(take),
                 "stars": batch.column("stars").take(take).cast(pa.int64()),
-                "commit_time": batch.column("commit_time")
-                .take(take)
-                .cast(CANDIDATES_SCHEMA.field("commit_time").type),
+                "commit_time": batch.column("commit_time").take(take).cast(CANDIDATES_SCHEMA.field("commit_time").type),
             }
         )
 
@@ -156,9 +150,7 @@ class FuzzyDedup:
         return members.select(CANDIDATES_SCHEMA.names).group_by(CANDIDATES_SCHEMA.names).aggregate([])
 
     def finalize(self, reduced: Iterable[pa.Table], run_dir: Path) -> pa.Table:
-        candidates = pa.concat_tables(
-            [t.cast(CANDIDATES_SCHEMA) for t in reduced] or [CANDIDATES_SCHEMA.empty_table()]
-        )
+        candidates = pa.concat_tables([t.cast(CANDIDATES_SCHEMA) for t in reduced] or [CANDIDATES_SCHEMA.empty_table()])
         links = candidates.filter(pc.not_equal(candidates.column("id"), candidates.column("anchor")))
         links = links.select(["id", "anchor"]).group_by(["id", "anchor"]).aggregate([])
         if self.params.verify_threshold is not None:
@@ -176,9 +168,7 @@ class FuzzyDedup:
         comp = ordered.column("component").to_numpy()
         first = np.ones(len(comp), dtype=bool)
         first[1:] = comp[1:] != comp[:-1]
-        kept = ordered.column("id").take(
-            pa.array(np.maximum.accumulate(np.where(first, np.arange(len(comp)), 0)))
-        )
+        kept = ordered.column("id").take(pa.array(np.maximum.accumulate(np.where(first, np.arange(len(comp)), 0))))
         clusters = pa.table({"id": ordered.column("id"), "cluster": kept}, schema=CLUSTERS_SCHEMA)
         write_table_atomic(run_dir / "clusters.parquet", clusters)
         gone = pa.array(~first)

@@ -64,11 +64,7 @@ def _bytes_and_offsets(texts: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, n
         texts = texts.combine_chunks()
     texts = pc.fill_null(texts.cast(pa.large_string()), "")
     offsets = np.frombuffer(texts.buffers()[1], dtype=np.int64)[texts.offset : texts.offset + len(texts) + 1]
-    raw = (
-        np.frombuffer(texts.buffers()[2], dtype=np.uint8)
-        if offsets[-1] > offsets[0]
-        else np.zeros(0, np.uint8)
-    )
+    raw = np.frombuffer(texts.buffers()[2], dtype=np.uint8) if offsets[-1] > offsets[0] else np.zeros(0, np.uint8)
     data = np.zeros(int(offsets[-1] - offsets[0]) + 16, dtype=np.uint8)
     data[: len(data) - 16] = raw[offsets[0] : offsets[-1]]
     return data, offsets - offsets[0]
@@ -90,9 +86,7 @@ def token_hashes(texts: pa.Array | pa.ChunkedArray, unit: str) -> tuple[np.ndarr
     end[:-1] &= ~cont
     starts = np.flatnonzero(start)
     lengths = np.flatnonzero(end) + 1 - starts
-    words = np.ndarray(
-        shape=(n + 8,), dtype=np.uint64, buffer=data, strides=(1,)
-    )  # 8 bytes from any position
+    words = np.ndarray(shape=(n + 8,), dtype=np.uint64, buffer=data, strides=(1,))  # 8 bytes from any position
     hashes = words[starts] & _LOW_BYTES[np.minimum(lengths, 8)]
     hashes ^= lengths.astype(np.uint64) << _U64(56)
     mix64(hashes)
@@ -100,9 +94,7 @@ def token_hashes(texts: pa.Array | pa.ChunkedArray, unit: str) -> tuple[np.ndarr
     done = 8
     while len(longer) and done < _LONG_TOKEN:
         rest = lengths[longer] - done
-        hashes[longer] = mix64(
-            hashes[longer] ^ (words[starts[longer] + done] & _LOW_BYTES[np.minimum(rest, 8)])
-        )
+        hashes[longer] = mix64(hashes[longer] ^ (words[starts[longer] + done] & _LOW_BYTES[np.minimum(rest, 8)]))
         longer = longer[rest > 8]
         done += 8
     for i in longer:  # still longer than _LONG_TOKEN bytes
@@ -179,9 +171,7 @@ def signatures(
     for array in arrays:
         for chunk in _chunks(array):
             ids, offsets = shingle_ids(chunk, unit, shingle_size)
-            matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(
-                ids, offsets.astype(np.uint64), num_perm, seed
-            )
+            matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(ids, offsets.astype(np.uint64), num_perm, seed)
             values = itertools.chain.from_iterable(matrix.to_rows())
             sigs.append(np.fromiter(values, np.uint32, len(chunk) * num_perm).reshape(len(chunk), num_perm))
             has_shingles.append(np.diff(offsets) > 0)

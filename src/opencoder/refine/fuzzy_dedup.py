@@ -30,7 +30,9 @@ import xxhash
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from opencoder.engine.stage import DECISIONS_SCHEMA, StageContext
+from opencoder.errors import OpencoderError
 from opencoder.io.writers import write_table_atomic
+from opencoder.recipes import Recipe
 from opencoder.refine import minhash
 from opencoder.refine.registry import register_stage
 
@@ -220,3 +222,11 @@ class FuzzyDedup:
 @register_stage(NAME, params=FuzzyDedupParams)
 def build_fuzzy_dedup(params: FuzzyDedupParams, ctx: StageContext) -> FuzzyDedup:
     return FuzzyDedup(params, ctx.seed, ctx.run_dir)
+
+
+def dedup_recipe(recipe: Recipe, source: str) -> Recipe:
+    """What ``opencoder dedup`` runs: the recipe's seed, columns and engine with only its fuzzy_dedup stage."""
+    specs = [s for s in recipe.stages if s.name == NAME]
+    if not specs:
+        raise OpencoderError(f"{source}: has no {NAME} stage to take the dedup parameters from")
+    return recipe.model_copy(update={"stages": [specs[0].model_copy(update={"enabled": True})]})

@@ -19,7 +19,9 @@ pays for the lexer. Attribute names are stable; new ones are added, none renamed
 
 from __future__ import annotations
 
+import ast
 import posixpath
+import warnings
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any, TypeVar
@@ -107,6 +109,16 @@ class CodeDocument:
     def word_ngrams(self, n: int) -> list[tuple[str, ...]]:
         """Word n-grams of ``normalized_words``, computed once per n."""
         return self.memo(f"ngrams.{n}", lambda: ngrams(self.normalized_words, n))
+
+    @cached_property
+    def python_ast(self) -> ast.Module | None:
+        """``ast.parse(text)`` for Python sources, None when it fails (syntax error, too deep, NUL bytes)."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes is not our concern
+                return ast.parse(self.text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
 
     # ---------------------------------------------------------------- code / comment split
 

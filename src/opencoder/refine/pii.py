@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
 from collections import Counter
 from collections.abc import Callable
-
-import regex
 
 EMAIL = "<EMAIL>"
 IP_ADDRESS = "<IP_ADDRESS>"
@@ -20,10 +19,10 @@ KEY = "<KEY>"
 
 # ---------------------------------------------------------------------------------------------- copyright headers
 
-NOTICE = regex.compile(
+NOTICE = re.compile(
     r"copyright|\(c\)\s*(?:19|20)\d\d|©|all rights reserved|spdx-license-identifier|licensed under"
     r"|permission is hereby granted",
-    regex.IGNORECASE,
+    re.IGNORECASE,
 )
 
 _HASH = ("#",)
@@ -134,44 +133,39 @@ def _block_end(text: str, start: int, prefixes: tuple[str, ...], pairs: tuple[tu
 
 # ---------------------------------------------------------------------------------------------- PII and secrets
 
-_TLD = r"(?:com|org|net|edu|gov|mil|int|io|dev|info|biz|name|pro|co|ai|app|cloud|tech|xyz|me|us|[a-z]{2})"
-EMAIL_RE = regex.compile(
-    rf"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+{_TLD}"
-    r"\b(?![.-]?\w)",
-    regex.IGNORECASE,
+_TLD = r"(?:com|org|net|edu|gov|mil|int|io|dev|info|biz|name|pro|co|ai|app|cloud|tech|xyz|me|us|[a-zA-Z]{2})"
+EMAIL_RE = re.compile(
+    rf"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+{_TLD}\b(?![.-]?\w)"
 )
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
-IPV4_RE = regex.compile(rf"(?<![\w.]){_OCTET}(?:\.{_OCTET}){{3}}(?!\.?\w)")
-IPV6_RE = regex.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:.])")
+IPV4_RE = re.compile(rf"(?<![\w.]){_OCTET}(?:\.{_OCTET}){{3}}(?!\.?\w)")
+IPV6_RE = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:.])")
 # Words just before a dotted quad that make it a version number, not an address: "version 1.2.3.4", "v1.2.3.4",
 # '"version": "1.2.3.4"', "foo==1.2.3.4", AssemblyVersion("1.0.0.0").
-VERSION_CONTEXT = regex.compile(
-    r"(?:\bv|version\w*|\bver|release|\brev|build|==|>=|<=|~=|\^|~)[\"']?\s*[:=(,]?\s*[\"']?$", regex.IGNORECASE
+VERSION_CONTEXT = re.compile(
+    r"(?:\bv|version\w*|\bver|release|\brev|build|==|>=|<=|~=|\^|~)[\"']?\s*[:=(,]?\s*[\"']?$", re.IGNORECASE
 )
-PRIVATE_KEY_RE = regex.compile(
+PRIVATE_KEY_RE = re.compile(
     r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
 )
-TOKEN_RE = regex.compile(
+TOKEN_RE = re.compile(
     r"\b(?:(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}"  # AWS access key ids
     r"|gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255}"  # GitHub tokens
     r"|xox[abposr]-[A-Za-z0-9-]{10,}"  # Slack tokens
     r"|AIza[0-9A-Za-z_-]{35}"  # Google API keys
     r"|[sr]k_(?:live|test)_[0-9A-Za-z]{16,})\b"  # Stripe keys
 )
-# name = "value" where the name says it is a key/secret/token and the value looks random.
-SECRET_ASSIGN_RE = regex.compile(
-    r"(?i)(?P<name>[\w.-]*(?:api[_-]?key|apikey|secret|token|access[_-]?key|auth[_-]?key|private[_-]?key)[\w.-]*)"
-    r"(?P<sep>[\"']?\s*(?::=|=>|==|[:=])\s*[bru]?[\"'])(?P<value>[A-Za-z0-9+/=_.~-]{16,})(?=[\"'])"
-)
-# name = "value" where the name is a password; the value must be a quoted literal (not a call, not a variable).
-PASSWORD_ASSIGN_RE = regex.compile(
-    r"(?P<name>[\w.-]*(?i:pass(?:word|wd|phrase)?|pwd)[\w.-]*)"
-    r"(?P<sep>[\"']?\s*(?::=|=>|==|[:=])\s*[bru]?[\"'])(?P<value>[^\"'\s]{1,200})(?=[\"'])"
-)
-URL_CREDENTIALS_RE = regex.compile(r"(?<=://[^/\s:@\"']{1,100}:)(?P<value>[^/\s@\"']{1,200})(?=@)")
+# Assignments ``name = "value"`` (also ``name: 'value'``, ``"name": "value"``, ``name := "value"``) are found from
+# a keyword inside the name: the keyword scan is cheap, the assignment shape is matched only where it hits.
+NAME_KEYWORD_RE = re.compile(r"pass|pwd|secret|token|key", re.IGNORECASE)
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+NAME_TAIL_RE = re.compile(r"[\w.-]*")
+ASSIGNED_VALUE_RE = re.compile(r"""(["']?[ \t]*(?::=|=>|==|[:=])[ \t]*[bru]?["'])([^"'\s]{1,200})(?=["'])""")
+KEY_NAME_RE = re.compile(r"api[_-]?key|apikey|secret|token|access[_-]?key|auth[_-]?key|private[_-]?key", re.IGNORECASE)
+URL_CREDENTIALS_RE = re.compile(r"(://[^/\s:@\"']{1,100}:)([^/\s@\"']{1,200})@")
 _PASSWORD_WORDS = frozenset({"password", "passwd", "pass", "pwd", "passphrase"})
-_NAME_PARTS = regex.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
-_PLACEHOLDER_VALUE = regex.compile(r"^(?:<[A-Z_]+>|[$%{<*]|\\|x+$|\*+$)")
+_NAME_PARTS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+_PLACEHOLDER_VALUE = re.compile(r"^(?:<[A-Z_]+>|[$%{<*]|\\|x+$|\*+$)")
 
 # One cheap test per document (pyarrow/RE2 syntax): only texts that match go through the patterns above.
 PRECHECK = (
@@ -214,10 +208,10 @@ class Rewriter:
     """Counts replacements per kind while rewriting texts; one per batch."""
 
     def __init__(self) -> None:
-        self.counts = Counter()
+        self.counts: Counter = Counter()
 
-    def _sub(self, pattern: regex.Pattern, text: str, kind: str, replace: Callable[[regex.Match], str | None]) -> str:
-        def one(match: regex.Match) -> str:
+    def _sub(self, pattern: re.Pattern, text: str, kind: str, replace: Callable[[re.Match], str | None]) -> str:
+        def one(match: re.Match) -> str:
             new = replace(match)
             if new is None:
                 return match[0]
@@ -228,44 +222,59 @@ class Rewriter:
 
     def redact(self, text: str) -> str:
         """Replace secrets, e-mail addresses and public IP addresses in ``text`` with placeholders."""
-        text = self._sub(PRIVATE_KEY_RE, text, "pii_key", lambda m: KEY)
+        if "PRIVATE KEY" in text:
+            text = self._sub(PRIVATE_KEY_RE, text, "pii_key", lambda m: KEY)
         text = self._sub(TOKEN_RE, text, "pii_key", lambda m: KEY)
-        text = self._sub(SECRET_ASSIGN_RE, text, "pii_key", _keep_name(KEY, _looks_random))
-        text = self._sub(PASSWORD_ASSIGN_RE, text, "pii_password", _password)
-        text = self._sub(URL_CREDENTIALS_RE, text, "pii_password", _url_password)
-        text = self._sub(EMAIL_RE, text, "pii_email", _email)
+        text = self._assignments(text)
+        if "://" in text:
+            text = self._sub(URL_CREDENTIALS_RE, text, "pii_password", _url_password)
+        if "@" in text:
+            text = self._sub(EMAIL_RE, text, "pii_email", _email)
         text = self._sub(IPV4_RE, text, "pii_ip_address", _ipv4)
-        return self._sub(IPV6_RE, text, "pii_ip_address", _ipv6)
+        if ":" in text:
+            text = self._sub(IPV6_RE, text, "pii_ip_address", _ipv6)
+        return text
+
+    def _assignments(self, text: str) -> str:
+        """Replace the values assigned to password-like names (any literal) and key-like names (random ones)."""
+        pieces: list[str] = []
+        done = 0  # text[:done] is already in pieces
+        for hit in NAME_KEYWORD_RE.finditer(text):
+            if hit.start() < done:
+                continue
+            start = hit.start()
+            while start > done and text[start - 1] in _NAME_CHARS:
+                start -= 1
+            end = NAME_TAIL_RE.match(text, hit.end()).end()
+            assigned = ASSIGNED_VALUE_RE.match(text, end)
+            if assigned is None:
+                continue
+            name, value = text[start:end], assigned[2]
+            if _is_password_name(name) and not _PLACEHOLDER_VALUE.match(value):
+                placeholder, kind = PASSWORD, "pii_password"
+            elif KEY_NAME_RE.search(name) and _looks_random(value):
+                placeholder, kind = KEY, "pii_key"
+            else:
+                continue
+            self.counts[kind] += 1
+            pieces.append(text[done : assigned.start(2)])
+            pieces.append(placeholder)
+            done = assigned.end(2)
+        return text if not pieces else "".join(pieces) + text[done:]
 
 
-def _keep_name(placeholder: str, accept: Callable[[str], bool]) -> Callable[[regex.Match], str | None]:
-    def replace(match: regex.Match) -> str | None:
-        if not accept(match["value"]):
-            return None
-        return match["name"] + match["sep"] + placeholder
-
-    return replace
+def _url_password(match: re.Match) -> str | None:
+    return None if _PLACEHOLDER_VALUE.match(match[2]) else match[1] + PASSWORD + "@"
 
 
-def _password(match: regex.Match) -> str | None:
-    value = match["value"]
-    if not _is_password_name(match["name"]) or _PLACEHOLDER_VALUE.match(value):
-        return None
-    return match["name"] + match["sep"] + PASSWORD
-
-
-def _url_password(match: regex.Match) -> str | None:
-    return None if _PLACEHOLDER_VALUE.match(match["value"]) else PASSWORD
-
-
-def _email(match: regex.Match) -> str | None:
+def _email(match: re.Match) -> str | None:
     domain = match[0].rpartition("@")[2].lower()
     if domain.rpartition(".")[2] in {"png", "jpg", "gif", "svg"}:
         return None
     return EMAIL
 
 
-def _ipv4(match: regex.Match) -> str | None:
+def _ipv4(match: re.Match) -> str | None:
     line_start = match.string.rfind("\n", 0, match.start()) + 1
     before = match.string[max(line_start, match.start() - 40) : match.start()]
     if VERSION_CONTEXT.search(before) or not _is_public_ip(match[0]):
@@ -273,7 +282,7 @@ def _ipv4(match: regex.Match) -> str | None:
     return IP_ADDRESS
 
 
-def _ipv6(match: regex.Match) -> str | None:
+def _ipv6(match: re.Match) -> str | None:
     candidate = match[0]
     groups = [g for g in candidate.split(":") if g]
     if len(groups) < 3 or ("::" not in candidate and len(groups) != 8):

@@ -12,7 +12,8 @@ import pyarrow.compute as pc
 import xxhash
 from pydantic import BaseModel, ConfigDict, Field
 
-from opencoder.engine.stage import StageResult, make_removed
+from opencoder.engine.stage import StageContext, StageResult, make_removed
+from opencoder.refine.registry import register_stage
 
 REASON = "downsampled"
 PAPER_KEEP = {"java": 200 / 449, "html": 64 / 474}
@@ -33,7 +34,7 @@ class SampleParams(BaseModel):
 
 def unit_hash(seed: int, doc_id: str) -> float:
     """A number in [0, 1) that depends only on the seed and the id."""
-    return xxhash.xxh64_intdigest(doc_id, seed=seed) / 2**64
+    return xxhash.xxh64_intdigest(doc_id.encode("utf-8", "surrogatepass"), seed=seed % 2**64) / 2**64
 
 
 class SampleStage:
@@ -55,5 +56,13 @@ class SampleStage:
         ]
         mask = pa.array(drop, pa.bool_())
         removed = make_removed(batch.filter(mask), self.name, REASON)
-        counters = {f"downsampled_{lang}": sum(d and lg == lang for d, lg in zip(drop, langs)) for lang in self.keep}
+        counters = {
+            f"downsampled_{lang}": sum(d and lg == lang for d, lg in zip(drop, langs, strict=True))
+            for lang in self.keep
+        }
         return StageResult(kept=batch.filter(pc.invert(mask)), removed=removed, counters=counters)
+
+
+@register_stage("sample", params=SampleParams)
+def build_sample(params: SampleParams, ctx: StageContext) -> SampleStage:
+    return SampleStage(params, seed=ctx.seed)

@@ -15,8 +15,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
-from opencoder.engine.stage import StageResult, make_removed
+from opencoder.engine.stage import StageContext, StageResult, make_removed
 from opencoder.refine.pii import PRECHECK, Rewriter, strip_copyright_header
+from opencoder.refine.registry import register_stage
 
 EMPTY_REASON = "empty_after_transform"
 
@@ -68,7 +69,9 @@ class TransformStage:
         else:
             kept = kept.append_column("original_sha256", column)
 
-        emptied = pa.array([bool(old and old.strip()) and not (new and new.strip()) for old, new in zip(texts, new_texts)])
+        emptied = pa.array(
+            [bool(old and old.strip()) and not (new and new.strip()) for old, new in zip(texts, new_texts, strict=True)]
+        )
         removed = make_removed(batch.filter(emptied), self.name, EMPTY_REASON)
         counters[EMPTY_REASON] = removed.num_rows
         return StageResult(kept=kept.filter(pc.invert(emptied)), removed=removed, counters=dict(counters))
@@ -89,3 +92,8 @@ class TransformStage:
 
 def _array(values: list[str | None], batch: pa.Table) -> pa.Array:
     return pa.array(values, batch.schema.field("text").type)
+
+
+@register_stage("transform", params=TransformParams)
+def build_transform(params: TransformParams, ctx: StageContext) -> TransformStage:
+    return TransformStage(params)

@@ -48,9 +48,7 @@ class TreeFacts:
 
     variables: list[str] = field(default_factory=list)  # declared names (not function expressions), exports
     simple_variables: int = 0  # declarations initialised with nothing, a literal, an identifier or a unary op
-    functions: list[str] = field(
-        default_factory=list
-    )  # function declarations/expressions, exported functions
+    functions: list[str] = field(default_factory=list)  # function declarations/expressions, exported functions
     classes: list[str] = field(default_factory=list)
     simple_returns: int = 0
     imports: int = 0
@@ -60,10 +58,11 @@ class TreeFacts:
 def _exported_name(node: Node) -> str | None:
     """``X`` of an assignment ``module.exports.X = ...``, else None."""
     left = node.left
-    if left.type == "MemberExpression" and left.object.type == "MemberExpression":
-        if left.object.object.name == "module" and left.object.property.name == "exports":
-            return left.property.name
-    return None
+    target = left.object if left.type == "MemberExpression" else None
+    if target is None or target.type != "MemberExpression":
+        return None
+    is_exports = target.object.name == "module" and target.property.name == "exports"
+    return left.property.name if is_exports else None
 
 
 def tree_facts(doc) -> TreeFacts | None:
@@ -150,13 +149,7 @@ def num_statement_line(doc, facts: TreeFacts) -> float | None:
 
 @_with_facts
 def score_lines_no_logic(doc, facts: TreeFacts) -> float | None:
-    count = (
-        len(facts.functions)
-        + facts.imports
-        + facts.simple_variables
-        + facts.simple_returns
-        + len(facts.classes)
-    )
+    count = len(facts.functions) + facts.imports + facts.simple_variables + facts.simple_returns + len(facts.classes)
     return per_code_line(doc, count)
 
 

@@ -9,6 +9,10 @@ A cap (``max_bytes``) turns the corpus into a deterministic sample that spreads 
 each tree, rather than the first folders in alphabetical order. Files are picked by a hash of their path
 *relative to the root*, so two copies of the same tree (the Python standard library under pyenv and under
 ``/usr/lib``) sample the same files: even a capped demo keeps real exact duplicates for dedup to find.
+
+How refine takes it: each ``CorpusRoot`` is a ``(path, label, files, total_bytes)`` named tuple, so
+``default_corpus(cap)`` can be passed where refine takes ``(path, label)`` input pairs; the planner should read
+the listed ``files`` of such an input instead of walking its tree, which honours the cap and the left-out folders.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import sysconfig
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import xxhash
 
@@ -61,12 +66,15 @@ class Candidate:
     skip_top: tuple[str, ...] = ()  # top-level folder names to leave out (trees listed as roots of their own)
 
 
-@dataclass(frozen=True)
-class CorpusRoot:
-    """One directory-tree input of the default corpus: read ``files`` (relative to ``root``) as documents."""
+class CorpusRoot(NamedTuple):
+    """One directory-tree input of the default corpus: read ``files`` (relative to ``root``) as documents.
 
-    label: str  # a short, stable name shown in the report, e.g. "python-stdlib"
+    A named tuple that starts as a ``(path, label)`` pair, the shape refine's inputs take; a reader that knows
+    ``files`` reads exactly those (the cap's sample, without the folders left out) instead of walking the tree.
+    """
+
     root: Path
+    label: str  # a short, stable name shown in the report, e.g. "python-stdlib"
     files: tuple[str, ...]  # POSIX paths relative to ``root``, sorted
     total_bytes: int  # sum of the listed files' sizes (as listed; a file may change before it is read)
 
@@ -122,7 +130,7 @@ def sample_corpus(candidates: Sequence[Candidate], max_bytes: int | None = None)
             chosen[i] = _take_by_hash(listings[i], share)
             remaining -= sum(size for _, size in chosen[i])
     return [
-        CorpusRoot(cand.label, root, tuple(sorted(rel for rel, _ in files)), sum(size for _, size in files))
+        CorpusRoot(root, cand.label, tuple(sorted(rel for rel, _ in files)), sum(size for _, size in files))
         for cand, root, files in zip(candidates, roots, chosen, strict=True)
         if files
     ]

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import regex
 
-from opencoder.refine.signals.langutil import flag, line_fraction, per_code_line
+from opencoder.refine.signals.langutil import RegexFamily, flag, line_fraction, per_code_line
 
 FUNCTION = regex.compile(r"\b(?:[a-zA-Z_]\w*+(?:\s*\*+)?\s++)++\*?\s*[a-zA-Z_]\w*\([^)]*\)\s*")
 MAIN = regex.compile(r"\bmain\s*\([^)]*\)\s*\{")
@@ -27,6 +27,7 @@ SIMPLE_RETURN = regex.compile(
 VARIABLE = regex.compile(
     r"\b\w+(?:\s+\w+)?\s+\**\s*[\w\[\]]+\s*(?:=\s*[^;]*)?(?:,\s*\**\s*[\w\[\]]+\s*(?:=\s*[^;]*)?)*\s*;"
 )
+FAMILY = RegexFamily("clike", FUNCTION, (INCLUDE, SIMPLE_VARIABLE, SIMPLE_RETURN, CLASS), VARIABLE)
 HEADER_EXTENSIONS = frozenset({"h", "hpp", "hxx", "hh", "h++"})
 _DIRECTIVE_OPC = regex.compile(
     r"#\s*(?:include|define|if|ifdef|ifndef|else|elif|endif|error|pragma|warning|undef|line)|struct|using"
@@ -36,36 +37,12 @@ _DIRECTIVE = regex.compile(
 )
 
 
-def _functions(doc) -> int:
-    return doc.memo("clike.functions", lambda: len(FUNCTION.findall(doc.code_text)))
-
-
-def frac_lines_func_ratio(doc) -> float | None:
-    return per_code_line(doc, _functions(doc))
-
-
 def cate_bitsstdc(doc) -> float:
     return flag("bits/stdc++.h" in doc.code_text.strip().lower()[:200])
 
 
 def nums_lines_main(doc) -> float:
     return float(len(MAIN.findall(doc.code_text)))
-
-
-def cate_var_zero(doc) -> float:
-    return flag(VARIABLE.search(doc.code_text) is None)
-
-
-def score_lines_no_logic(doc) -> float | None:
-    code = doc.code_text
-    count = (
-        _functions(doc)
-        + len(INCLUDE.findall(code))
-        + len(SIMPLE_VARIABLE.findall(code))
-        + len(SIMPLE_RETURN.findall(code))
-        + len(CLASS.findall(code))
-    )
-    return per_code_line(doc, count)
 
 
 def frac_lines_preprocessor_directives(doc) -> float | None:
@@ -79,12 +56,12 @@ def frac_lines_preprocessor_directives(doc) -> float | None:
 def signals(prefix: str, print_needles: tuple[str, ...], print_fixed: str) -> dict[str, Callable]:
     """The eight C-family signals named ``qsc_<prefix>_*``; ``print_*`` define the print-line test."""
     return {
-        f"qsc_{prefix}_frac_lines_func_ratio": frac_lines_func_ratio,
+        f"qsc_{prefix}_frac_lines_func_ratio": FAMILY.frac_lines_func_ratio,
         f"qsc_{prefix}_cate_bitsstdc": cate_bitsstdc,
         f"qsc_{prefix}_nums_lines_main": nums_lines_main,
         f"qsc_{prefix}_frac_lines_goto": line_fraction("goto", fixed=r"\bgoto\b"),
-        f"qsc_{prefix}_cate_var_zero": cate_var_zero,
-        f"qsc_{prefix}_score_lines_no_logic": score_lines_no_logic,
+        f"qsc_{prefix}_cate_var_zero": FAMILY.cate_var_zero,
+        f"qsc_{prefix}_score_lines_no_logic": FAMILY.score_lines_no_logic,
         f"qsc_{prefix}_frac_lines_print": line_fraction(*print_needles, fixed=print_fixed),
         f"qsc_{prefix}_frac_lines_preprocessor_directives": frac_lines_preprocessor_directives,
     }

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import regex
 
-from opencoder.refine.signals.langutil import flag, line_fraction, per_code_line
+from opencoder.refine.signals.langutil import RegexFamily, line_fraction
 
 FUNCTION = regex.compile(
     r"^\s*(?:(?:public|protected|private|internal)\s+)?(?:(?:static|virtual|override|abstract|async)\s+)?"
@@ -25,35 +25,11 @@ CLASS = regex.compile(r"\b(?:public|private|protected|internal|static|abstract|s
 SIMPLE_RETURN = regex.compile(r"^\s*return\b(?:\s+[^;\n]+)?\s*;", regex.MULTILINE)
 
 
-def _functions(doc) -> int:
-    return doc.memo("csharp.functions", lambda: len(FUNCTION.findall(doc.code_text)))
-
-
-def frac_lines_func_ratio(doc) -> float | None:
-    return per_code_line(doc, _functions(doc))
-
-
-def cate_var_zero(doc) -> float:
-    if doc.compat == "opc":
-        return 0.0
-    return flag(VARIABLE.search(doc.code_text) is None)
-
-
-def score_lines_no_logic(doc) -> float | None:
-    code = doc.code_text
-    count = (
-        _functions(doc)
-        + len(USING.findall(code))
-        + len(SIMPLE_VARIABLE.findall(code))
-        + len(SIMPLE_RETURN.findall(code))
-        + len(CLASS.findall(code))
-    )
-    return per_code_line(doc, count)
-
+FAMILY = RegexFamily("csharp", FUNCTION, (USING, SIMPLE_VARIABLE, SIMPLE_RETURN, CLASS), VARIABLE, var_zero_opc=0.0)
 
 SIGNALS = {
-    "qsc_codecsharp_frac_lines_func_ratio": frac_lines_func_ratio,
-    "qsc_codecsharp_cate_var_zero": cate_var_zero,
-    "qsc_codecsharp_score_lines_no_logic": score_lines_no_logic,
+    "qsc_codecsharp_frac_lines_func_ratio": FAMILY.frac_lines_func_ratio,
+    "qsc_codecsharp_cate_var_zero": FAMILY.cate_var_zero,
+    "qsc_codecsharp_score_lines_no_logic": FAMILY.score_lines_no_logic,
     "qsc_codecsharp_frac_lines_print": line_fraction("Console.WriteLine", fixed=r"\bConsole\.WriteLine\b"),
 }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import regex
 
-from opencoder.refine.signals.langutil import flag, line_fraction, per_code_line
+from opencoder.refine.signals.langutil import RegexFamily, flag, line_fraction
 
 FUNCTION = regex.compile(
     r"^func\s+(?:\(\s*\w+\s+\*?\w+\s*\))?\s*\w+\s*\([^)]*\)\s*(?:\([^)]+\)|[\w\[\]]+)?\s*", regex.MULTILINE
@@ -49,36 +49,18 @@ def cate_testfile(doc) -> float:
     return flag(name.endswith("_test.go"))
 
 
-def _functions(doc) -> int:
-    return doc.memo("go.functions", lambda: len(FUNCTION.findall(doc.code_text)))
-
-
-def frac_lines_func_ratio(doc) -> float | None:
-    return per_code_line(doc, _functions(doc))
-
-
-def cate_var_zero(doc) -> float:
-    if doc.compat == "opc":
-        return 0.0
-    return flag(VARIABLE.search(doc.code_text) is None)
-
-
-def score_lines_no_logic(doc) -> float | None:
-    code = doc.code_text
-    count = (
-        _functions(doc)
-        + import_lines(code, doc.compat)
-        + len(SIMPLE_VARIABLE.findall(code))
-        + len(SIMPLE_RETURN.findall(code))
-        + len(STRUCT_OR_INTERFACE.findall(code))
-    )
-    return per_code_line(doc, count)
-
+FAMILY = RegexFamily(
+    "go",
+    FUNCTION,
+    (lambda doc: import_lines(doc.code_text, doc.compat), SIMPLE_VARIABLE, SIMPLE_RETURN, STRUCT_OR_INTERFACE),
+    VARIABLE,
+    var_zero_opc=0.0,
+)
 
 SIGNALS = {
     "qsc_codego_cate_testfile": cate_testfile,
-    "qsc_codego_frac_lines_func_ratio": frac_lines_func_ratio,
-    "qsc_codego_cate_var_zero": cate_var_zero,
-    "qsc_codego_score_lines_no_logic": score_lines_no_logic,
+    "qsc_codego_frac_lines_func_ratio": FAMILY.frac_lines_func_ratio,
+    "qsc_codego_cate_var_zero": FAMILY.cate_var_zero,
+    "qsc_codego_score_lines_no_logic": FAMILY.score_lines_no_logic,
     "qsc_codego_frac_lines_print": line_fraction("fmt.Print", fixed=r"\bfmt\.Print"),
 }

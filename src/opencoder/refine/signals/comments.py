@@ -64,9 +64,7 @@ _NO_COMMENTS = re.compile(r"(?P<c>(?!))")
 _C_FAMILY = ["c", "cpp", "csharp", "java", "objective-c", "cuda", "rust", "swift", "css", "scss", "less"]
 SCANNERS: dict[str, re.Pattern[str]] = {
     **dict.fromkeys(_C_FAMILY, _C_LIKE),
-    **dict.fromkeys(
-        ["javascript", "typescript", "go", "kotlin", "scala", "dart", "groovy"], _C_LIKE_BACKTICK
-    ),
+    **dict.fromkeys(["javascript", "typescript", "go", "kotlin", "scala", "dart", "groovy"], _C_LIKE_BACKTICK),
     **dict.fromkeys(["shell", "makefile", "cmake", "dockerfile", "r", "awk"], _HASH),
     "python": _PYTHON,
     "sql": _SQL,

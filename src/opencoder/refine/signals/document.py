@@ -26,10 +26,29 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any, TypeVar
 
+import numpy as np
+
 from opencoder.refine.signals import comments
-from opencoder.refine.signals.text import CJK, WHITESPACE, ngrams, normalize, split_lines, wordpunct
+from opencoder.refine.signals.text import (
+    ASCII_SPACE,
+    CJK,
+    WHITESPACE,
+    char_class,
+    code_points,
+    next_ngram_hashes,
+    ngrams,
+    normalize,
+    split_lines,
+    word_ids,
+    wordpunct,
+)
 
 T = TypeVar("T")
+_ASCII_CLASSES = {
+    "space": char_class(ASCII_SPACE),
+    "alpha": char_class("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+    "digit": char_class("0123456789"),
+}
 
 
 class CodeDocument:
@@ -90,6 +109,29 @@ class CodeDocument:
         return WHITESPACE.sub("", self.text)
 
     @cached_property
+    def code_points(self) -> np.ndarray:
+        """The text as uint32 code points, for vectorised character classes (see text.runs)."""
+        return code_points(self.text)
+
+    @cached_property
+    def char_counts(self) -> dict[str, int]:
+        """Counts of whitespace (``\\s``), alphabetic and digit characters, by str.isspace/isalpha/isdigit."""
+        points = self.code_points
+        ascii_points = points[points < 128]
+        counts = {name: int(_ASCII_CLASSES[name][ascii_points].sum()) for name in ("space", "alpha", "digit")}
+        if len(ascii_points) < len(points):  # the rare non-ASCII characters, one by one
+            other = "".join(map(chr, points[points >= 128].tolist()))
+            counts["space"] += sum(map(str.isspace, other))
+            counts["alpha"] += sum(map(str.isalpha, other))
+            counts["digit"] += sum(map(str.isdigit, other))
+        return counts
+
+    @cached_property
+    def num_visible_chars(self) -> int:
+        """Number of non-whitespace characters."""
+        return len(self.text) - self.char_counts["space"]
+
+    @cached_property
     def normalized_text(self) -> str:
         """The text after SPEC normalisation (lowercase, punctuation -> space, NFKC); line breaks kept."""
         return normalize(self.text)
@@ -105,6 +147,19 @@ class CodeDocument:
     def raw_words(self) -> list[str]:
         """wordpunct tokens of the raw (not normalised) text."""
         return wordpunct(self.text)
+
+    @cached_property
+    def word_lengths(self) -> np.ndarray:
+        """Character length of each normalised word."""
+        return np.fromiter(map(len, self.normalized_words), dtype=np.int64, count=len(self.normalized_words))
+
+    def ngram_hashes(self, n: int) -> np.ndarray:
+        """64-bit hashes of the normalised word n-grams (see text.next_ngram_hashes), computed once per n."""
+        if n == 1:
+            return self.memo("ngram_hashes.1", lambda: word_ids(self.normalized_words))
+        return self.memo(
+            f"ngram_hashes.{n}", lambda: next_ngram_hashes(self.ngram_hashes(n - 1), self.ngram_hashes(1), n)
+        )
 
     def word_ngrams(self, n: int) -> list[tuple[str, ...]]:
         """Word n-grams of ``normalized_words``, computed once per n."""

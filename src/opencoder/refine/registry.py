@@ -19,6 +19,8 @@ STAGE_MODULES = [
     "opencoder.refine.langid",
     "opencoder.refine.exact_dedup",
     "opencoder.refine.fuzzy_dedup",
+    "opencoder.refine.transform",
+    "opencoder.refine.sample",
 ]
 
 

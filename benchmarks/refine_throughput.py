@@ -5,7 +5,7 @@ refine must do. Each measurement runs in its own process while this one samples 
 whole process tree, so the peak includes the worker pool. Two corpus sizes show whether memory grows with the
 corpus; the ratio compares throughput per core (ours divided by its workers) with the one-core floor.
 
-    python benchmarks/refine_throughput.py --sizes-mb 50 200 --workers 1 2
+    PYTHONPATH=src python benchmarks/refine_throughput.py --sizes-mb 50 200 --workers 1 2
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -21,29 +22,36 @@ from pathlib import Path
 
 import psutil
 
+from opencoder.io.corpus import default_corpus
+from opencoder.io.readers import InputSpec
+from opencoder.recipes import load_recipe, parse_recipe
+from opencoder.refine.pipeline import RunOptions, run_refine
+
 STAGES = ("preprocess", "langid", "exact_dedup")
 SAMPLE_EVERY_S = 0.05
 
 
-def floor(inputs: list[tuple[str, str]]) -> dict[str, float]:
-    """Read every file of the trees and SHA-256 it, in one loop; the files are the corpus links' targets."""
+def corpus(size_mb: float) -> list[InputSpec]:
+    """The default corpus capped at ``size_mb``: the same files on every call."""
+    return [InputSpec(str(r.root), r.label, r.files) for r in default_corpus(int(size_mb * 1e6))]
+
+
+def floor(inputs: list[InputSpec]) -> dict[str, float]:
+    """Read every listed file and SHA-256 it, in one plain loop."""
     docs = nbytes = 0
     started = time.perf_counter()
-    for tree, _ in inputs:
-        for path in sorted(Path(tree).rglob("*")):
-            if path.is_file():
-                data = path.read_bytes()
-                hashlib.sha256(data).digest()
-                docs += 1
-                nbytes += len(data)
+    for spec in inputs:
+        for rel in spec.files:
+            with open(os.path.join(spec.path, rel), "rb") as fh:
+                data = fh.read()
+            hashlib.sha256(data).digest()
+            docs += 1
+            nbytes += len(data)
     return {"docs": docs, "bytes": nbytes, "seconds": time.perf_counter() - started}
 
 
-def refine(inputs: list[tuple[str, str]], run_dir: str, workers: int) -> dict[str, float]:
+def refine(inputs: list[InputSpec], run_dir: str, workers: int) -> dict[str, float]:
     """The default recipe's ingest, language ID and exact dedup, as `opencoder refine` runs them."""
-    from opencoder.recipes import load_recipe, parse_recipe
-    from opencoder.refine.pipeline import RunOptions, run_refine
-
     recipe = load_recipe(None).model_dump(mode="json")
     recipe["stages"] = [s for s in recipe["stages"] if s["name"] in STAGES]
     started = time.perf_counter()
@@ -76,29 +84,25 @@ def main() -> None:
     parser.add_argument("--sizes-mb", type=float, nargs="+", default=[50, 200], help="corpus caps to measure")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="refine worker counts")
     parser.add_argument("--child", choices=["floor", "refine"], help=argparse.SUPPRESS)
-    parser.add_argument("--inputs", help=argparse.SUPPRESS)
     parser.add_argument("--run-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child:
-        inputs = [tuple(pair) for pair in json.loads(args.inputs)]
+    if args.child:  # one measurement, in a process of its own
+        inputs = corpus(args.sizes_mb[0])
         result = floor(inputs) if args.child == "floor" else refine(inputs, args.run_dir, args.workers[0])
         print(json.dumps(result))
         return
-
-    from opencoder.io.corpus import default_corpus, link_corpus
 
     header = f"{'corpus':>8} {'run':>10} {'docs':>7} {'MB':>7} {'s':>7} {'docs/s':>8} {'MB/s':>7}"
     print(f"{header} {'MB/s/core':>9} {'floor/ours':>10} {'peak RSS MB':>11}")
     with tempfile.TemporaryDirectory(prefix="oc-bench-") as tmp:
         for size in args.sizes_mb:
-            links = link_corpus(default_corpus(int(size * 1e6)), Path(tmp) / f"corpus{size:g}")
-            encoded = json.dumps(links)
-            measure(["--child", "floor", "--inputs", encoded])  # warm the page cache; not reported
-            base = measure(["--child", "floor", "--inputs", encoded])
+            sized = ["--sizes-mb", str(size)]
+            measure(["--child", "floor", *sized])  # warms the page cache; not reported
+            base = measure(["--child", "floor", *sized])
             _row(size, "floor", 1, base, base)
             for workers in args.workers:
                 run_dir = str(Path(tmp) / f"run{size:g}-{workers}")
-                ours = measure(["--child", "refine", "--inputs", encoded, "--run-dir", run_dir, "--workers", str(workers)])
+                ours = measure(["--child", "refine", *sized, "--workers", str(workers), "--run-dir", run_dir])
                 _row(size, f"refine w{workers}", workers, ours, base)
 
 

@@ -6,11 +6,15 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from opencoder import __version__
 from opencoder.errors import OpencoderError
+
+if TYPE_CHECKING:
+    from opencoder.io.readers import InputSpec
 
 app = typer.Typer(
     name="opencoder",
@@ -30,6 +34,130 @@ def _root() -> None:
 def version() -> None:
     """Print the package version."""
     typer.echo(__version__)
+
+
+class OnErrorPolicy(str, Enum):
+    fail = "fail"
+    skip = "skip"
+
+
+class ExecutorKind(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
+def _default_inputs(max_bytes: int | None) -> list[InputSpec]:
+    """The embedded default corpus (the code on this machine): labelled trees with their listed files."""
+    from opencoder.io.corpus import default_corpus
+    from opencoder.io.readers import InputSpec
+
+    roots = default_corpus(max_bytes)
+    if not roots:
+        raise OpencoderError("no INPUT given and no source trees found on this machine: pass INPUT paths")
+    return [InputSpec(str(r.root), r.label, r.files) for r in roots]
+
+
+@app.command()
+def refine(
+    inputs: list[Path] | None = typer.Argument(
+        None,
+        help="Directory trees, .jsonl[.gz|.zst], .parquet, HF save_to_disk dirs; none: the local code.",
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="Run folder (kept/, removed/, stats/, manifest.json)."),
+    recipe: Path | None = typer.Option(None, help="YAML recipe; default recipes/refinecode.yaml."),
+    workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes."),
+    on_error: OnErrorPolicy = typer.Option(
+        OnErrorPolicy.skip, help="Unreadable input: skip = record it as removed (read_error); fail = stop."
+    ),
+    repo_depth: int = typer.Option(1, min=0, help="Directory trees: folders under the root that name the repository."),
+    corpus_bytes: int | None = typer.Option(
+        None, min=1, help="Without INPUT: sample the default corpus down to about this many bytes."
+    ),
+    executor: ExecutorKind = typer.Option(
+        ExecutorKind.local, help="local: a process pool on this machine; ray: the Ray cluster at --ray-address."
+    ),
+    ray_address: str = typer.Option("auto", help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT."),
+) -> None:
+    """RefineCode: read, preprocess, identify languages, deduplicate, transform, signals, filter, sample (resumable)."""
+    from opencoder.io.readers import InputSpec
+    from opencoder.recipes import load_recipe
+    from opencoder.refine.pipeline import RunOptions, run_refine
+
+    pairs = [InputSpec(str(p)) for p in inputs] if inputs else _default_inputs(corpus_bytes)
+    options = RunOptions(workers=workers, on_error=on_error.value, repo_depth=repo_depth)
+    runner = None
+    if executor is ExecutorKind.ray:
+        from opencoder.engine.ray_executor import RayExecutor
+
+        runner = RayExecutor(ray_address)
+    manifest = run_refine(pairs, out, load_recipe(recipe), options, runner)
+    _print_summary("refine", out, manifest)
+
+
+def _print_summary(command: str, out: Path, manifest: dict) -> None:
+    """Per stage: documents in, kept, removed and the top removal reasons; then where the outputs are."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("stage", "in", "kept", "removed", "top reasons", title=f"{command}: {out}")
+    for s in manifest["stages"]:
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(s["reasons"].items(), key=lambda kv: -kv[1])[:3])
+        table.add_row(s["name"], str(s["in"]), str(s["kept"]), str(s["removed"]), reasons)
+    Console().print(table)
+    typer.echo(f"kept: {out / 'kept'}  removed: {out / 'removed'}  manifest: {out / 'manifest.json'}")
+
+
+@app.command()
+def signals(
+    inputs: list[Path] = typer.Argument(..., help="Directory trees, .jsonl[.gz|.zst], .parquet, HF save_to_disk dirs."),
+    out: Path = typer.Option(..., "--out", "-o", help="Run folder (signals/, kept/, removed/, manifest.json)."),
+    recipe: Path | None = typer.Option(None, help="YAML recipe: its seed, compat, columns and signals/filter params."),
+    workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes."),
+    repo_depth: int = typer.Option(1, min=0, help="Directory trees: folders under the root that name the repository."),
+) -> None:
+    """Quality signals and filter decisions for INPUT as given: language ID, signals, rules (no dedup, no rewrite)."""
+    from opencoder.io.readers import InputSpec
+    from opencoder.recipes import load_recipe
+    from opencoder.refine.pipeline import RunOptions, run_refine
+    from opencoder.refine.signals.runner import signals_recipe
+
+    options = RunOptions(workers=workers, repo_depth=repo_depth)
+    manifest = run_refine([InputSpec(str(p)) for p in inputs], out, signals_recipe(load_recipe(recipe)), options)
+    _print_summary("signals", out, manifest)
+    typer.echo(f"signals: {out / 'signals'}")
+
+
+@app.command("filter")
+def filter_(
+    run_dir: Path = typer.Argument(..., help="The --out folder of a finished `opencoder refine` or `signals`."),
+    rules: Path | None = typer.Option(None, help="YAML rules laid over the shipped configs; default: the run's."),
+) -> None:
+    """Re-apply filter rules to a run's stored signals (no recomputation): rewrites kept/ and removed/."""
+    from opencoder.refine.refilter import refilter_run
+
+    total = refilter_run(run_dir, rules)
+    _print_summary("filter", run_dir, {"stages": [{"name": "filter", **total}]})
+
+
+@app.command()
+def dedup(
+    inputs: list[Path] = typer.Argument(..., help="Parquet or .jsonl[.gz|.zst] files, directory trees, HF datasets."),
+    out: Path = typer.Option(..., "--out", "-o", help="Run folder (kept/, removed/, clusters.parquet, manifest)."),
+    recipe: Path | None = typer.Option(
+        None, help="YAML recipe whose seed, columns and fuzzy_dedup params to use; default recipes/refinecode.yaml."
+    ),
+    workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes."),
+) -> None:
+    """Fuzzy dedup alone (MinHash LSH, the paper's settings) on any dataset: near-duplicates go to removed/."""
+    from opencoder.io.readers import InputSpec
+    from opencoder.recipes import load_recipe
+    from opencoder.refine.fuzzy_dedup import dedup_recipe
+    from opencoder.refine.pipeline import RunOptions, run_refine
+
+    dedup = dedup_recipe(load_recipe(recipe), str(recipe or "the default recipe"))
+    manifest = run_refine([InputSpec(str(p)) for p in inputs], out, dedup, RunOptions(workers=workers))
+    _print_summary("dedup", out, manifest)
+    typer.echo(f"clusters: {out / 'clusters.parquet'}")
 
 
 @app.command()
@@ -55,77 +183,6 @@ def demo(
 
     ctx = run_demo(out, None if max_mb is None else int(max_mb * 1e6), workers)
     typer.echo(ctx.outputs["report"])
-
-
-class OnErrorPolicy(str, Enum):
-    fail = "fail"
-    skip = "skip"
-
-
-class ExecutorKind(str, Enum):
-    local = "local"
-    ray = "ray"
-
-
-def _default_inputs() -> list[tuple[str, str | None]]:
-    """The embedded default corpus (the code on this machine), as (path, label) pairs."""
-    try:
-        from opencoder.io.corpus import default_corpus
-    except ImportError:
-        raise OpencoderError(
-            "no INPUT given, and this build has no default corpus: pass INPUT paths"
-        ) from None
-    pairs = []
-    for item in default_corpus():
-        if isinstance(item, (str, Path)):
-            pairs.append((str(item), None))
-        else:
-            path, label = item[0], item[1]
-            pairs.append((str(path), label))
-    return pairs
-
-
-@app.command()
-def refine(
-    inputs: list[Path] | None = typer.Argument(
-        None,
-        help="Directory trees, .jsonl[.gz|.zst], .parquet, HF save_to_disk dirs; none: the local code.",
-    ),
-    out: Path = typer.Option(..., "--out", "-o", help="Run folder (kept/, removed/, stats/, manifest.json)."),
-    recipe: Path | None = typer.Option(None, help="YAML recipe; default recipes/refinecode.yaml."),
-    workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes."),
-    on_error: OnErrorPolicy = typer.Option(
-        OnErrorPolicy.skip, help="Unreadable input: skip = record it as removed (read_error); fail = stop."
-    ),
-    repo_depth: int = typer.Option(
-        1, min=0, help="Directory trees: folders under the root that name the repository."
-    ),
-    executor: ExecutorKind = typer.Option(
-        ExecutorKind.local, help="local: a process pool on this machine; ray: the Ray cluster at --ray-address."
-    ),
-    ray_address: str = typer.Option("auto", help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT."),
-) -> None:
-    """RefineCode: read code, preprocess, identify languages, deduplicate (resumable)."""
-    from rich.console import Console
-    from rich.table import Table
-
-    from opencoder.recipes import load_recipe
-    from opencoder.refine.pipeline import RunOptions, run_refine
-
-    pairs = [(str(p), None) for p in inputs] if inputs else _default_inputs()
-    options = RunOptions(workers=workers, on_error=on_error.value, repo_depth=repo_depth)
-    runner = None
-    if executor is ExecutorKind.ray:
-        from opencoder.engine.ray_executor import RayExecutor
-
-        runner = RayExecutor(ray_address)
-    manifest = run_refine(pairs, out, load_recipe(recipe), options, runner)
-    table = Table("stage", "in", "kept", "removed", "top reasons", title=f"refine: {out}")
-    for s in manifest["stages"]:
-        reasons = ", ".join(f"{k} {v}" for k, v in sorted(s["reasons"].items(), key=lambda kv: -kv[1])[:3])
-        table.add_row(s["name"], str(s["in"]), str(s["kept"]), str(s["removed"]), reasons)
-    Console().print(table)
-    typer.echo(f"kept: {out / 'kept'}  removed: {out / 'removed'}  manifest: {out / 'manifest.json'}")
 
 
 def main() -> None:

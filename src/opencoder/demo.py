@@ -42,7 +42,8 @@ class Step:
 
 def refine_step(ctx: DemoContext) -> Path:
     """Refine a capped sample of the machine's own code with the default recipe."""
-    from opencoder.io.corpus import default_corpus, link_corpus
+    from opencoder.io.corpus import default_corpus
+    from opencoder.io.readers import InputSpec
     from opencoder.recipes import load_recipe
     from opencoder.refine.pipeline import RunOptions, run_refine
 
@@ -50,7 +51,7 @@ def refine_step(ctx: DemoContext) -> Path:
     files = sum(len(root.files) for root in corpus)
     megabytes = sum(r.total_bytes for r in corpus) / 1e6
     Console(stderr=True).print(f"corpus: {files:,} files, {megabytes:,.1f} MB from {len(corpus)} trees")
-    inputs = link_corpus(corpus, ctx.out / "corpus")
+    inputs = [InputSpec(str(root.root), root.label, root.files) for root in corpus]
     run_refine(inputs, ctx.run_dir, load_recipe(None), RunOptions(workers=ctx.workers))
     return ctx.run_dir / "manifest.json"
 

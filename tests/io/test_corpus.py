@@ -2,7 +2,7 @@ import os
 import sysconfig
 from pathlib import Path
 
-from opencoder.io.corpus import Candidate, CorpusRoot, default_corpus, link_corpus, sample_corpus
+from opencoder.io.corpus import Candidate, default_corpus, sample_corpus
 
 
 def _write(root: Path, rel: str, size: int) -> None:
@@ -65,18 +65,3 @@ def test_default_corpus_reads_this_interpreters_standard_library_within_the_cap(
     assert stdlib.root == Path(sysconfig.get_paths()["stdlib"]).resolve()
     assert stdlib.files and all(not f.startswith("site-packages/") for f in stdlib.files)
     assert all((r.root / r.files[0]).is_file() for r in roots)
-
-
-def test_link_corpus_lays_out_exactly_the_listed_files_as_labelled_trees(tmp_path):
-    tree = tmp_path / "tree"
-    _write(tree, "pkg/mod.py", 10)
-    _write(tree, "pkg/sub/deep.py", 5)
-    _write(tree, "left_out.py", 7)
-    root = CorpusRoot(tree, "my-tree", ("pkg/mod.py", "pkg/sub/deep.py"), 15)
-    links = tmp_path / "links"
-    (links / "stale").mkdir(parents=True)
-    assert link_corpus([root], links) == [(str(links / "my-tree"), "my-tree")]
-    listed = sorted(p.relative_to(links).as_posix() for p in links.rglob("*") if p.is_symlink())
-    assert listed == ["my-tree/pkg/mod.py", "my-tree/pkg/sub/deep.py"]
-    assert (links / "my-tree/pkg/mod.py").read_bytes() == b"x" * 10
-    assert not (links / "stale").exists()

@@ -26,9 +26,7 @@ RECORDS = [
     }
     for i in range(7)
 ]
-COLUMNS = Columns(
-    text="content", id="blob", path="file", repo="repo_name", stars="stars", commit_time="committed"
-)
+COLUMNS = Columns(text="content", id="blob", path="file", repo="repo_name", stars="stars", commit_time="committed")
 SETTINGS = EngineSettings(batch_docs=3)
 
 

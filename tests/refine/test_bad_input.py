@@ -23,9 +23,7 @@ RECIPE = {"stages": [{"name": "preprocess"}, {"name": "langid"}, {"name": "exact
 
 
 def _records(n: int = 6) -> list[dict]:
-    return [
-        {"id": f"doc{i}", "text": src.read_text(), "path": src.name} for i, src in enumerate(stdlib_files(n))
-    ]
+    return [{"id": f"doc{i}", "text": src.read_text(), "path": src.name} for i, src in enumerate(stdlib_files(n))]
 
 
 def _refine(path, tmp_path, on_error):

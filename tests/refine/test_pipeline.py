@@ -50,9 +50,7 @@ def test_every_stage_accounts_for_every_document(run, tree):
 
 def test_removed_rows_say_why(run):
     run_dir, _ = run
-    removed = [
-        r for f in sorted((run_dir / "removed").glob("*.parquet")) for r in pq.read_table(f).to_pylist()
-    ]
+    removed = [r for f in sorted((run_dir / "removed").glob("*.parquet")) for r in pq.read_table(f).to_pylist()]
     by_id = {r["id"]: r for r in removed}
     assert by_id["corpus/repo1/blob.py"]["reason"] == "binary"
     assert by_id["corpus/repo0/table.csv"]["reason"] == "excluded"
@@ -71,10 +69,7 @@ def test_kept_documents_carry_language_and_decoded_text(run):
     latin = next(r for r in rows if r["path"] == "repo1/latin.py")
     assert latin["text"].startswith("# café naïve") and latin["lang"] == "python"
     assert all(r["repo"].startswith("corpus/repo") for r in rows)
-    assert (
-        pq.ParquetFile(run_dir / "kept" / "t00000.parquet").metadata.row_group(0).column(0).compression
-        == "ZSTD"
-    )
+    assert pq.ParquetFile(run_dir / "kept" / "t00000.parquet").metadata.row_group(0).column(0).compression == "ZSTD"
 
 
 def test_manifest_records_recipe_versions_and_inputs(run, tree):

@@ -31,9 +31,7 @@ def _cmd(tree, out, recipe):
 
 def _rows(run_dir, sub):
     files = sorted((run_dir / sub).glob("*.parquet"))
-    return sorted(
-        tuple(r.values()) for f in files for r in pq.read_table(f, columns=["id", "text"]).to_pylist()
-    )
+    return sorted(tuple(r.values()) for f in files for r in pq.read_table(f, columns=["id", "text"]).to_pylist())
 
 
 def test_sigkilled_run_resumes_to_the_uninterrupted_output(tmp_path):

@@ -34,14 +34,10 @@ class StageCounts:
         self.reasons: dict[str, int] = {}
         self.counters: dict[str, int] = {}
 
-    def add(
-        self, n_in: int, kept: int, reasons: Iterable[str], counters: dict[str, int], seconds: float
-    ) -> None:
+    def add(self, n_in: int, kept: int, reasons: Iterable[str], counters: dict[str, int], seconds: float) -> None:
         reasons = list(reasons)
         if n_in != kept + len(reasons):
-            raise AssertionError(
-                f"stage {self.name}: {n_in} documents in, {kept} kept + {len(reasons)} removed"
-            )
+            raise AssertionError(f"stage {self.name}: {n_in} documents in, {kept} kept + {len(reasons)} removed")
         self.n_in += n_in
         self.kept += kept
         self.removed += len(reasons)
@@ -80,9 +76,7 @@ def merge_stage_stats(task_stats: Iterable[list[dict[str, Any]]], order: list[st
     merged = [total[name] for name in order]
     for prev, cur in itertools.pairwise(merged):
         if cur["in"] != prev["kept"]:
-            raise OpencoderError(
-                f"accounting: {prev['name']} kept {prev['kept']} but {cur['name']} got {cur['in']}"
-            )
+            raise OpencoderError(f"accounting: {prev['name']} kept {prev['kept']} but {cur['name']} got {cur['in']}")
     for s in merged:
         s["seconds"] = round(s["seconds"], 3)
         if s["in"] != s["kept"] + s["removed"]:

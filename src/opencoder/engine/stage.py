@@ -102,9 +102,7 @@ def make_removed(
         "stage": _column(stage, n, pa.string()),
         "reason": _column(reason, n, pa.string()),
         "duplicate_of": _column(duplicate_of, n, pa.string()),
-        "rules": pa.nulls(n, pa.list_(pa.string()))
-        if rules is None
-        else _column(rules, n, pa.list_(pa.string())),
+        "rules": pa.nulls(n, pa.list_(pa.string())) if rules is None else _column(rules, n, pa.list_(pa.string())),
         "detail": _column(detail, n, pa.string()),
     }
     names = set(rows.column_names)

@@ -10,9 +10,8 @@ each tree, rather than the first folders in alphabetical order. Files are picked
 *relative to the root*, so two copies of the same tree (the Python standard library under pyenv and under
 ``/usr/lib``) sample the same files: even a capped demo keeps real exact duplicates for dedup to find.
 
-How refine reads it: ``link_corpus(default_corpus(cap), folder)`` lays the listed files out as symbolic links,
-one tree per root named by its label, and returns ``(path, label)`` pairs: plain directory-tree inputs for any
-reader, and a record of exactly which files a run read (a resumed run reads the same ones).
+How refine reads it: each ``CorpusRoot`` becomes a directory-tree input with its file list,
+``InputSpec(str(root.root), root.label, root.files)``, so the reader opens exactly the listed files.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from __future__ import annotations
 import fnmatch
 import glob
 import os
-import shutil
 import sys
 import sysconfig
 from collections.abc import Iterator, Sequence
@@ -131,27 +129,6 @@ def sample_corpus(candidates: Sequence[Candidate], max_bytes: int | None = None)
         for cand, root, files in zip(candidates, roots, chosen, strict=True)
         if files
     ]
-
-
-def link_corpus(roots: Sequence[CorpusRoot], folder: Path) -> list[tuple[str, str]]:
-    """Lay each root's listed files out under ``folder/<label>/`` as symlinks; returns (tree, label) inputs.
-
-    An existing ``folder`` is replaced, so the links are exactly the listing.
-    """
-    folder = Path(folder)
-    shutil.rmtree(folder, ignore_errors=True)
-    inputs = []
-    for root in roots:
-        tree = folder / root.label
-        made: set[str] = set()
-        for rel in root.files:
-            parent = os.path.dirname(rel)
-            if parent not in made:
-                (tree / parent).mkdir(parents=True, exist_ok=True)
-                made.add(parent)
-            os.symlink(root.root / rel, tree / rel)
-        inputs.append((str(tree), root.label))
-    return inputs
 
 
 def _take_by_hash(files: list[tuple[str, int]], budget: int) -> list[tuple[str, int]]:

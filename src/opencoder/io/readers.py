@@ -16,11 +16,11 @@ import json
 import os
 import stat
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import orjson
 import pyarrow as pa
@@ -35,11 +35,18 @@ from opencoder.recipes import Columns, EngineSettings
 OnError = Literal["fail", "skip"]
 Kind = Literal["tree", "jsonl", "parquet", "arrow"]
 
-READ_SCHEMA = pa.schema(
-    [f for f in DOC_SCHEMA if f.name != "text"] + [pa.field("content", pa.large_binary())]
-)
+READ_SCHEMA = pa.schema([f for f in DOC_SCHEMA if f.name != "text"] + [pa.field("content", pa.large_binary())])
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn"})
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".json.gz", ".ndjson")
+
+
+class InputSpec(NamedTuple):
+    """One input: a path, an optional label (a tree's id prefix) and, for trees, an optional list of files
+    (relative POSIX paths) to read instead of walking the tree, e.g. a sampled default corpus."""
+
+    path: str
+    label: str | None = None
+    files: Sequence[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -83,9 +90,7 @@ def _kind_of(path: Path) -> Kind:
         return "parquet"
     if name.endswith(".arrow"):
         return "arrow"
-    raise OpencoderError(
-        f"{path}: unknown input format (expected a directory, .jsonl[.gz|.zst], .parquet, .arrow)"
-    )
+    raise OpencoderError(f"{path}: unknown input format (expected a directory, .jsonl[.gz|.zst], .parquet, .arrow)")
 
 
 def _walk(root: Path, rel: str = "") -> Iterator[tuple[str, int, int]]:
@@ -107,6 +112,16 @@ def _walk(root: Path, rel: str = "") -> Iterator[tuple[str, int, int]]:
             yield path, 0, 0  # dangling symlink: planned, reported as read_error when read
 
 
+def _listed(root: str, files: Sequence[str]) -> Iterator[tuple[str, int, int]]:
+    """(relative path, size, mtime_ns) of the given files; a missing one is planned and reported when read."""
+    for rel in files:
+        try:
+            st = os.stat(os.path.join(root, rel))
+            yield rel, st.st_size, st.st_mtime_ns
+        except OSError:
+            yield rel, 0, 0
+
+
 def _hf_arrow_files(root: Path) -> list[Path]:
     if (root / "dataset_dict.json").is_file():
         splits = json.loads((root / "dataset_dict.json").read_text())["splits"]
@@ -120,8 +135,8 @@ def _file_print(path: Path) -> dict[str, Any]:
     return {"path": str(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
-def plan_inputs(inputs: list[tuple[str, str | None]], settings: EngineSettings) -> Plan:
-    """Shards for ``inputs`` ((path, label or None) pairs) in a fixed order, plus input fingerprints."""
+def plan_inputs(inputs: Sequence[InputSpec | tuple[Any, ...]], settings: EngineSettings) -> Plan:
+    """Shards for ``inputs`` (InputSpecs or (path, label) pairs) in a fixed order, plus input fingerprints."""
     shards: list[Shard] = []
     prints: list[dict[str, Any]] = []
     labels: set[str] = set()
@@ -129,7 +144,8 @@ def plan_inputs(inputs: list[tuple[str, str | None]], settings: EngineSettings) 
     def add(kind: Kind, source: str, label: str, files: tuple[str, ...] = ()) -> None:
         shards.append(Shard(f"t{len(shards):05d}", kind, source, label, files))
 
-    for raw, label in inputs:
+    for item in inputs:
+        raw, label, listed = InputSpec(*item)
         path = Path(raw)
         if not path.exists():
             raise OpencoderError(f"{raw}: no such file or directory")
@@ -141,7 +157,7 @@ def plan_inputs(inputs: list[tuple[str, str | None]], settings: EngineSettings) 
             label = f"{base}-{n}"
         labels.add(label)
         if kind == "tree":
-            entries = list(_walk(path))
+            entries = list(_walk(path) if listed is None else _listed(str(path), listed))
             digest = hashlib.sha256("\n".join(f"{p}\0{s}\0{m}" for p, s, m in entries).encode()).hexdigest()
             prints.append(
                 {
@@ -244,10 +260,31 @@ class _Fail:
 # --------------------------------------------------------------------------------------------------- readers
 
 
+def read_file(path: str, max_bytes: int | None = None) -> tuple[bytes | None, int]:
+    """(content, size) of a regular file; content None when it is over ``max_bytes`` (only the size is needed
+    to drop it). Opened non-blocking and checked with fstat, so a FIFO or device fails instead of hanging."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(0, "not a regular file")
+        if max_bytes is not None and st.st_size > max_bytes:
+            return None, st.st_size
+        data = os.read(fd, st.st_size + 1)
+        if len(data) != st.st_size:  # the file changed size since fstat: read to the end
+            parts = [data]
+            while chunk := os.read(fd, 1 << 20):
+                parts.append(chunk)
+            data = b"".join(parts)
+        return data, len(data)
+    finally:
+        os.close(fd)
+
+
 def _read_tree(
     shard: Shard, settings: EngineSettings, fail: _Fail, repo_depth: int, max_bytes: int | None
 ) -> Iterator[Batch]:
-    root = Path(shard.source)
+    root = shard.source
     cols: dict[str, list[Any]] = {k: [] for k in ("id", "path", "repo", "size", "source", "content")}
     nbytes = 0
 
@@ -259,25 +296,18 @@ def _read_tree(
 
     for rel in shard.files:
         doc_id = f"{shard.label}/{rel}"
-        full = root / rel
+        full = os.path.join(root, rel)
         try:
-            st = os.stat(full)
-            if not stat.S_ISREG(st.st_mode):
-                raise OSError("not a regular file")
-            if max_bytes is not None and st.st_size > max_bytes:
-                data = None  # too large: only its size is needed to drop it
-            else:
-                with open(full, "rb") as fh:
-                    data = fh.read()
+            data, size = read_file(full, max_bytes)
         except OSError as err:
-            fail(str(full), err.strerror or str(err), doc_id=doc_id, path=rel, source=shard.source)
+            fail(full, err.strerror or str(err), doc_id=doc_id, path=rel, source=shard.source)
             continue
         parts = rel.split("/")
         repo = "/".join(parts[:repo_depth]) if len(parts) > repo_depth else ""
         cols["id"].append(doc_id)
         cols["path"].append(rel)
         cols["repo"].append(f"{shard.label}/{repo}" if repo else shard.label)
-        cols["size"].append(st.st_size if data is None else len(data))
+        cols["size"].append(size)
         cols["source"].append(shard.source)
         cols["content"].append(data)
         nbytes += len(data or b"")
@@ -370,9 +400,7 @@ def _columnar_docs(table: pa.Table, columns: Columns, source: str, start: int) -
     content = table.column(columns.text).cast(pa.large_string()).cast(pa.large_binary())
     ids = col(columns.id)
     out: dict[str, Any] = {
-        "id": ids.cast(pa.string())
-        if ids is not None
-        else pa.array([f"{source}:{start + i}" for i in range(n)]),
+        "id": ids.cast(pa.string()) if ids is not None else pa.array([f"{source}:{start + i}" for i in range(n)]),
         "content": content,
         "size": pa.compute.binary_length(content).cast(pa.int64()),
         "source": pa.array([source] * n, pa.string()),
@@ -389,9 +417,7 @@ def _columnar_docs(table: pa.Table, columns: Columns, source: str, start: int) -
         if pa.types.is_timestamp(times.type):
             out["commit_time"] = times.cast(pa.timestamp("us", tz="UTC"))
         else:
-            out["commit_time"] = pa.array(
-                [to_timestamp(v) for v in times.to_pylist()], pa.timestamp("us", "UTC")
-            )
+            out["commit_time"] = pa.array([to_timestamp(v) for v in times.to_pylist()], pa.timestamp("us", "UTC"))
     arrays = [out[f.name] if f.name in out else pa.nulls(n, f.type) for f in READ_SCHEMA]
     return pa.Table.from_arrays(arrays, schema=READ_SCHEMA)
 

@@ -24,9 +24,7 @@ DOC_SCHEMA = pa.schema(DOC_FIELDS)
 
 REMOVED_FIELDS: list[pa.Field] = [
     pa.field("stage", pa.string(), nullable=False),  # the stage that removed the document
-    pa.field(
-        "reason", pa.string(), nullable=False
-    ),  # a short machine-readable reason, e.g. "exact_duplicate"
+    pa.field("reason", pa.string(), nullable=False),  # a short machine-readable reason, e.g. "exact_duplicate"
     pa.field("duplicate_of", pa.string()),  # the id of the kept copy, for dedup removals
     pa.field("rules", pa.list_(pa.string())),  # the filter rules hit, for filter removals
     pa.field("detail", pa.string()),  # free text: the error message, the offending line, ...

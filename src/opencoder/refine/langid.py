@@ -45,9 +45,7 @@ class LangId:
         excluded = set(t["excluded_languages"])
         if compat == "opc":
             excluded -= OPC_NOT_EXCLUDED
-        self.types = {
-            lang: ("excluded" if lang in excluded else kind) for lang, kind in t["language_to_type"].items()
-        }
+        self.types = {lang: ("excluded" if lang in excluded else kind) for lang, kind in t["language_to_type"].items()}
 
     def identify(self, paths: pa.Array, given: pa.Array | None = None) -> tuple[pa.Array, pa.Array]:
         """(lang, doc_type) per path; ``given`` (the input's own language) is the last resort."""

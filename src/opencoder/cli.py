@@ -175,7 +175,7 @@ def report(
 @app.command()
 def demo(
     out: Path = typer.Option(Path(".demo"), help="Demo folder; the run lands in OUT/run (replaced each time)."),
-    max_mb: float | None = typer.Option(None, min=0.001, help="Megabytes of this machine's code to read [64]."),
+    max_mb: float | None = typer.Option(None, min=0.001, help="Megabytes of this machine's code to read [32]."),
     workers: int | None = typer.Option(None, min=1, help="Worker processes (default: all cores)."),
 ) -> None:
     """Refine a sample of the code on this machine and write its report; prints the report's path."""

@@ -17,7 +17,7 @@ from pathlib import Path
 from rich.console import Console
 
 # Small enough that set-up plus the demo stay under 10 minutes on 2 cores, large enough for real duplicates.
-DEFAULT_DEMO_BYTES = 64_000_000
+DEFAULT_DEMO_BYTES = 32_000_000
 
 
 @dataclass

@@ -22,6 +22,7 @@ from opencoder.errors import OpencoderError  # noqa: E402
 
 STDLIB = Path(os.__file__).parent
 START_TIMEOUT_S = 120
+START_ATTEMPTS = 3
 
 
 def _free_port() -> int:
@@ -30,35 +31,56 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    """A one-node Ray cluster in its own process group: `ray start --head --block`, ended by signals."""
-    temp = Path(tempfile.mkdtemp(prefix="oc-ray-"))  # short: Ray's socket paths must fit in 107 bytes
+def _start_head(temp: Path) -> tuple[subprocess.Popen, str] | str:
+    """`ray start --head --block` in its own process group; (process, address), or the log when it failed."""
     port = _free_port()
-    log = (temp / "start.log").open("w")
+    log_path = temp / f"start-{port}.log"
     cmd = [str(Path(sys.executable).with_name("ray")), "start", "--head", "--block", "--node-ip-address=127.0.0.1",
            f"--port={port}", f"--ray-client-server-port={_free_port()}", f"--dashboard-port={_free_port()}",
            "--include-dashboard=false", "--num-cpus=2", "--object-store-memory=80000000", f"--temp-dir={temp}",
            "--disable-usage-stats"]  # fmt: skip
-    head = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    address = f"127.0.0.1:{port}"
+    with log_path.open("w") as log:
+        head = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while "Ray runtime started" not in log_path.read_text():
+        if head.poll() is not None or time.monotonic() > deadline:
+            _stop(head)
+            return log_path.read_text()[-3000:]
+        time.sleep(0.5)
+    return head, f"127.0.0.1:{port}"
+
+
+def _stop(head: subprocess.Popen) -> None:
+    head.send_signal(signal.SIGTERM)  # `ray start --block` stops the processes it started
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        head.wait(60)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(head.pid, signal.SIGKILL)  # anything left in the cluster's own process group
+    head.wait()
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A one-node Ray cluster on 127.0.0.1, stopped at the end; a start that times out is retried.
+
+    Ray gives a starting node a fixed 30 s to register, which a heavily loaded machine can miss.
+    """
+    temp = Path(tempfile.mkdtemp(prefix="oc-ray-"))  # short: Ray's socket paths must fit in 107 bytes
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while "Ray runtime started" not in (temp / "start.log").read_text():
-            if head.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"ray start failed:\n{(temp / 'start.log').read_text()[-3000:]}")
-            time.sleep(0.5)
-        yield address
+        for _ in range(START_ATTEMPTS):
+            started = _start_head(temp)
+            if not isinstance(started, str):
+                break
+        else:
+            pytest.fail(f"ray start failed {START_ATTEMPTS} times; last log:\n{started}")
+        head, address = started
+        try:
+            yield address
+        finally:
+            if ray.is_initialized():
+                ray.shutdown()
+            _stop(head)
     finally:
-        if ray.is_initialized():
-            ray.shutdown()
-        head.send_signal(signal.SIGTERM)  # `ray start --block` stops the processes it started
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            head.wait(60)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(head.pid, signal.SIGKILL)  # anything left in the cluster's own process group
-        head.wait()
-        log.close()
         shutil.rmtree(temp, ignore_errors=True)
 
 
@@ -94,7 +116,9 @@ def test_refine_on_ray_gives_the_same_kept_and_removed_ids_as_local(cluster, tmp
     assert removed["tree/a/blob.bin"] == ("preprocess", "binary")
     assert removed["tree/a/notes.unknownext"] == ("langid", "unknown")
     assert sum(reason == ("exact_dedup", "exact_duplicate") for reason in removed.values()) == 4
-    assert len(runs["local"]["kept"]) == 4
+    kept = [doc_id for doc_id, _ in runs["local"]["kept"]]
+    assert kept and all(doc_id.startswith("tree/a/") for doc_id in kept)  # ties keep the smallest id
+    assert len(kept) + len(removed) == 10
 
 
 def test_an_unreachable_cluster_is_a_clear_error(tmp_path):

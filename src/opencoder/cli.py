@@ -19,6 +19,11 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _root() -> None:
+    """The OpenCoder cookbook: refine code data, train code LLMs, evaluate them."""
+
+
 @app.command()
 def version() -> None:
     """Print the package version."""

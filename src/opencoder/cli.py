@@ -83,8 +83,18 @@ def train(
     from opencoder.train.recipe import load_recipe
 
     sources = [{"path": p} for p in data] if data else None
-    rec = load_recipe(stage, recipe, model=model, data=sources, max_steps=max_steps, init=init,
-                      tokenizer=tokenizer, global_batch=global_batch, micro_batch=micro_batch, seq_len=seq_len)  # fmt: skip
+    rec = load_recipe(
+        stage,
+        recipe,
+        model=model,
+        data=sources,
+        max_steps=max_steps,
+        init=init,
+        tokenizer=tokenizer,
+        global_batch=global_batch,
+        micro_batch=micro_batch,
+        seq_len=seq_len,
+    )
 
     def show(r: dict) -> None:
         mfu = f" mfu {r['mfu']:.1%}" if r["mfu"] is not None else ""

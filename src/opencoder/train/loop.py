@@ -83,8 +83,10 @@ def _sources(recipe: TrainRecipe, tok_dir: Path | None):
         shards = [TokenShards.open(s.path) for s in recipe.data]
         hashes = {s.meta["tokenizer_hash"] for s in shards}
         if len(hashes) > 1:
-            raise OpencoderError("the data sources were tokenized with different tokenizers: " + ", ".join(
-                f"{s.path} ({s.meta['tokenizer_hash'][:12]})" for s in shards))  # fmt: skip
+            raise OpencoderError(
+                "the data sources were tokenized with different tokenizers: "
+                + ", ".join(f"{s.path} ({s.meta['tokenizer_hash'][:12]})" for s in shards)
+            )
         tok_dir = tok_dir or shards[0].tokenizer_dir
         if tokenizer_hash(tok_dir) not in hashes:
             raise OpencoderError(f"{tok_dir}: tokenizer differs from the one {shards[0].path} was tokenized with")
@@ -116,12 +118,16 @@ def prepare(recipe: TrainRecipe, out_dir: Path, d: parallel.Dist) -> Prepared:
     tok = load_tokenizer(tok_dir)
     vocab = recipe.vocab_size or spec.vocab
     if len(tok) > vocab:
-        raise OpencoderError(f"tokenizer {tok_dir} has {len(tok)} tokens but model {recipe.model} a vocabulary of "
-                             f"{vocab}: train the tokenizer with --vocab-size <= {vocab} or set vocab_size")  # fmt: skip
+        raise OpencoderError(
+            f"tokenizer {tok_dir} has {len(tok)} tokens but model {recipe.model} a vocabulary of "
+            f"{vocab}: train the tokenizer with --vocab-size <= {vocab} or set vocab_size"
+        )
     for state in (init_model, resume[0] if resume else None):
         if state is not None and state["model.embed_tokens.weight"].shape[0] != vocab:
-            raise OpencoderError(f"checkpoint vocabulary {state['model.embed_tokens.weight'].shape[0]} differs "
-                                 f"from model {recipe.model}'s {vocab}")  # fmt: skip
+            raise OpencoderError(
+                f"checkpoint vocabulary {state['model.embed_tokens.weight'].shape[0]} differs "
+                f"from model {recipe.model}'s {vocab}"
+            )
     loader = ResumableLoader(
         datasets,
         [s.weight for s in recipe.data],
@@ -151,9 +157,7 @@ def _optimizer(model: torch.nn.Module, recipe: TrainRecipe, device: torch.device
         {"params": [p for p in params if p.ndim >= 2], "weight_decay": recipe.weight_decay},
         {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0},
     ]
-    return torch.optim.AdamW(
-        groups, lr=recipe.lr, betas=recipe.betas, eps=recipe.eps, fused=device.type == "cuda"
-    )
+    return torch.optim.AdamW(groups, lr=recipe.lr, betas=recipe.betas, eps=recipe.eps, fused=device.type == "cuda")
 
 
 def _full_states(model, optimizer) -> tuple[dict, dict]:
@@ -248,8 +252,14 @@ def _train(recipe: TrainRecipe, out: Path, d: parallel.Dist, on_log: Callable[[d
     flops_tok = flops_per_token(prep.config, recipe.seq_len)
     peak = recipe.peak_flops or (peak_flops(torch.cuda.get_device_name(d.device)) if d.device.type == "cuda" else None)
     log = MetricsLog(out / METRICS, start_step, d.is_main)
-    sched = {"kind": recipe.schedule, "lr": recipe.lr, "total_steps": prep.total_steps,
-             "warmup_steps": recipe.warmup_steps, "final_lr": recipe.final_lr, "decay_steps": recipe.decay_steps}  # fmt: skip
+    sched = {
+        "kind": recipe.schedule,
+        "lr": recipe.lr,
+        "total_steps": prep.total_steps,
+        "warmup_steps": recipe.warmup_steps,
+        "final_lr": recipe.final_lr,
+        "decay_steps": recipe.decay_steps,
+    }
     last = {}
     for step in range(start_step, prep.total_steps):
         t0 = time.perf_counter()

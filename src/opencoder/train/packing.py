@@ -25,7 +25,7 @@ import numpy as np
 
 from opencoder.errors import OpencoderError
 from opencoder.train.sources import expand_inputs, iter_texts
-from opencoder.train.tokenizer import EOD_TOKEN, load_tokenizer, tokenizer_hash
+from opencoder.train.tokenizer import EOD_TOKEN, tokenizer_hash
 
 META = "meta.json"
 _worker_tok = None
@@ -36,17 +36,27 @@ def token_dtype(vocab_size: int) -> np.dtype:
     return np.dtype(np.uint16) if vocab_size <= 1 << 16 else np.dtype(np.uint32)
 
 
+def _raw_tokenizer(tok_dir: str | Path):
+    """The bare ``tokenizers.Tokenizer``: workers skip importing transformers (seconds per process)."""
+    from tokenizers import Tokenizer
+
+    path = Path(tok_dir) / "tokenizer.json"
+    if not path.is_file():
+        raise OpencoderError(f"{tok_dir}: not a tokenizer directory (no tokenizer.json)")
+    return Tokenizer.from_file(str(path))
+
+
 def _init_worker(tok_dir: str) -> None:
     global _worker_tok
     os.environ["TOKENIZERS_PARALLELISM"] = "false"  # parallelism comes from processes, not Rust threads
-    _worker_tok = load_tokenizer(tok_dir)
+    _worker_tok = _raw_tokenizer(tok_dir)
 
 
 def _encode(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Token ids of a batch with EOD after each document, and each document's start offset in the batch."""
     tok = _worker_tok
-    eod = tok.convert_tokens_to_ids(EOD_TOKEN)
-    ids = tok(texts, add_special_tokens=False)["input_ids"]
+    eod = tok.token_to_id(EOD_TOKEN)
+    ids = [e.ids for e in tok.encode_batch(texts, add_special_tokens=False)]
     lengths = np.fromiter((len(x) + 1 for x in ids), dtype=np.int64, count=len(ids))
     flat = np.fromiter((t for doc in ids for t in (*doc, eod)), dtype=np.int64, count=int(lengths.sum()))
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
@@ -59,32 +69,31 @@ class _ShardWriter:
     def __init__(self, out: Path, dtype: np.dtype, shard_tokens: int):
         self.out, self.dtype, self.shard_tokens = out, dtype, shard_tokens
         self.shards: list[dict] = []
-        self._fh = None
         self._starts: list[np.ndarray] = []
         self._n = 0
 
+    @property
+    def _name(self) -> str:
+        return f"shard-{len(self.shards):05d}"
+
     def add(self, flat: np.ndarray, starts: np.ndarray) -> None:
-        if self._fh is None:
-            name = f"shard-{len(self.shards):05d}"
-            self._name, self._fh, self._starts, self._n = name, open(self.out / f"{name}.bin.tmp", "wb"), [], 0
-        self._fh.write(flat.astype(self.dtype).tobytes())
+        with open(self.out / f"{self._name}.bin.tmp", "ab" if self._n else "wb") as fh:
+            fh.write(flat.astype(self.dtype).tobytes())
         self._starts.append(starts + self._n)
         self._n += len(flat)
         if self._n >= self.shard_tokens:
             self.close_shard()
 
     def close_shard(self) -> None:
-        if self._fh is None:
+        if not self._n:
             return
-        self._fh.close()
-        name = self._name
-        starts = np.concatenate(self._starts)
+        name, starts = self._name, np.concatenate(self._starts)
         with open(self.out / f"{name}.idx.npy.tmp", "wb") as fh:
             np.save(fh, starts)
         os.replace(self.out / f"{name}.bin.tmp", self.out / f"{name}.bin")
         os.replace(self.out / f"{name}.idx.npy.tmp", self.out / f"{name}.idx.npy")
         self.shards.append({"name": name, "num_tokens": self._n, "num_documents": len(starts)})
-        self._fh = None
+        self._starts, self._n = [], 0
 
 
 def tokenize(
@@ -97,8 +106,10 @@ def tokenize(
 ) -> dict:
     """Tokenize the ``text`` column of ``inputs`` into packed shards under ``out_dir``; returns the meta."""
     files = expand_inputs(inputs)
-    tok = load_tokenizer(tok_dir)
-    vocab_size = len(tok)
+    tok = _raw_tokenizer(tok_dir)
+    vocab_size = tok.get_vocab_size(with_added_tokens=True)
+    if tok.token_to_id(EOD_TOKEN) is None:
+        raise OpencoderError(f"{tok_dir}: tokenizer lacks the end-of-document token {EOD_TOKEN}")
     dtype = token_dtype(vocab_size)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -116,7 +127,7 @@ def tokenize(
     meta = {
         "tokenizer_hash": tokenizer_hash(tok_dir),
         "vocab_size": vocab_size,
-        "eod_id": tok.convert_tokens_to_ids(EOD_TOKEN),
+        "eod_id": tok.token_to_id(EOD_TOKEN),
         "dtype": dtype.name,
         "num_tokens": sum(s["num_tokens"] for s in writer.shards),
         "num_documents": sum(s["num_documents"] for s in writer.shards),

@@ -46,8 +46,10 @@ def lr_at(
         return warm
     if kind == "wsd":
         decay_start = total_steps - decay_steps
-        return lr if decay_steps <= 0 or step < decay_start else _exp_decay(
-            step - decay_start + 1, decay_steps, lr, final_lr
+        return (
+            lr
+            if decay_steps <= 0 or step < decay_start
+            else _exp_decay(step - decay_start + 1, decay_steps, lr, final_lr)
         )
     if kind == "cosine":
         span = last - warmup_steps + 1

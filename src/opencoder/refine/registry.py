@@ -18,6 +18,9 @@ STAGE_MODULES = [
     "opencoder.refine.preprocess",
     "opencoder.refine.langid",
     "opencoder.refine.exact_dedup",
+    "opencoder.refine.fuzzy_dedup",
+    "opencoder.refine.transform",
+    "opencoder.refine.sample",
 ]
 
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from opencoder import __version__
 from opencoder.errors import OpencoderError
+
+if TYPE_CHECKING:
+    from opencoder.io.readers import InputSpec
 
 app = typer.Typer(
     name="opencoder",
@@ -19,10 +25,79 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _root() -> None:
+    """The OpenCoder cookbook: refine code data, train code LLMs, evaluate them."""
+
+
 @app.command()
 def version() -> None:
     """Print the package version."""
     typer.echo(__version__)
+
+
+class OnErrorPolicy(str, Enum):
+    fail = "fail"
+    skip = "skip"
+
+
+def _default_inputs(max_bytes: int | None) -> list[InputSpec]:
+    """The embedded default corpus (the code on this machine): labelled trees with their listed files."""
+    from opencoder.io.corpus import default_corpus
+    from opencoder.io.readers import InputSpec
+
+    roots = default_corpus(max_bytes)
+    if not roots:
+        raise OpencoderError("no INPUT given and no source trees found on this machine: pass INPUT paths")
+    return [InputSpec(str(r.root), r.label, r.files) for r in roots]
+
+
+@app.command()
+def refine(
+    inputs: list[Path] | None = typer.Argument(
+        None,
+        help="Directory trees, .jsonl[.gz|.zst], .parquet, HF save_to_disk dirs; none: the local code.",
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="Run folder (kept/, removed/, stats/, manifest.json)."),
+    recipe: Path | None = typer.Option(None, help="YAML recipe; default recipes/refinecode.yaml."),
+    workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes."),
+    on_error: OnErrorPolicy = typer.Option(
+        OnErrorPolicy.skip, help="Unreadable input: skip = record it as removed (read_error); fail = stop."
+    ),
+    repo_depth: int = typer.Option(1, min=0, help="Directory trees: folders under the root that name the repository."),
+    corpus_bytes: int | None = typer.Option(
+        None, min=1, help="Without INPUT: sample the default corpus down to about this many bytes."
+    ),
+) -> None:
+    """RefineCode: read code, preprocess, identify languages, deduplicate (resumable)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from opencoder.io.readers import InputSpec
+    from opencoder.recipes import load_recipe
+    from opencoder.refine.pipeline import RunOptions, run_refine
+
+    pairs = [InputSpec(str(p)) for p in inputs] if inputs else _default_inputs(corpus_bytes)
+    options = RunOptions(workers=workers, on_error=on_error.value, repo_depth=repo_depth)
+    manifest = run_refine(pairs, out, load_recipe(recipe), options)
+    table = Table("stage", "in", "kept", "removed", "top reasons", title=f"refine: {out}")
+    for s in manifest["stages"]:
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(s["reasons"].items(), key=lambda kv: -kv[1])[:3])
+        table.add_row(s["name"], str(s["in"]), str(s["kept"]), str(s["removed"]), reasons)
+    Console().print(table)
+    typer.echo(f"kept: {out / 'kept'}  removed: {out / 'removed'}  manifest: {out / 'manifest.json'}")
+
+
+@app.command()
+def report(
+    run_dir: Path = typer.Argument(..., help="The --out folder of a finished `opencoder refine`."),
+    out: Path | None = typer.Option(None, help="Where to write the page (default: RUN_DIR/report.html)."),
+    samples: int = typer.Option(3, min=0, help="Removed documents shown per removal reason."),
+) -> None:
+    """Write an HTML report of a run: funnel per stage, languages, removal reasons and samples."""
+    from opencoder.report import write_report
+
+    typer.echo(write_report(run_dir, out, samples_per_reason=samples))
 
 
 def _ks(text: str) -> tuple[int, ...]:
@@ -37,19 +112,11 @@ def _ks(text: str) -> tuple[int, ...]:
 
 @app.command("eval")
 def eval_command(
-    benchmark: str = typer.Option(
-        ..., "--benchmark", "-b", help="humaneval, humaneval+, mbpp, mbpp+, mbpp_sanitized"
-    ),
-    samples: Path = typer.Option(
-        None, help="Score this JSONL of {task_id, completion|solution} instead of a model."
-    ),
-    data: Path = typer.Option(
-        None, help="Benchmark JSONL(.gz) to use instead of the bundled copy (needed for mbpp+)."
-    ),
+    benchmark: str = typer.Option(..., "--benchmark", "-b", help="humaneval, humaneval+, mbpp, mbpp+, mbpp_sanitized"),
+    samples: Path = typer.Option(None, help="Score this JSONL of {task_id, completion|solution} instead of a model."),
+    data: Path = typer.Option(None, help="Benchmark JSONL(.gz) to use instead of the bundled copy (needed for mbpp+)."),
     out: Path = typer.Option(None, help="Output folder [default: runs/eval/<benchmark>]."),
-    k: str = typer.Option(
-        "1", help="pass@k values, comma-separated; each needs at least k samples per task."
-    ),
+    k: str = typer.Option("1", help="pass@k values, comma-separated; each needs at least k samples per task."),
     workers: int = typer.Option(None, help="Programs run at once [default: cores + 1]."),
     timeout: float = typer.Option(3.0, help="Wall-clock seconds per program (OpenCodeEval: 3)."),
     memory_mb: int = typer.Option(2048, help="Address-space limit per program, MiB."),

@@ -10,9 +10,7 @@ from opencoder.eval.benchmarks import load_benchmark
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "opencoder.cli", "eval", *args], capture_output=True, text=True
-    )
+    return subprocess.run([sys.executable, "-m", "opencoder.cli", "eval", *args], capture_output=True, text=True)
 
 
 def test_scoring_a_samples_file_with_good_bad_and_broken_lines(tmp_path):
@@ -24,9 +22,7 @@ def test_scoring_a_samples_file_with_good_bad_and_broken_lines(tmp_path):
     first = tasks[0].task_id
     lines += [
         json.dumps({"task_id": first, "completion": ""}),  # the model emitted nothing
-        json.dumps(
-            {"task_id": first, "completion": "\x00\x1b\udcff\x7f garbage \ufffd" * 50}
-        ),  # binary garbage
+        json.dumps({"task_id": first, "completion": "\x00\x1b\udcff\x7f garbage \ufffd" * 50}),  # binary garbage
         json.dumps({"task_id": first, "completion": "    while True:\n        pass\n"}),  # never stops
         '{"task_id": "HumanEval/1", "completion": ',  # truncated line
         json.dumps({"task_id": "HumanEval/9999", "completion": "    return 1\n"}),  # no such task

@@ -55,8 +55,7 @@ def test_humaneval_plus_catches_what_the_base_tests_miss(sandbox):
         "HumanEval/133": "    return sum(x * x for x in lst)\n",
         # mean absolute deviation off by a little: must fail even with float tolerance
         "HumanEval/4": (
-            "    m = sum(numbers) / len(numbers)\n"
-            "    return sum(abs(x - m) for x in numbers) / len(numbers) + 1e-3\n"
+            "    m = sum(numbers) / len(numbers)\n    return sum(abs(x - m) for x in numbers) / len(numbers) + 1e-3\n"
         ),
         # find_zero: any root is right, so bisection (not the canonical Newton steps) passes via the
         # polynomial oracle on the base inputs; its fixed bracket misses roots of some plus inputs

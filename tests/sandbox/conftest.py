@@ -26,18 +26,14 @@ def _sandboxes() -> list:
     bwrap = Sandbox(LIMITS, mode="auto")
     params.append(pytest.param(bwrap if bwrap.isolated else None, id="bwrap"))
     fallback = Sandbox(LIMITS, python=SYSTEM_PYTHON, mode="none") if os.path.exists(SYSTEM_PYTHON) else None
-    params.append(
-        pytest.param(fallback if fallback is not None and fallback.drop_uid else None, id="fallback")
-    )
+    params.append(pytest.param(fallback if fallback is not None and fallback.drop_uid else None, id="fallback"))
     return params
 
 
 @pytest.fixture(params=_sandboxes())
 def sandbox(request) -> Sandbox:
     if request.param is None:
-        pytest.skip(
-            f"{request.node.callspec.id} sandbox not available here (needs bwrap / root and {SYSTEM_PYTHON})"
-        )
+        pytest.skip(f"{request.node.callspec.id} sandbox not available here (needs bwrap / root and {SYSTEM_PYTHON})")
     return request.param
 
 

@@ -126,9 +126,7 @@ def test_network_connection_fails(bwrap_sandbox):
         server.listen(1)
         server.settimeout(0.5)
         port = server.getsockname()[1]
-        result = _run(
-            bwrap_sandbox, f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=1)\n"
-        )
+        result = _run(bwrap_sandbox, f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=1)\n")
         with pytest.raises(TimeoutError):
             server.accept()
     assert result.outcome is Outcome.FAILED
@@ -151,9 +149,7 @@ def test_grandchildren_outliving_the_program_are_killed(sandbox, token):
 
 def test_killing_its_parent_and_everything_it_can_reach(sandbox, token):
     """kill(-1) reaches every process the sender may signal: only the run's own, never the host's."""
-    result = _run(
-        sandbox, "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nos.kill(-1, signal.SIGKILL)\n"
-    )
+    result = _run(sandbox, "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nos.kill(-1, signal.SIGKILL)\n")
     assert result.outcome in (Outcome.CRASHED, Outcome.FAILED, Outcome.PASSED)
     assert os.getppid() > 1  # this test process and its parent are alive
     assert sandbox.run("print('still works')").stdout.strip() == "still works"

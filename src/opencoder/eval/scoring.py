@@ -92,9 +92,7 @@ Progress = Callable[[int, Result], None]
 class Scorer:
     """Holds the sandbox and the expected outputs of evalplus tasks, computed once per task."""
 
-    def __init__(
-        self, benchmark: Benchmark, sandbox: Sandbox, workers: int | None = None, plus: bool | None = None
-    ):
+    def __init__(self, benchmark: Benchmark, sandbox: Sandbox, workers: int | None = None, plus: bool | None = None):
         """plus=False scores an evalplus benchmark on its base inputs only (much faster)."""
         self.benchmark = benchmark
         self.plus = benchmark.plus if plus is None else plus and benchmark.plus
@@ -146,9 +144,7 @@ class Scorer:
         timeout = max(self.sandbox.limits.timeout, EVALPLUS_TIME_FACTOR * seconds)
         limits = replace(self.sandbox.limits, timeout=timeout)
         inputs = programs.inputs_bytes(self._splits(task)[split])
-        return programs.evalplus_program(
-            task, sample.code, inputs, files[programs.expected_file(split)], limits
-        )
+        return programs.evalplus_program(task, sample.code, inputs, files[programs.expected_file(split)], limits)
 
     def _run_split(self, samples: list[Sample], split: str, on_result: Progress | None) -> None:
         built = [(s, self._program(s, split)) for s in samples]
@@ -162,9 +158,7 @@ class Scorer:
             else:
                 sample.outcome, sample.reason = outcome, reason
 
-    def score(
-        self, samples: list[Sample], ks: Sequence[int] = (1,), on_result: Progress | None = None
-    ) -> Scores:
+    def score(self, samples: list[Sample], ks: Sequence[int] = (1,), on_result: Progress | None = None) -> Scores:
         start = time.monotonic()
         known = [s for s in samples if s.task_id in self.tasks]
         for s in samples:
@@ -193,20 +187,14 @@ class Scorer:
             }
             if self.plus:
                 row["correct_base"] = sum(s.passed_base for s in group)
-            row["outcomes"] = [
-                s.plus_outcome if s.passed_base and s.plus_outcome else s.outcome for s in group
-            ]
-            row["reasons"] = sorted(
-                {s.plus_reason if s.passed_base and s.plus_reason else s.reason for s in group}
-            )
+            row["outcomes"] = [s.plus_outcome if s.passed_base and s.plus_outcome else s.outcome for s in group]
+            row["reasons"] = sorted({s.plus_reason if s.passed_base and s.plus_reason else s.reason for s in group})
             per_task.append(row)
         counts = [(row["n"], row["correct"]) for row in per_task]
         base = [(row["n"], row["correct_base"]) for row in per_task] if self.plus else None
         missing = [t for t in self.tasks if t not in by_task]
         if missing:
-            log.warning(
-                "%d of %d tasks have no sample; pass@k is over the others", len(missing), len(self.tasks)
-            )
+            log.warning("%d of %d tasks have no sample; pass@k is over the others", len(missing), len(self.tasks))
         return Scores(
             benchmark=self.benchmark.name,
             pass_at_k=mean_pass_at_k(counts, ks),

@@ -77,9 +77,7 @@ class Result:
 def _others_can_enter(path: str) -> bool:
     """True if any user can reach and list path: every folder on the way and path itself are o+x, path o+r."""
     folders = [*isolation.ancestors(path), path]
-    return all(os.stat(p).st_mode & stat.S_IXOTH for p in folders) and bool(
-        os.stat(path).st_mode & stat.S_IROTH
-    )
+    return all(os.stat(p).st_mode & stat.S_IXOTH for p in folders) and bool(os.stat(path).st_mode & stat.S_IROTH)
 
 
 class Sandbox:
@@ -90,9 +88,7 @@ class Sandbox:
         self.python = python or sys.executable
         self.bwrap = None if mode == "none" else isolation.working_bwrap(self.python)
         if mode == "bwrap" and self.bwrap is None:
-            raise OpencoderError(
-                "isolation 'bwrap' was asked for, but bubblewrap is missing or does not work here"
-            )
+            raise OpencoderError("isolation 'bwrap' was asked for, but bubblewrap is missing or does not work here")
         self.as_root = os.geteuid() == 0
         # Root is exempt from RLIMIT_NPROC, so as root each run drops to its own uid: possible without
         # bubblewrap only where that uid can still read the interpreter.
@@ -166,9 +162,7 @@ class Sandbox:
         stderr = _read_head(err_path, limits.output_bytes)
         finished = marker in _read_tail(out_path, _MARKER_TAIL)
         outcome, reason = _classify(proc.returncode, timed_out, finished, stderr, limits)
-        files = {
-            name: data for name in program.collect if (data := _read_file(work / name, limits)) is not None
-        }
+        files = {name: data for name in program.collect if (data := _read_file(work / name, limits)) is not None}
         return Result(outcome, reason, proc.returncode, _strip_marker(stdout, marker), stderr, seconds, files)
 
 

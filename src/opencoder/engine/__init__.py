@@ -1,0 +1,1 @@
+"""The engine: stage protocols, tasks over input shards, executors, atomic outputs, stats and the manifest."""

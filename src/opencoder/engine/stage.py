@@ -1,0 +1,122 @@
+"""The shapes every refine stage implements, and the helper that builds removed rows.
+
+A row stage decides per document; a global stage (dedup) needs to see all documents and runs as
+map -> partition -> reduce -> finalize, after which the engine applies its decisions shard by shard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol, runtime_checkable
+
+import pyarrow as pa
+
+from opencoder.io.schema import REMOVED_SCHEMA
+
+Compat = Literal["fixed", "opc"]
+
+
+@dataclass
+class StageResult:
+    """What a row stage returns for one batch: ``len(batch) == len(kept) + len(removed)``."""
+
+    kept: pa.Table
+    removed: pa.Table
+    counters: dict[str, int] = field(default_factory=dict)  # summed into stats and the manifest
+    outputs: dict[str, pa.Table] = field(default_factory=dict)  # written to RUN_DIR/<key>/<task>.parquet
+
+
+@dataclass(frozen=True)
+class StageContext:
+    """What a stage builder may know about the run."""
+
+    seed: int
+    run_dir: Path
+    compat: Compat = "fixed"
+
+
+@runtime_checkable
+class RowStage(Protocol):
+    """Per-document decisions on a batch (preprocess, langid, transform, signals, filter, sample)."""
+
+    name: str
+
+    def process(self, batch: pa.Table) -> StageResult: ...
+
+
+@runtime_checkable
+class GlobalStage(Protocol):
+    """A decision that needs all documents (dedup): map -> partition -> reduce -> finalize.
+
+    ``map`` returns one row per document with a uint64 ``partition_key`` column; the engine buckets the rows
+    by ``partition_key % n_partitions``, calls ``reduce`` once per bucket and ``finalize`` once on all reduce
+    outputs.
+    ``finalize`` returns decisions (``id``, ``duplicate_of``, ``reason``); the engine removes those ids.
+    """
+
+    name: str
+    n_partitions: int
+
+    def map(self, batch: pa.Table) -> pa.Table: ...
+
+    def reduce(self, part: pa.Table) -> pa.Table: ...
+
+    def finalize(self, reduced: Iterable[pa.Table], run_dir: Path) -> pa.Table: ...
+
+
+DECISIONS_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("duplicate_of", pa.string()),
+        pa.field("reason", pa.string(), nullable=False),
+    ]
+)
+
+
+def _column(value: object, n: int, type_: pa.DataType) -> pa.Array:
+    """A column of ``n`` values from a scalar (repeated), a sequence or an arrow array."""
+    if value is None or isinstance(value, str):
+        return pa.nulls(n, type_) if value is None else pa.array([value] * n, type_)
+    if isinstance(value, pa.ChunkedArray):
+        value = value.combine_chunks()
+    arr = value if isinstance(value, pa.Array) else pa.array(value, type_)
+    if len(arr) != n:
+        raise ValueError(f"removed-row column has {len(arr)} values for {n} rows")
+    return arr.cast(type_)
+
+
+def make_removed(
+    rows: pa.Table,
+    stage: str,
+    reason: str | Sequence[str] | pa.Array,
+    *,
+    duplicate_of: str | Sequence[str | None] | pa.Array | None = None,
+    rules: Sequence[list[str] | None] | pa.Array | None = None,
+    detail: str | Sequence[str | None] | pa.Array | None = None,
+) -> pa.Table:
+    """Conform ``rows`` to REMOVED_SCHEMA, adding why they went; missing document columns become nulls."""
+    n = rows.num_rows
+    extra = {
+        "stage": _column(stage, n, pa.string()),
+        "reason": _column(reason, n, pa.string()),
+        "duplicate_of": _column(duplicate_of, n, pa.string()),
+        "rules": pa.nulls(n, pa.list_(pa.string())) if rules is None else _column(rules, n, pa.list_(pa.string())),
+        "detail": _column(detail, n, pa.string()),
+    }
+    names = set(rows.column_names)
+    columns = []
+    for fld in REMOVED_SCHEMA:
+        if fld.name in extra:
+            columns.append(extra[fld.name])
+        elif fld.name in names:
+            columns.append(rows.column(fld.name).cast(fld.type))
+        else:
+            columns.append(pa.nulls(n, fld.type))
+    return pa.Table.from_arrays(columns, schema=REMOVED_SCHEMA)
+
+
+def empty_removed() -> pa.Table:
+    """A removed table with no rows."""
+    return REMOVED_SCHEMA.empty_table()

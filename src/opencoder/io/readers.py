@@ -1,0 +1,456 @@
+"""Input readers: directory trees, JSONL (.jsonl, .jsonl.gz, .jsonl.zst), Parquet and HF ``save_to_disk``
+datasets.
+
+``plan_inputs`` cuts the inputs into shards (one task each) in a fixed order, so a rerun makes the same
+plan. ``read_shard`` yields bounded batches: a table of documents (READ_SCHEMA: the document fields, with
+the raw bytes in ``content`` instead of ``text``) and a table of documents that could not be read
+(REMOVED_SCHEMA, reason ``read_error``). With ``on_error="fail"`` the first read problem raises an
+OpencoderError naming file and line."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import stat
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+import zstandard
+
+from opencoder.engine.stage import make_removed
+from opencoder.errors import OpencoderError
+from opencoder.io.schema import DOC_SCHEMA, REMOVED_SCHEMA
+from opencoder.recipes import Columns, EngineSettings
+
+OnError = Literal["fail", "skip"]
+Kind = Literal["tree", "jsonl", "parquet", "arrow"]
+
+READ_SCHEMA = pa.schema([f for f in DOC_SCHEMA if f.name != "text"] + [pa.field("content", pa.large_binary())])
+SKIPPED_DIRS = frozenset({".git", ".hg", ".svn"})
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".json.gz", ".ndjson")
+
+
+class InputSpec(NamedTuple):
+    """One input: a path, an optional label (a tree's id prefix) and, for trees, an optional list of files
+    (relative POSIX paths) to read instead of walking the tree, e.g. a sampled default corpus."""
+
+    path: str
+    label: str | None = None
+    files: Sequence[str] | None = None
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One task's input: a slice of a directory tree, or one JSONL, Parquet or Arrow file."""
+
+    task: str
+    kind: Kind
+    source: str  # the tree root or the file
+    label: str  # the tree's label, the first part of its documents' ids
+    files: tuple[str, ...] = ()  # tree only: paths relative to the root
+
+
+@dataclass
+class Plan:
+    shards: list[Shard]
+    inputs: list[dict[str, Any]] = field(default_factory=list)  # fingerprints, for the manifest
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(self.inputs, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass
+class Batch:
+    docs: pa.Table  # READ_SCHEMA
+    errors: pa.Table  # REMOVED_SCHEMA rows with reason read_error
+
+
+# ------------------------------------------------------------------------------------------------ planning
+
+
+def _kind_of(path: Path) -> Kind:
+    name = path.name.lower()
+    if path.is_dir():
+        if (path / "state.json").is_file() or (path / "dataset_dict.json").is_file():
+            return "arrow"
+        return "tree"
+    if name.endswith(JSONL_SUFFIXES):
+        return "jsonl"
+    if name.endswith(".parquet"):
+        return "parquet"
+    if name.endswith(".arrow"):
+        return "arrow"
+    raise OpencoderError(f"{path}: unknown input format (expected a directory, .jsonl[.gz|.zst], .parquet, .arrow)")
+
+
+def _walk(root: Path, rel: str = "") -> Iterator[tuple[str, int, int]]:
+    """(relative path, size, mtime_ns) of every non-directory entry, sorted, symlinked dirs not followed."""
+    with os.scandir(root / rel if rel else root) as it:
+        entries = sorted(it, key=lambda e: e.name)
+    for e in entries:
+        path = f"{rel}/{e.name}" if rel else e.name
+        if e.is_dir(follow_symlinks=False):
+            if e.name not in SKIPPED_DIRS:
+                yield from _walk(root, path)
+            continue
+        if e.is_symlink() and e.is_dir():
+            continue  # a symlink to a directory: not followed (it would loop or duplicate a tree)
+        try:
+            st = e.stat()
+            yield path, st.st_size, st.st_mtime_ns
+        except OSError:
+            yield path, 0, 0  # dangling symlink: planned, reported as read_error when read
+
+
+def _listed(root: Path, files: Sequence[str]) -> Iterator[tuple[str, int, int]]:
+    """(relative path, size, mtime_ns) of the given files; a missing one is planned and reported when read."""
+    for rel in files:
+        try:
+            st = os.stat(root / rel)
+            yield rel, st.st_size, st.st_mtime_ns
+        except OSError:
+            yield rel, 0, 0
+
+
+def _hf_arrow_files(root: Path) -> list[Path]:
+    if (root / "dataset_dict.json").is_file():
+        splits = json.loads((root / "dataset_dict.json").read_text())["splits"]
+        return [f for split in splits for f in _hf_arrow_files(root / split)]
+    state = json.loads((root / "state.json").read_text())
+    return [root / f["filename"] for f in state["_data_files"]]
+
+
+def _file_print(path: Path) -> dict[str, Any]:
+    st = path.stat()
+    return {"path": str(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def plan_inputs(inputs: Sequence[InputSpec | tuple[Any, ...]], settings: EngineSettings) -> Plan:
+    """Shards for ``inputs`` (InputSpecs or (path, label) pairs) in a fixed order, plus input fingerprints."""
+    shards: list[Shard] = []
+    prints: list[dict[str, Any]] = []
+    labels: set[str] = set()
+
+    def add(kind: Kind, source: str, label: str, files: tuple[str, ...] = ()) -> None:
+        shards.append(Shard(f"t{len(shards):05d}", kind, source, label, files))
+
+    for item in inputs:
+        raw, label, listed = InputSpec(*item)
+        path = Path(raw)
+        if not path.exists():
+            raise OpencoderError(f"{raw}: no such file or directory")
+        kind = _kind_of(path)
+        label = label or path.name or str(path)
+        base, n = label, 1
+        while label in labels:  # two trees called "src": ids stay unique
+            n += 1
+            label = f"{base}-{n}"
+        labels.add(label)
+        if kind == "tree":
+            entries = list(_walk(path) if listed is None else _listed(path, listed))
+            digest = hashlib.sha256("\n".join(f"{p}\0{s}\0{m}" for p, s, m in entries).encode()).hexdigest()
+            prints.append(
+                {
+                    "path": str(path),
+                    "kind": kind,
+                    "label": label,
+                    "files": len(entries),
+                    "bytes": sum(s for _, s, _ in entries),
+                    "listing_sha256": digest,
+                }
+            )
+            chunk: list[str] = []
+            size = 0
+            for rel, s, _ in entries:
+                if chunk and (len(chunk) >= settings.task_files or size + s > settings.task_bytes):
+                    add(kind, str(path), label, tuple(chunk))
+                    chunk, size = [], 0
+                chunk.append(rel)
+                size += s
+            if chunk:
+                add(kind, str(path), label, tuple(chunk))
+        elif kind == "arrow" and path.is_dir():
+            for f in _hf_arrow_files(path):
+                prints.append({**_file_print(f), "kind": kind})
+                add(kind, str(f), label)
+        else:
+            prints.append({**_file_print(path), "kind": kind})
+            add(kind, str(path), label)
+    return Plan(shards, prints)
+
+
+# ------------------------------------------------------------------------------------------------- conversion
+
+
+def to_timestamp(value: Any) -> datetime | None:
+    """A commit time from an ISO string, epoch seconds or a datetime; naive times are taken as UTC."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, timezone.utc)
+    elif isinstance(value, str):
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    else:
+        raise ValueError(f"not a time: {value!r}")
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def _to_stars(value: Any) -> int | None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    raise ValueError(f"stars is not an integer: {value!r}")
+
+
+def _docs_table(cols: dict[str, list[Any]]) -> pa.Table:
+    n = len(cols["id"])
+    arrays = [pa.array(cols[f.name], f.type) if f.name in cols else pa.nulls(n, f.type) for f in READ_SCHEMA]
+    return pa.Table.from_arrays(arrays, schema=READ_SCHEMA)
+
+
+def _errors_table(rows: list[tuple[str, str | None, str, str]]) -> pa.Table:
+    """Removed rows for documents that could not be read: (id, path, source, detail)."""
+    if not rows:
+        return REMOVED_SCHEMA.empty_table()
+    ids, paths, sources, details = (list(c) for c in zip(*rows, strict=True))
+    base = pa.table({"id": ids, "path": paths, "source": sources})
+    return make_removed(base, "read", "read_error", detail=details)
+
+
+class _Fail:
+    """Applies the on-error policy: raise at once, or collect a removed row."""
+
+    def __init__(self, on_error: OnError) -> None:
+        self.on_error = on_error
+        self.rows: list[tuple[str, str | None, str, str]] = []
+
+    def __call__(
+        self,
+        where: str,
+        message: str,
+        *,
+        doc_id: str | None = None,
+        path: str | None = None,
+        source: str = "",
+    ) -> None:
+        if self.on_error == "fail":
+            raise OpencoderError(f"{where}: {message}")
+        self.rows.append((doc_id or where, path, source, message))
+
+    def take(self) -> pa.Table:
+        table, self.rows = _errors_table(self.rows), []
+        return table
+
+
+# --------------------------------------------------------------------------------------------------- readers
+
+
+def _read_tree(
+    shard: Shard, settings: EngineSettings, fail: _Fail, repo_depth: int, max_bytes: int | None
+) -> Iterator[Batch]:
+    root = Path(shard.source)
+    cols: dict[str, list[Any]] = {k: [] for k in ("id", "path", "repo", "size", "source", "content")}
+    nbytes = 0
+
+    def flush() -> Batch:
+        nonlocal cols, nbytes
+        batch = Batch(_docs_table(cols), fail.take())
+        cols, nbytes = {k: [] for k in cols}, 0
+        return batch
+
+    for rel in shard.files:
+        doc_id = f"{shard.label}/{rel}"
+        full = root / rel
+        try:
+            st = os.stat(full)
+            if not stat.S_ISREG(st.st_mode):
+                raise OSError("not a regular file")
+            if max_bytes is not None and st.st_size > max_bytes:
+                data = None  # too large: only its size is needed to drop it
+            else:
+                with open(full, "rb") as fh:
+                    data = fh.read()
+        except OSError as err:
+            fail(str(full), err.strerror or str(err), doc_id=doc_id, path=rel, source=shard.source)
+            continue
+        parts = rel.split("/")
+        repo = "/".join(parts[:repo_depth]) if len(parts) > repo_depth else ""
+        cols["id"].append(doc_id)
+        cols["path"].append(rel)
+        cols["repo"].append(f"{shard.label}/{repo}" if repo else shard.label)
+        cols["size"].append(st.st_size if data is None else len(data))
+        cols["source"].append(shard.source)
+        cols["content"].append(data)
+        nbytes += len(data or b"")
+        if len(cols["id"]) >= settings.batch_docs or nbytes >= settings.batch_bytes:
+            yield flush()
+    if cols["id"] or fail.rows:
+        yield flush()
+
+
+def _open_text_lines(path: str) -> io.BufferedReader | gzip.GzipFile | Any:
+    lower = path.lower()
+    if lower.endswith(".gz"):
+        return gzip.open(path, "rb")
+    if lower.endswith(".zst"):
+        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True))
+    return open(path, "rb")
+
+
+def _record_fields(rec: Any, columns: Columns, source: str, lineno: int) -> dict[str, Any]:
+    """The document fields of one JSON record; ValueError says what is wrong with it."""
+    if not isinstance(rec, dict):
+        raise ValueError(f"expected a JSON object, got {type(rec).__name__}")
+    text = rec.get(columns.text)
+    if not isinstance(text, str):
+        raise ValueError(f"field {columns.text!r} is missing or not a string")
+    raw_id = rec.get(columns.id) if columns.id else None
+    content = text.encode("utf-8", "surrogatepass")
+    return {
+        "id": str(raw_id) if raw_id is not None else f"{source}:{lineno}",
+        "path": _opt_str(rec, columns.path),
+        "repo": _opt_str(rec, columns.repo),
+        "lang": _opt_str(rec, columns.lang),
+        "stars": _to_stars(rec.get(columns.stars)) if columns.stars else None,
+        "commit_time": to_timestamp(rec.get(columns.commit_time)) if columns.commit_time else None,
+        "size": len(content),
+        "source": source,
+        "content": content,
+    }
+
+
+def _opt_str(rec: dict[str, Any], key: str | None) -> str | None:
+    value = rec.get(key) if key else None
+    return None if value is None else str(value)
+
+
+def _read_jsonl(shard: Shard, columns: Columns, settings: EngineSettings, fail: _Fail) -> Iterator[Batch]:
+    source = shard.source
+    names = ("id", "path", "repo", "lang", "stars", "commit_time", "size", "source", "content")
+    cols: dict[str, list[Any]] = {k: [] for k in names}
+    nbytes = 0
+    lineno = 0
+
+    def flush() -> Batch:
+        nonlocal cols, nbytes
+        batch = Batch(_docs_table(cols), fail.take())
+        cols, nbytes = {k: [] for k in names}, 0
+        return batch
+
+    try:
+        with _open_text_lines(source) as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    fields = _record_fields(orjson.loads(line), columns, source, lineno)
+                except (orjson.JSONDecodeError, ValueError, TypeError, OverflowError) as err:
+                    fail(f"{source}:{lineno}", str(err).split("\n")[0], source=source)
+                    continue
+                for k in names:
+                    cols[k].append(fields[k])
+                nbytes += len(line)
+                if len(cols["id"]) >= settings.batch_docs or nbytes >= settings.batch_bytes:
+                    yield flush()
+    except (OSError, EOFError, zlib.error, zstandard.ZstdError) as err:
+        fail(f"{source}:{lineno + 1}", f"cannot read: {err}", source=source)
+    if cols["id"] or fail.rows:
+        yield flush()
+
+
+def _columnar_docs(table: pa.Table, columns: Columns, source: str, start: int) -> pa.Table:
+    """Map an input table's columns onto READ_SCHEMA; ids default to ``source:row``."""
+    n = table.num_rows
+    have = set(table.column_names)
+    if columns.text not in have:
+        raise ValueError(f"no text column {columns.text!r} (columns: {', '.join(table.column_names)})")
+
+    def col(key: str | None) -> pa.ChunkedArray | None:
+        return table.column(key) if key and key in have else None
+
+    content = table.column(columns.text).cast(pa.large_string()).cast(pa.large_binary())
+    ids = col(columns.id)
+    out: dict[str, Any] = {
+        "id": ids.cast(pa.string()) if ids is not None else pa.array([f"{source}:{start + i}" for i in range(n)]),
+        "content": content,
+        "size": pa.compute.binary_length(content).cast(pa.int64()),
+        "source": pa.array([source] * n, pa.string()),
+    }
+    for key in ("path", "repo", "lang"):
+        c = col(getattr(columns, key))
+        if c is not None:
+            out[key] = c.cast(pa.string())
+    stars = col(columns.stars)
+    if stars is not None:
+        out["stars"] = stars.cast(pa.int64())
+    times = col(columns.commit_time)
+    if times is not None:
+        if pa.types.is_timestamp(times.type):
+            out["commit_time"] = times.cast(pa.timestamp("us", tz="UTC"))
+        else:
+            out["commit_time"] = pa.array([to_timestamp(v) for v in times.to_pylist()], pa.timestamp("us", "UTC"))
+    arrays = [out[f.name] if f.name in out else pa.nulls(n, f.type) for f in READ_SCHEMA]
+    return pa.Table.from_arrays(arrays, schema=READ_SCHEMA)
+
+
+def _iter_columnar(shard: Shard, settings: EngineSettings) -> Iterator[pa.RecordBatch]:
+    if shard.kind == "parquet":
+        yield from pq.ParquetFile(shard.source).iter_batches(batch_size=settings.batch_docs)
+        return
+    with pa.memory_map(shard.source) as source:
+        try:
+            reader = pa.ipc.open_stream(source)
+        except pa.ArrowInvalid:
+            source.seek(0)
+            reader = pa.ipc.open_file(source)
+            for i in range(reader.num_record_batches):
+                yield from pa.Table.from_batches([reader.get_batch(i)]).to_batches(settings.batch_docs)
+            return
+        for rb in reader:
+            yield from pa.Table.from_batches([rb]).to_batches(settings.batch_docs)
+
+
+def _read_columnar(shard: Shard, columns: Columns, settings: EngineSettings, fail: _Fail) -> Iterator[Batch]:
+    row = 0
+    try:
+        for rb in _iter_columnar(shard, settings):
+            docs = _columnar_docs(pa.Table.from_batches([rb]), columns, shard.source, row)
+            row += rb.num_rows
+            yield Batch(docs, fail.take())
+    except (OSError, pa.ArrowException, ValueError) as err:
+        fail(f"{shard.source}:row {row}", f"cannot read: {str(err).splitlines()[0]}", source=shard.source)
+        yield Batch(READ_SCHEMA.empty_table(), fail.take())
+
+
+def read_shard(
+    shard: Shard,
+    columns: Columns,
+    settings: EngineSettings,
+    *,
+    on_error: OnError = "fail",
+    repo_depth: int = 1,
+    max_bytes: int | None = None,
+) -> Iterator[Batch]:
+    """Bounded batches of one shard's documents; files over ``max_bytes`` come with ``content`` null."""
+    fail = _Fail(on_error)
+    if shard.kind == "tree":
+        yield from _read_tree(shard, settings, fail, repo_depth, max_bytes)
+    elif shard.kind == "jsonl":
+        yield from _read_jsonl(shard, columns, settings, fail)
+    else:
+        yield from _read_columnar(shard, columns, settings, fail)

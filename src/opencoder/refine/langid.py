@@ -1,0 +1,89 @@
+"""Language and document type from the RefineCode tables (SPEC §1.2): exact file name first, then extension.
+
+The extension is looked up as written, then in lower case (the tables hold a few case-sensitive ones, e.g.
+``C`` for C++). Languages map to ``code``, ``data`` or ``text``; unmapped files are ``unknown`` and the
+excluded languages ``excluded``, and both are removed with that reason. Vectorised: the batch is looked up
+with ``pyarrow.compute.index_in`` against the tables, no Python per document."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from opencoder.engine.stage import StageContext, StageResult, make_removed
+from opencoder.refine.registry import NoParams, register_stage
+
+# The released code capitalises "Gerber Image" in its exclusion list, so Gerber files were not excluded.
+OPC_NOT_EXCLUDED = frozenset({"gerber image"})
+
+
+@lru_cache(maxsize=1)
+def language_tables() -> dict[str, object]:
+    """The packaged RefineCode tables (name/extension -> language -> type, excluded)."""
+    text = resources.files("opencoder.refine").joinpath("data/refinecode_languages.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def _lookup(keys: pa.Array, table: dict[str, str]) -> pa.Array:
+    """``table[key]`` for every key, null where absent, as one vectorised take."""
+    names = pa.array(list(table.keys()), pa.string())
+    values = pa.array(list(table.values()), pa.string())
+    return pc.take(values, pc.index_in(keys, value_set=names))
+
+
+class LangId:
+    name = "langid"
+
+    def __init__(self, compat: str = "fixed") -> None:
+        t = language_tables()
+        self.by_name: dict[str, str] = t["filename_to_language"]
+        self.by_ext: dict[str, str] = t["extension_to_language"]
+        excluded = set(t["excluded_languages"])
+        if compat == "opc":
+            excluded -= OPC_NOT_EXCLUDED
+        self.types = {lang: ("excluded" if lang in excluded else kind) for lang, kind in t["language_to_type"].items()}
+
+    def identify(self, paths: pa.Array, given: pa.Array | None = None) -> tuple[pa.Array, pa.Array]:
+        """(lang, doc_type) per path; ``given`` (the input's own language) is the last resort."""
+        names = pc.replace_substring_regex(paths, r"^.*/", "")
+        ext = pc.struct_field(pc.extract_regex(names, r"\.(?P<ext>[^.]+)$"), [0])
+        candidates = [
+            _lookup(names, self.by_name),
+            _lookup(ext, self.by_ext),
+            _lookup(pc.utf8_lower(ext), self.by_ext),
+        ]
+        if given is not None:
+            candidates.append(pc.utf8_lower(given))
+        lang = pc.coalesce(*candidates)
+        doc_type = pc.coalesce(_lookup(lang, self.types), pa.scalar("unknown"))
+        return lang, doc_type
+
+    def process(self, batch: pa.Table) -> StageResult:
+        paths = batch.column("path").combine_chunks().cast(pa.string())
+        given = batch.column("lang").combine_chunks() if "lang" in batch.column_names else None
+        lang, doc_type = self.identify(paths, given)
+        batch = batch.set_column(batch.schema.get_field_index("lang"), "lang", lang)
+        batch = batch.set_column(batch.schema.get_field_index("doc_type"), "doc_type", doc_type)
+        drop = pc.is_in(doc_type, value_set=pa.array(["unknown", "excluded"]))
+        removed_rows = batch.filter(drop)
+        removed = make_removed(removed_rows, self.name, removed_rows.column("doc_type"))
+        kept = batch.filter(pc.invert(drop))
+        counters = {f"type_{k}": v for k, v in _value_counts(kept.column("doc_type")).items()}
+        return StageResult(kept, removed, counters)
+
+
+def _value_counts(column: pa.ChunkedArray) -> dict[str, int]:
+    counts = pc.value_counts(column.combine_chunks())
+    return {
+        str(v): int(c)
+        for v, c in zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True)
+    }
+
+
+@register_stage("langid", params=NoParams)
+def build_langid(params: NoParams, ctx: StageContext) -> LangId:
+    return LangId(ctx.compat)

@@ -1,0 +1,406 @@
+"""``opencoder refine``: the recipe's stages over the planned input shards, resumable, with accounting.
+
+The enabled stages are cut into segments at each global stage. A segment runs per shard (one task each):
+it reads the shard (segment 0) or the previous segment's survivors, applies the previous global stage's
+decisions, runs its row stages batch by batch and, when a global stage follows, writes that stage's map
+rows bucketed by partition. Then one reduce task per partition and one finalize produce the decisions the
+next segment applies.
+
+Every task output is written atomically, and a task's stats file (RUN_DIR/stats/<task>-s<segment>.json) is
+written last: it is the completion marker, so rerunning the same command skips finished tasks and redoes
+the rest."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from opencoder import __version__
+from opencoder.engine.executor import Executor, LocalExecutor
+from opencoder.engine.manifest import StageCounts, merge_stage_stats, package_versions
+from opencoder.engine.stage import GlobalStage, RowStage, StageContext, make_removed
+from opencoder.errors import OpencoderError
+from opencoder.io.readers import InputSpec, OnError, Shard, plan_inputs, read_shard
+from opencoder.io.writers import ParquetSink, replace_dir, tmp_path, write_json_atomic, write_table_atomic
+from opencoder.recipes import Recipe, parse_recipe
+from opencoder.refine.registry import stage_entry
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    workers: int = 1
+    on_error: OnError = "skip"
+    repo_depth: int = 1
+
+
+@dataclass(frozen=True)
+class Segment:
+    index: int
+    apply: int | None  # the global stage (index into the enabled stages) whose decisions come first
+    rows: tuple[int, ...]  # the row stages, in order
+    then: int | None  # the global stage mapped at the end
+    last: bool
+
+
+@dataclass(frozen=True)
+class SegmentJob:
+    run_dir: str
+    recipe: str  # the recipe as JSON: small, picklable, the key of the per-process stage cache
+    segment: Segment
+    shard: Shard
+    on_error: OnError
+    repo_depth: int
+
+
+@dataclass(frozen=True)
+class ReduceJob:
+    run_dir: str
+    recipe: str
+    stage: int
+    partition: int
+    tasks: tuple[str, ...]
+
+
+# ----------------------------------------------------------------------------------------------- stage set-up
+
+
+@lru_cache(maxsize=4)
+def _built(recipe_json: str, run_dir: str) -> tuple[Recipe, list[RowStage | GlobalStage]]:
+    recipe = parse_recipe(json.loads(recipe_json))
+    ctx = StageContext(seed=recipe.seed, run_dir=Path(run_dir), compat=recipe.compat)
+    stages = []
+    for spec in recipe.enabled_stages():
+        entry = stage_entry(spec.name)
+        stages.append(entry.build(entry.params.model_validate(spec.params), ctx))
+    return recipe, stages
+
+
+def is_global(stage: RowStage | GlobalStage) -> bool:
+    return isinstance(stage, GlobalStage)
+
+
+def plan_segments(stages: Sequence[RowStage | GlobalStage]) -> list[Segment]:
+    """Cut the stage list at each global stage: [rows.. G1] [apply G1, rows.. G2] [apply G2, rows..]."""
+    segments: list[Segment] = []
+    apply: int | None = None
+    rows: list[int] = []
+    for i, stage in enumerate(stages):
+        if is_global(stage):
+            segments.append(Segment(len(segments), apply, tuple(rows), i, last=False))
+            apply, rows = i, []
+        else:
+            rows.append(i)
+    segments.append(Segment(len(segments), apply, tuple(rows), None, last=True))
+    return segments
+
+
+# ---------------------------------------------------------------------------------------------------- layout
+
+
+def stats_path(run_dir: Path, seg: Segment, task: str) -> Path:
+    return run_dir / "stats" / f"{task}-s{seg.index}.json"
+
+
+def docs_path(run_dir: Path, seg: Segment, task: str) -> Path:
+    return (
+        run_dir / "kept" / f"{task}.parquet" if seg.last else run_dir / "work" / f"seg{seg.index}" / f"{task}.parquet"
+    )
+
+
+def stage_work(run_dir: Path, name: str) -> Path:
+    return run_dir / "work" / name
+
+
+# -------------------------------------------------------------------------------------------- segment task
+
+
+class PartitionWriter:
+    """A global stage's map rows of one task, one Parquet file per partition, committed as a folder."""
+
+    def __init__(self, final: Path, n_partitions: int) -> None:
+        self.final = final
+        self.tmp = tmp_path(final)
+        self.n = n_partitions
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.tmp.mkdir(parents=True)
+        self.writers: dict[int, pq.ParquetWriter] = {}
+
+    def write(self, rows: pa.Table) -> None:
+        if rows.num_rows == 0:
+            return
+        bucket = rows.column("partition_key").to_numpy() % np.uint64(self.n)
+        order = np.argsort(bucket, kind="stable")
+        rows, bucket = rows.take(pa.array(order)), bucket[order]
+        starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
+        for start, end in zip(starts, np.r_[starts[1:], len(bucket)], strict=True):
+            p = int(bucket[start])
+            if p not in self.writers:
+                self.writers[p] = pq.ParquetWriter(self.tmp / f"p{p:05d}.parquet", rows.schema, compression="lz4")
+            self.writers[p].write_table(rows.slice(start, end - start))
+
+    def commit(self) -> None:
+        for w in self.writers.values():
+            w.close()
+        replace_dir(self.tmp, self.final)
+
+
+@lru_cache(maxsize=2)
+def _decisions(path: str, mtime_ns: int) -> pa.Table:
+    return pq.read_table(path)
+
+
+def apply_decisions(batch: pa.Table, decisions: pa.Table, stage: str) -> tuple[pa.Table, pa.Table]:
+    """Split ``batch`` into (kept, removed) by a global stage's decisions (id -> duplicate_of, reason)."""
+    idx = pc.index_in(batch.column("id"), value_set=decisions.column("id"))
+    drop = pc.is_valid(idx)
+    hit = idx.filter(drop)
+    removed = make_removed(
+        batch.filter(drop),
+        stage,
+        decisions.column("reason").take(hit),
+        duplicate_of=decisions.column("duplicate_of").take(hit),
+    )
+    return batch.filter(pc.invert(drop)), removed
+
+
+def decode_lossy(docs: pa.Table) -> pa.Table:
+    """Text for runs without the preprocess stage: UTF-8 with invalid bytes replaced."""
+    texts = [None if b is None else b.decode("utf-8", "replace") for b in docs.column("content").to_pylist()]
+    return docs.drop_columns(["content"]).append_column(
+        pa.field("text", pa.large_string()), pa.array(texts, pa.large_string())
+    )
+
+
+def _segment_input(
+    job: SegmentJob, recipe: Recipe, has_preprocess: bool, read: StageCounts, removed: ParquetSink
+) -> Iterator[pa.Table]:
+    run_dir = Path(job.run_dir)
+    seg = job.segment
+    if seg.index > 0:
+        prev = Segment(seg.index - 1, None, (), None, last=False)
+        path = docs_path(run_dir, prev, job.shard.task)
+        if path.exists():
+            for rb in pq.ParquetFile(path).iter_batches(batch_size=recipe.engine.batch_docs):
+                yield pa.Table.from_batches([rb])
+        return
+    max_bytes = None
+    if has_preprocess:
+        max_bytes = next(s.params["max_bytes"] for s in recipe.enabled_stages() if s.name == "preprocess")
+    for batch in read_shard(
+        job.shard,
+        recipe.columns,
+        recipe.engine,
+        on_error=job.on_error,
+        repo_depth=job.repo_depth,
+        max_bytes=max_bytes,
+    ):
+        n_err = batch.errors.num_rows
+        read.add(batch.docs.num_rows + n_err, batch.docs.num_rows, ["read_error"] * n_err, {}, 0.0)
+        removed.write(batch.errors)
+        yield batch.docs if has_preprocess else decode_lossy(batch.docs)
+
+
+def run_segment_task(job: SegmentJob) -> list[dict[str, Any]]:
+    """One shard through one segment; returns (and writes, as the completion marker) its per-stage stats."""
+    recipe, stages = _built(job.recipe, job.run_dir)
+    run_dir, seg, task = Path(job.run_dir), job.segment, job.shard.task
+    eng = recipe.engine
+    kept = ParquetSink(
+        docs_path(run_dir, seg, task), row_group_rows=eng.row_group_rows, row_group_bytes=eng.row_group_bytes
+    )
+    removed = ParquetSink(run_dir / "removed" / f"{task}-s{seg.index}.parquet")
+    outputs: dict[str, ParquetSink] = {}
+    counts: list[StageCounts] = []
+    read = StageCounts("read")
+    if seg.index == 0:
+        counts.append(read)
+    apply_counts = StageCounts(stages[seg.apply].name) if seg.apply is not None else None
+    decisions = None
+    if apply_counts is not None:
+        counts.append(apply_counts)
+        dpath = stage_work(run_dir, apply_counts.name) / "decisions.parquet"
+        decisions = _decisions(str(dpath), dpath.stat().st_mtime_ns)
+    row_counts = [StageCounts(stages[i].name) for i in seg.rows]
+    counts += row_counts
+    mapper = None
+    if seg.then is not None:
+        g = stages[seg.then]
+        mapper = PartitionWriter(stage_work(run_dir, g.name) / "map" / task, g.n_partitions)
+    has_preprocess = any(s.name == "preprocess" for s in stages)
+
+    for batch in _segment_input(job, recipe, has_preprocess, read, removed):
+        if decisions is not None:
+            t0 = time.perf_counter()
+            n_in = batch.num_rows
+            batch, gone = apply_decisions(batch, decisions, apply_counts.name)
+            apply_counts.add(n_in, batch.num_rows, gone.column("reason").to_pylist(), {}, time.perf_counter() - t0)
+            removed.write(gone)
+        for i, c in zip(seg.rows, row_counts, strict=True):
+            t0 = time.perf_counter()
+            res = stages[i].process(batch)
+            c.add(
+                batch.num_rows,
+                res.kept.num_rows,
+                res.removed.column("reason").to_pylist(),
+                res.counters,
+                time.perf_counter() - t0,
+            )
+            removed.write(res.removed)
+            for key, table in res.outputs.items():
+                if key not in outputs:
+                    outputs[key] = ParquetSink(run_dir / key / f"{task}.parquet")
+                outputs[key].write(table)
+            batch = res.kept
+        if mapper is not None:
+            mapper.write(stages[seg.then].map(batch))
+        kept.write(batch)
+
+    for sink in (kept, removed, *outputs.values()):
+        sink.commit()
+    if mapper is not None:
+        mapper.commit()
+    stats = [c.as_dict() for c in counts]
+    write_json_atomic(stats_path(run_dir, seg, task), {"task": task, "segment": seg.index, "stages": stats})
+    return stats
+
+
+def run_reduce_task(job: ReduceJob) -> int:
+    """One partition of a global stage: all tasks' map rows for it -> reduce output; returns its row count."""
+    _, stages = _built(job.recipe, job.run_dir)
+    stage = stages[job.stage]
+    work = stage_work(Path(job.run_dir), stage.name)
+    name = f"p{job.partition:05d}.parquet"
+    files = [work / "map" / t / name for t in job.tasks if (work / "map" / t / name).exists()]
+    part = pa.concat_tables([pq.read_table(f) for f in files])
+    out = stage.reduce(part)
+    write_table_atomic(work / "reduce" / name, out)
+    return out.num_rows
+
+
+# --------------------------------------------------------------------------------------------------- the run
+
+
+def _check_identity(run_dir: Path, identity: dict[str, Any]) -> None:
+    """A RUN_DIR belongs to one command: resuming with other inputs or another recipe would mix outputs."""
+    path = run_dir / "run.json"
+    if path.exists():
+        before = json.loads(path.read_text())
+        if before != json.loads(json.dumps(identity)):
+            changed = sorted(k for k in identity if before.get(k) != json.loads(json.dumps(identity[k])))
+            raise OpencoderError(
+                f"{run_dir}: holds a run with different {', '.join(changed) or 'settings'}; "
+                "use a new --out folder (or delete this one) to start over"
+            )
+    else:
+        write_json_atomic(path, identity)
+
+
+def run_refine(
+    inputs: Sequence[InputSpec | tuple[Any, ...]],
+    run_dir: str | Path,
+    recipe: Recipe,
+    options: RunOptions = RunOptions(),
+    executor: Executor | None = None,
+) -> dict[str, Any]:
+    """Refine ``inputs`` (InputSpecs or (path, label) pairs) into RUN_DIR, skipping tasks already finished."""
+    started = time.perf_counter()
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    executor = executor or LocalExecutor(options.workers)
+    timings: dict[str, float] = {}
+
+    t0 = time.perf_counter()
+    plan = plan_inputs(list(inputs), recipe.engine)
+    timings["plan"] = time.perf_counter() - t0
+    recipe_dict = recipe.model_dump(mode="json")
+    _check_identity(
+        run_dir,
+        {
+            "recipe": recipe_dict,
+            "inputs": plan.inputs,
+            "on_error": options.on_error,
+            "repo_depth": options.repo_depth,
+        },
+    )
+    recipe_json = json.dumps(recipe_dict, sort_keys=True)
+    _, stages = _built(recipe_json, str(run_dir))
+    segments = plan_segments(stages)
+    tasks = tuple(s.task for s in plan.shards)
+
+    for seg in segments:
+        names = [stages[i].name for i in ([seg.apply] if seg.apply is not None else []) + list(seg.rows)]
+        label = " + ".join((["read"] if seg.index == 0 else []) + names) or "write"
+        jobs = [
+            SegmentJob(str(run_dir), recipe_json, seg, shard, options.on_error, options.repo_depth)
+            for shard in plan.shards
+            if not stats_path(run_dir, seg, shard.task).exists()
+        ]
+        t0 = time.perf_counter()
+        executor.map(run_segment_task, jobs, label)
+        timings[label] = time.perf_counter() - t0
+        if seg.then is not None:
+            t0 = time.perf_counter()
+            _run_global(run_dir, recipe_json, seg.then, stages[seg.then], tasks, executor)
+            timings[f"{stages[seg.then].name} (reduce)"] = time.perf_counter() - t0
+
+    order = ["read"] + [s.name for s in stages]
+    task_stats = [json.loads(p.read_text())["stages"] for p in sorted((run_dir / "stats").glob("*.json"))]
+    merged = merge_stage_stats(task_stats, order)
+    for d in (run_dir / "work").glob("seg*"):
+        shutil.rmtree(d)  # the survivors between segments: only needed while the run is under way
+    timings["total"] = time.perf_counter() - started
+    manifest = {
+        "opencoder": __version__,
+        "recipe": recipe_dict,
+        "versions": package_versions(),
+        "inputs": plan.inputs,
+        "options": {
+            "on_error": options.on_error,
+            "repo_depth": options.repo_depth,
+            "workers": options.workers,
+        },
+        "tasks": len(plan.shards),
+        "stages": merged,
+        "documents": {
+            "in": merged[0]["in"],
+            "kept": merged[-1]["kept"],
+            "removed": sum(s["removed"] for s in merged),
+        },
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+    }
+    write_json_atomic(run_dir / "manifest.json", manifest)
+    return manifest
+
+
+def _run_global(
+    run_dir: Path,
+    recipe_json: str,
+    index: int,
+    stage: GlobalStage,
+    tasks: tuple[str, ...],
+    executor: Executor,
+) -> None:
+    work = stage_work(run_dir, stage.name)
+    decisions = work / "decisions.parquet"
+    if decisions.exists():
+        return
+    parts = sorted({int(f.name[1:6]) for t in tasks for f in (work / "map" / t).glob("p*.parquet")})
+    jobs = [
+        ReduceJob(str(run_dir), recipe_json, index, p, tasks)
+        for p in parts
+        if not (work / "reduce" / f"p{p:05d}.parquet").exists()
+    ]
+    executor.map(run_reduce_task, jobs, f"{stage.name} reduce")
+    reduced = (pq.read_table(work / "reduce" / f"p{p:05d}.parquet") for p in parts)
+    write_table_atomic(decisions, stage.finalize(reduced, run_dir))

@@ -1,0 +1,67 @@
+"""Signals shared by C (``qsc_codec_*``) and C++ (``qsc_codecpp_*``): regex counts over the comment-stripped code.
+
+The function pattern is the released one, rewritten without its ambiguous ``\\w*\\s*(\\*+)?\\s+`` run (which
+backtracks polynomially on long runs of words) and with a possessive type-word loop; it matches the same text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import regex
+
+from opencoder.refine.signals.langutil import RegexFamily, flag, line_fraction, per_code_line
+
+FUNCTION = regex.compile(r"\b(?:[a-zA-Z_]\w*+(?:\s*\*+)?\s++)++\*?\s*[a-zA-Z_]\w*\([^)]*\)\s*")
+MAIN = regex.compile(r"\bmain\s*\([^)]*\)\s*\{")
+INCLUDE = regex.compile(r'^\s*#\s*include\s+["<][^">]+[">]', regex.MULTILINE)
+CLASS = regex.compile(r"^\s*class\s+\w+\s*(?::[^{]*)?\{", regex.MULTILINE)
+SIMPLE_VARIABLE = regex.compile(
+    r"^\s*(?:unsigned\s+)?(?:int|float|double|char|bool|std::string|auto)\s+\w+\s*;", regex.MULTILINE
+)
+SIMPLE_RETURN = regex.compile(
+    r"""^\s*return\s*(?:(?:\w+|\d+|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|true|false|nullptr)\s*)?;\s*$""",
+    regex.MULTILINE,
+)
+# A declaration: type word(s), optional pointers, a name (maybe an array), an optional initialiser, more names.
+VARIABLE = regex.compile(
+    r"\b\w+(?:\s+\w+)?\s+\**\s*[\w\[\]]+\s*(?:=\s*[^;]*)?(?:,\s*\**\s*[\w\[\]]+\s*(?:=\s*[^;]*)?)*\s*;"
+)
+FAMILY = RegexFamily("clike", FUNCTION, (INCLUDE, SIMPLE_VARIABLE, SIMPLE_RETURN, CLASS), VARIABLE)
+HEADER_EXTENSIONS = frozenset({"h", "hpp", "hxx", "hh", "h++"})
+_DIRECTIVE_OPC = regex.compile(
+    r"#\s*(?:include|define|if|ifdef|ifndef|else|elif|endif|error|pragma|warning|undef|line)|struct|using"
+)
+_DIRECTIVE = regex.compile(
+    r"^\s*#\s*(?:include|define|if|ifdef|ifndef|else|elif|endif|error|pragma|warning|undef|line)\b|\bstruct\b|\busing\b"
+)
+
+
+def cate_bitsstdc(doc) -> float:
+    return flag("bits/stdc++.h" in doc.code_text.strip().lower()[:200])
+
+
+def nums_lines_main(doc) -> float:
+    return float(len(MAIN.findall(doc.code_text)))
+
+
+def frac_lines_preprocessor_directives(doc) -> float | None:
+    """Directive lines (or lines with ``struct``/``using``) per code line; None for header files."""
+    if doc.ext in HEADER_EXTENSIONS:
+        return None
+    pattern = _DIRECTIVE_OPC if doc.compat == "opc" else _DIRECTIVE
+    return per_code_line(doc, sum(pattern.search(line) is not None for line in doc.code_lines))
+
+
+def signals(prefix: str, print_needles: tuple[str, ...], print_fixed: str) -> dict[str, Callable]:
+    """The eight C-family signals named ``qsc_<prefix>_*``; ``print_*`` define the print-line test."""
+    return {
+        f"qsc_{prefix}_frac_lines_func_ratio": FAMILY.frac_lines_func_ratio,
+        f"qsc_{prefix}_cate_bitsstdc": cate_bitsstdc,
+        f"qsc_{prefix}_nums_lines_main": nums_lines_main,
+        f"qsc_{prefix}_frac_lines_goto": line_fraction("goto", fixed=r"\bgoto\b"),
+        f"qsc_{prefix}_cate_var_zero": FAMILY.cate_var_zero,
+        f"qsc_{prefix}_score_lines_no_logic": FAMILY.score_lines_no_logic,
+        f"qsc_{prefix}_frac_lines_print": line_fraction(*print_needles, fixed=print_fixed),
+        f"qsc_{prefix}_frac_lines_preprocessor_directives": frac_lines_preprocessor_directives,
+    }

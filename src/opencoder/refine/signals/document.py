@@ -1,0 +1,216 @@
+"""The per-document context every quality signal reads: shared work computed lazily and at most once.
+
+Contract with the signal modules (general ones in this package, language-specific ones written by `langsig`):
+
+* A signal is a function ``CodeDocument -> float | int | bool | None``; ``None`` means "does not apply" and is
+  stored as null (a null never triggers a rule).
+* A language module (``python.py``, ``c.py``, ``cpp.py``, ``csharp.py``, ``go.py``, ``html.py``, ``java.py``,
+  ``javascript.py`` in this package) exposes ``SIGNALS: dict[str, Callable[[CodeDocument], value]]``
+  keyed by the full SPEC name (``qsc_codepython_cate_ast``, ...). It may instead expose
+  ``compute(doc) -> dict[str, value]`` when its signals share one expensive pass; the runner then times
+  the module as one unit.
+* Expensive per-document work that several signals share (a parse tree, a regex pass) goes through
+  ``doc.memo(key, fn)`` so it is computed once; keys are namespaced by module, e.g. ``"python.ast"``.
+* ``doc.compat`` is ``"fixed"`` (default: the released code's bugs repaired) or ``"opc"`` (reproduce them).
+
+Everything here is a ``functools.cached_property``: a signal that never asks for the comment split never
+pays for the lexer. Attribute names are stable; new ones are added, none renamed.
+"""
+
+from __future__ import annotations
+
+import ast
+import posixpath
+import warnings
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any, TypeVar
+
+import numpy as np
+
+from opencoder.refine.signals import comments
+from opencoder.refine.signals.text import (
+    ASCII_SPACE,
+    CJK,
+    WHITESPACE,
+    char_class,
+    code_points,
+    next_ngram_hashes,
+    ngrams,
+    normalize,
+    split_lines,
+    word_ids,
+    wordpunct,
+)
+
+T = TypeVar("T")
+_ASCII_CLASSES = {
+    "space": char_class(ASCII_SPACE),
+    "alpha": char_class("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+    "digit": char_class("0123456789"),
+}
+
+
+class CodeDocument:
+    """One document plus its lazily computed shared views (lines, words, n-grams, code/comment split)."""
+
+    def __init__(
+        self,
+        text: str,
+        *,
+        lang: str = "",
+        doc_type: str = "code",
+        path: str = "",
+        size: int | None = None,
+        nl_lang: str | None = None,
+        compat: str = "fixed",
+    ) -> None:
+        self.text = text  # the document content, as given
+        self.lang = (lang or "").lower()  # programming language from the RefineCode tables, e.g. "python"
+        self.doc_type = doc_type or "unknown"  # code | data | text | unknown | excluded
+        self.path = path or ""  # path inside the repository or input tree
+        self.filename = posixpath.basename(self.path.replace("\\", "/"))  # basename, with its extension
+        self.ext = self.filename.rpartition(".")[2].lower() if "." in self.filename else ""  # lower, no dot
+        self.size = size  # bytes of the original file (None: unknown, then computed from text)
+        self.compat = compat  # "fixed" | "opc"
+        self._nl_lang = nl_lang
+        self._memo: dict[str, Any] = {}
+
+    def memo(self, key: str, fn: Callable[[], T]) -> T:
+        """Return ``fn()`` computed once per document under ``key`` (for work several signals share)."""
+        if key not in self._memo:
+            self._memo[key] = fn()
+        return self._memo[key]
+
+    # ---------------------------------------------------------------- plain text views
+
+    @cached_property
+    def nl_lang(self) -> str:
+        """Natural language of a text document: given, else "zh" when CJK ideographs are >= 30% of letters."""
+        if self._nl_lang:
+            return self._nl_lang
+        cjk = len(CJK.findall(self.text[:20000]))
+        letters = sum(c.isalpha() for c in self.text[:20000])
+        return "zh" if letters and cjk / letters >= 0.3 else "en"
+
+    @cached_property
+    def size_bytes(self) -> int:
+        """Size of the original file in bytes (``size`` when known, else the UTF-8 length of the text)."""
+        return self.size if self.size is not None else len(self.text.encode("utf-8", "surrogatepass"))
+
+    @cached_property
+    def raw_lines(self) -> list[str]:
+        """Lines split on "\\n" keeping the newline; empty lines kept (SPEC "Shared text machinery")."""
+        return split_lines(self.text)
+
+    @cached_property
+    def visible_chars(self) -> str:
+        """The text with all whitespace removed ("visible content")."""
+        return WHITESPACE.sub("", self.text)
+
+    @cached_property
+    def code_points(self) -> np.ndarray:
+        """The text as uint32 code points, for vectorised character classes (see text.runs)."""
+        return code_points(self.text)
+
+    @cached_property
+    def char_counts(self) -> dict[str, int]:
+        """Counts of whitespace (``\\s``), alphabetic and digit characters, by str.isspace/isalpha/isdigit."""
+        points = self.code_points
+        ascii_points = points[points < 128]
+        counts = {name: int(_ASCII_CLASSES[name][ascii_points].sum()) for name in ("space", "alpha", "digit")}
+        if len(ascii_points) < len(points):  # the rare non-ASCII characters, one by one
+            other = "".join(map(chr, points[points >= 128].tolist()))
+            counts["space"] += sum(map(str.isspace, other))
+            counts["alpha"] += sum(map(str.isalpha, other))
+            counts["digit"] += sum(map(str.isdigit, other))
+        return counts
+
+    @cached_property
+    def num_visible_chars(self) -> int:
+        """Number of non-whitespace characters."""
+        return len(self.text) - self.char_counts["space"]
+
+    @cached_property
+    def normalized_text(self) -> str:
+        """The text after SPEC normalisation (lowercase, punctuation -> space, NFKC); line breaks kept."""
+        return normalize(self.text)
+
+    @cached_property
+    def normalized_words(self) -> list[str]:
+        """Words of the normalised text: wordpunct tokens (jieba words for Chinese text when installed)."""
+        if self.doc_type == "text" and self.nl_lang == "zh":
+            return _chinese_words(self.normalized_text)
+        return wordpunct(self.normalized_text)
+
+    @cached_property
+    def raw_words(self) -> list[str]:
+        """wordpunct tokens of the raw (not normalised) text."""
+        return wordpunct(self.text)
+
+    @cached_property
+    def word_lengths(self) -> np.ndarray:
+        """Character length of each normalised word."""
+        return np.fromiter(map(len, self.normalized_words), dtype=np.int64, count=len(self.normalized_words))
+
+    def ngram_hashes(self, n: int) -> np.ndarray:
+        """64-bit hashes of the normalised word n-grams (see text.next_ngram_hashes), computed once per n."""
+        if n == 1:
+            return self.memo("ngram_hashes.1", lambda: word_ids(self.normalized_words))
+        return self.memo(
+            f"ngram_hashes.{n}", lambda: next_ngram_hashes(self.ngram_hashes(n - 1), self.ngram_hashes(1), n)
+        )
+
+    def word_ngrams(self, n: int) -> list[tuple[str, ...]]:
+        """Word n-grams of ``normalized_words``, computed once per n."""
+        return self.memo(f"ngrams.{n}", lambda: ngrams(self.normalized_words, n))
+
+    @cached_property
+    def python_ast(self) -> ast.Module | None:
+        """``ast.parse(text)`` for Python sources, None when it fails (syntax error, too deep, NUL bytes)."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes is not our concern
+                return ast.parse(self.text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+
+    # ---------------------------------------------------------------- code / comment split
+
+    @cached_property
+    def _split(self) -> tuple[str, list[str]]:
+        return comments.split_code_comments(self.text, self.lang, self.compat)
+
+    @cached_property
+    def code_text(self) -> str:
+        """The text without comments (pygments tokens per SPEC; see comments.py for the fallbacks)."""
+        return self._split[0]
+
+    @cached_property
+    def comment_text(self) -> str:
+        """The comments only (the comment tokens of comments.py), concatenated."""
+        return "".join(self._split[1])
+
+    @cached_property
+    def code_lines(self) -> list[str]:
+        """Non-empty lines (newline kept) of ``code_text``: the released code's ``code_normalized_lines``."""
+        return [line for line in split_lines(self.code_text) if not line.isspace()]
+
+    @cached_property
+    def comment_lines(self) -> list[str]:
+        """Non-empty lines (newline kept) of the comments.
+
+        ``opc`` splits the concatenated comment text, so ``# a`` and a later ``# b`` (whose tokens exclude the
+        newline) merge into one line; ``fixed`` splits each comment token on its own.
+        """
+        pieces = [self.comment_text] if self.compat == "opc" else self._split[1]
+        return [line for piece in pieces for line in split_lines(piece) if not line.isspace()]
+
+
+def _chinese_words(text: str) -> list[str]:
+    """Chinese words: jieba when installed (as released), else wordpunct with each ideograph a word."""
+    try:
+        import jieba  # optional: only Chinese text documents need it
+    except ImportError:
+        return wordpunct(CJK.sub(r" \g<0> ", text))
+    return [w for w in jieba.lcut(text) if w.strip()]

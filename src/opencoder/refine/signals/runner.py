@@ -1,0 +1,178 @@
+"""Compute every applicable signal for a batch of documents, each signal under a timeout.
+
+Which signals run (SPEC §1.5.2 Stage A): ``code`` and ``data`` documents get the 33 ``qsc_code_*`` signals
+plus their language's module; ``text`` documents get the 32 ``qsc_doc_*``; ``unknown``/``excluded`` get none.
+Shared work (lines, words, n-grams, the comment split) is computed once per document, inside whichever signal
+asks first, and counts against that signal's timeout.
+
+A signal that runs past its timeout (SIGALRM, default 10 s as released) or raises marks its document as
+failed: the caller removes it with reason ``signal_timeout`` or ``signal_error``, the signal's name in
+``detail``.
+Unlike the released code, one failure never leaves a document half-computed and silently kept.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from opencoder.refine.signals import LANGUAGE_SIGNAL_NAMES, code, doc, language_module
+from opencoder.refine.signals.document import CodeDocument
+
+Value = float | int | bool | None
+# Every signal column, in a fixed order: 32 doc, 33 code, 53 language-specific.
+SIGNAL_NAMES: tuple[str, ...] = (
+    *doc.SIGNALS,
+    *code.SIGNALS,
+    *(name for names in LANGUAGE_SIGNAL_NAMES.values() for name in names),
+)
+PRECISION = 8  # decimals kept, as released
+
+
+class SignalTimeout(BaseException):
+    """Raised inside a signal by SIGALRM past its budget; ``except Exception`` lets it by."""
+
+
+@dataclass
+class DocumentSignals:
+    """The outcome for one document: its values, or why it failed."""
+
+    values: dict[str, float | None]
+    reason: str | None = None  # "signal_timeout" | "signal_error" | None (success)
+    detail: str | None = None  # the failing signal and its error
+
+
+@dataclass
+class BatchSignals:
+    """The outcome for a batch: a signals table for the successes and the failures by row index."""
+
+    table: pa.Table  # id, nl_lang, one float64 column per signal (null where not applicable)
+    ok: list[bool]  # per input row: signals computed
+    reasons: dict[int, tuple[str, str]]  # failed row -> (reason, detail)
+    seconds: dict[str, float] = field(default_factory=dict)  # time per signal family ("doc", "code", "python")
+
+
+def _on_alarm(signum: int, frame: object) -> None:
+    raise SignalTimeout
+
+
+@contextmanager
+def _alarm_handler() -> Iterator[bool]:
+    """Install the SIGALRM handler for the duration; yields False where signals are unavailable."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield False
+        return
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    try:
+        yield True
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+class SignalRunner:
+    """Computes signals for documents; ``timeout_s`` bounds each signal (each language ``compute``)."""
+
+    def __init__(self, compat: str = "fixed", timeout_s: float = 10.0) -> None:
+        self.compat = compat
+        self.timeout_s = timeout_s
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    def units(self, document: CodeDocument) -> list[tuple[str, str, Callable[[CodeDocument], object]]]:
+        """(family, name, function) for every signal that applies; a ``compute`` module is one unit."""
+        if document.doc_type == "text":
+            return [("doc", name, fn) for name, fn in doc.SIGNALS.items()]
+        if document.doc_type not in ("code", "data"):
+            return []
+        units = [("code", name, fn) for name, fn in code.SIGNALS.items()]
+        module = language_module(document.lang)
+        if module is not None:
+            if hasattr(module, "SIGNALS"):
+                units += [(document.lang, name, fn) for name, fn in module.SIGNALS.items()]
+            else:
+                units.append((document.lang, f"{document.lang}.compute", module.compute))
+        return units
+
+    def compute(self, document: CodeDocument, *, alarm: bool = True) -> DocumentSignals:
+        """All applicable signals of one document (``alarm``: SIGALRM timeouts available)."""
+        values: dict[str, float | None] = {}
+        for family, name, fn in self.units(document):
+            start = time.perf_counter()
+            try:
+                if alarm:
+                    signal.setitimer(signal.ITIMER_REAL, self.timeout_s)
+                result = fn(document)
+                if alarm:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+            except SignalTimeout:
+                return DocumentSignals(values, "signal_timeout", f"{name} ran over {self.timeout_s:g} s")
+            except Exception as err:  # a bug or a pathological input: record it, never lose the document
+                if alarm:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+                return DocumentSignals(values, "signal_error", f"{name}: {type(err).__name__}: {err}"[:500])
+            finally:
+                self.seconds[family] += time.perf_counter() - start
+            if isinstance(result, dict):
+                values.update({k: _as_float(v) for k, v in result.items()})
+            else:
+                values[name] = _as_float(result)
+        return DocumentSignals(values)
+
+    def run(self, batch: pa.Table) -> BatchSignals:
+        """Signals for every row of ``batch`` (DOC_SCHEMA columns; ``nl_lang`` used when present)."""
+        n = batch.num_rows
+        columns = {
+            name: batch.column(name).to_pylist() if name in batch.column_names else [None] * n for name in _INPUTS
+        }
+        ids: list[str] = []
+        nl_langs: list[str | None] = []
+        rows: dict[str, list[float | None]] = {name: [] for name in SIGNAL_NAMES}
+        ok: list[bool] = []
+        reasons: dict[int, tuple[str, str]] = {}
+        before = dict(self.seconds)
+        with _alarm_handler() as alarm:
+            for i in range(n):
+                document = CodeDocument(
+                    columns["text"][i] or "",
+                    lang=columns["lang"][i] or "",
+                    doc_type=columns["doc_type"][i] or "unknown",
+                    path=columns["path"][i] or "",
+                    size=columns["size"][i],
+                    nl_lang=columns["nl_lang"][i],
+                    compat=self.compat,
+                )
+                outcome = self.compute(document, alarm=alarm)
+                ok.append(outcome.reason is None)
+                if outcome.reason is not None:
+                    reasons[i] = (outcome.reason, outcome.detail or "")
+                    continue
+                ids.append(columns["id"][i])
+                nl_langs.append(document.nl_lang if document.doc_type == "text" else None)
+                for name in SIGNAL_NAMES:
+                    rows[name].append(outcome.values.get(name))
+        table = pa.table(
+            {
+                "id": pa.array(ids, pa.string()),
+                "nl_lang": pa.array(nl_langs, pa.string()),
+                **{name: pa.array(rows[name], pa.float64()) for name in SIGNAL_NAMES},
+            }
+        )
+        seconds = {k: v - before.get(k, 0.0) for k, v in self.seconds.items()}
+        return BatchSignals(table, ok, reasons, seconds)
+
+
+_INPUTS = ("id", "text", "lang", "doc_type", "path", "size", "nl_lang")
+
+
+def _as_float(value: Value) -> float | None:
+    """Signals are stored as float64 (booleans as 1.0/0.0), rounded to 8 decimals."""
+    if value is None:
+        return None
+    return round(float(value), PRECISION)

@@ -1,0 +1,150 @@
+"""Text machinery shared by every signal: line splitting, normalisation, words and word n-grams.
+
+Follows SPEC §1.5.2 "Shared text machinery". Normalisation is applied to the whole text at once with one
+``str.translate`` table instead of character loops: none of its steps maps to or from ``\\n`` and word
+splitting ignores runs of whitespace, so the words equal those of the line-by-line original.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import unicodedata
+from collections.abc import Sequence
+
+import numpy as np
+
+# wordpunct_tokenize (nltk) is exactly this pattern, with the stdlib ``re``.
+WORDPUNCT = re.compile(r"\w+|[^\w\s]+")
+WHITESPACE = re.compile(r"\s+")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # what ``\s`` / str.isspace match below 128
+
+# Control characters the released code maps to "" (or a space for thin / zero-width spaces).
+_CONTROL_TO_NORM: dict[str, str] = {
+    chr(c): "" for c in [*range(0x00, 0x08), *range(0x0E, 0x1B), *range(0x1C, 0x20)]
+} | {"\u2009": " ", "\u200b": " ", "\u202c": ""}
+_FULL_PUNCT_TO_HALF: dict[str, str] = {chr(ord(c) + 0xFEE0): c for c in string.punctuation} | {
+    "。": ".",
+    "、": ",",
+    "《": '"',
+    "》": '"',
+    "【": "[",
+    "】": "]",
+    "「": "'",
+    "」": "'",
+    "“": '"',
+    "”": '"',
+    "￥": "¥",
+    "‘": "'",
+    "’": "'",
+}
+
+
+def _normalisation_table() -> dict[int, str]:
+    """control chars -> full-width to half-width -> ASCII punctuation to space, folded into one table."""
+
+    def step(c: str) -> str:
+        c = _CONTROL_TO_NORM.get(c, c)
+        c = "".join(_FULL_PUNCT_TO_HALF.get(x, x) for x in c)
+        return "".join(" " if x in string.punctuation else x for x in c)
+
+    chars = set(_CONTROL_TO_NORM) | set(_FULL_PUNCT_TO_HALF) | set(string.punctuation)
+    return {ord(c): step(c) for c in chars if step(c) != c}
+
+
+_NORM_TABLE = _normalisation_table()
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines split on ``\\n`` keeping the newline; no empty line after a final newline (dolma)."""
+    parts = text.split("\n")
+    lines = [p + "\n" for p in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
+def normalize(text: str) -> str:
+    """SPEC normalisation (control chars, half-width punctuation, punctuation -> space, lowercase, NFKC).
+
+    Whitespace is not collapsed here: callers split on it. Digits are kept.
+    """
+    text = text.translate(_NORM_TABLE).lower()
+    return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
+
+
+def wordpunct(text: str) -> list[str]:
+    """nltk's ``wordpunct_tokenize``: runs of word characters or runs of other non-space characters."""
+    return WORDPUNCT.findall(text)
+
+
+def ngrams(words: Sequence[str], n: int) -> list[tuple[str, ...]]:
+    """Consecutive word n-grams (none when there are fewer than n words)."""
+    return list(zip(*(words[i:] for i in range(n)), strict=False)) if len(words) >= n else []
+
+
+_HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant: n-gram hashes wrap modulo 2**64
+
+
+def word_ids(words: Sequence[str]) -> np.ndarray:
+    """Each word replaced by a small integer, equal words by equal integers (first-seen order)."""
+    index = {w: i for i, w in enumerate(dict.fromkeys(words))}
+    return np.fromiter(map(index.__getitem__, words), dtype=np.uint64, count=len(words))
+
+
+def next_ngram_hashes(previous: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:
+    """Hashes of the word n-grams from those of the (n-1)-grams (for n == 1, pass ``ids`` as ``previous``).
+
+    Equal n-grams get equal hashes; distinct ones collide with probability ~2**-64, so counting hashes counts
+    n-grams without building tuples.
+    """
+    with np.errstate(over="ignore"):
+        return previous[:-1] * _HASH_MULTIPLIER + ids[n - 1 :] + np.uint64(1)
+
+
+def frac_chars_top_ngram(hashes: np.ndarray, lengths: np.ndarray, n: int) -> float:
+    """Characters of the most frequent n-gram times its count / all word characters; 0 if it occurs once.
+
+    Ties go to the n-gram seen first, as ``Counter.most_common`` does.
+    """
+    if len(hashes) == 0:
+        return 0.0
+    _, first, counts = np.unique(hashes, return_index=True, return_counts=True)
+    top = counts.max()
+    if top <= 1:
+        return 0.0
+    start = int(first[counts == top].min())
+    return float(lengths[start : start + n].sum()) * int(top) / float(lengths.sum())
+
+
+def frac_chars_dupe_ngrams(hashes: np.ndarray, lengths: np.ndarray, n: int) -> float:
+    """Characters of words covered by an n-gram occurring >= 2 times (overlaps once) / all word characters."""
+    total = float(lengths.sum())
+    if len(hashes) == 0 or total == 0:
+        return 0.0
+    _, inverse, counts = np.unique(hashes, return_inverse=True, return_counts=True)
+    duplicated = (counts[inverse] > 1).astype(np.int32)
+    covered = np.convolve(duplicated, np.ones(n, dtype=np.int32))[: len(lengths)] > 0
+    return float(lengths[covered].sum()) / total
+
+
+def code_points(text: str) -> np.ndarray:
+    """The text as an array of Unicode code points (one uint32 per character)."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def char_class(chars: str) -> np.ndarray:
+    """A 128-entry lookup table: True for the given ASCII characters."""
+    table = np.zeros(128, dtype=bool)
+    table[[ord(c) for c in chars]] = True
+    return table
+
+
+def runs(points: np.ndarray, table: np.ndarray, min_length: int) -> list[tuple[int, int]]:
+    """(start, end) of the maximal runs of at least ``min_length`` characters in the ASCII class ``table``."""
+    inside = table[np.minimum(points, 127)] & (points < 128)
+    edges = np.flatnonzero(np.diff(np.concatenate(([False], inside, [False])).astype(np.int8)))
+    starts, ends = edges[::2], edges[1::2]
+    keep = ends - starts >= min_length
+    return list(zip(starts[keep].tolist(), ends[keep].tolist(), strict=True))

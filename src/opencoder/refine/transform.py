@@ -1,0 +1,99 @@
+"""The ``transform`` row stage (SPEC §1.4): strip copyright headers and redact PII before filtering.
+
+The rewritten text replaces ``text``; ``original_sha256`` keeps the SHA-256 of the text as it came in (kept from
+an earlier run when the column is already there), so every rewritten document can be traced to its original.
+Documents are never dropped, except one whose text becomes blank (reason ``empty_after_transform``).
+Only texts that match one cheap vectorised pre-check (RE2 via pyarrow) go through the PII patterns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import BaseModel, ConfigDict
+
+from opencoder.engine.stage import StageContext, StageResult, make_removed
+from opencoder.refine.pii import PRECHECK, Rewriter, strip_copyright_header
+from opencoder.refine.registry import register_stage
+
+EMPTY_REASON = "empty_after_transform"
+
+
+class TransformParams(BaseModel):
+    """Which rewrites to apply."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    copyright: bool = True  # remove leading comment blocks holding copyright / licence notices
+    pii: bool = True  # replace e-mail addresses, public IP addresses, passwords and keys with placeholders
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class TransformStage:
+    """Rewrites each document's text; see the module docstring."""
+
+    name = "transform"
+
+    def __init__(self, params: TransformParams | None = None) -> None:
+        self.params = params or TransformParams()
+
+    def process(self, batch: pa.Table) -> StageResult:
+        texts = batch.column("text").to_pylist()
+        langs = batch.column("lang").to_pylist() if "lang" in batch.column_names else [None] * len(texts)
+        candidates = self._candidates(batch)
+        rewriter = Rewriter()
+        counters: Counter = Counter()
+        new_texts: list[str | None] = []
+        for text, lang, candidate in zip(texts, langs, candidates, strict=True):
+            new = text
+            if new and self.params.copyright:
+                new, blocks = strip_copyright_header(new, (lang or "").lower())
+                counters["copyright_headers"] += blocks
+            if new and candidate:
+                new = rewriter.redact(new)
+            counters["docs_rewritten"] += new != text
+            new_texts.append(new)
+        counters.update(rewriter.counts)
+
+        hashes = self._original_hashes(batch, texts)
+        kept = batch.set_column(batch.column_names.index("text"), batch.schema.field("text"), _array(new_texts, batch))
+        column = pa.array(hashes, pa.string())
+        if "original_sha256" in kept.column_names:
+            kept = kept.set_column(kept.column_names.index("original_sha256"), "original_sha256", column)
+        else:
+            kept = kept.append_column("original_sha256", column)
+
+        emptied = pa.array(
+            [bool(old and old.strip()) and not (new and new.strip()) for old, new in zip(texts, new_texts, strict=True)]
+        )
+        removed = make_removed(batch.filter(emptied), self.name, EMPTY_REASON)
+        counters[EMPTY_REASON] = removed.num_rows
+        return StageResult(kept=kept.filter(pc.invert(emptied)), removed=removed, counters=dict(counters))
+
+    def _candidates(self, batch: pa.Table) -> list[bool]:
+        """Which texts may hold PII: one RE2 pass over the whole column."""
+        if not self.params.pii:
+            return [False] * batch.num_rows
+        hits = pc.match_substring_regex(batch.column("text"), PRECHECK)
+        return pc.fill_null(hits, False).to_pylist()
+
+    @staticmethod
+    def _original_hashes(batch: pa.Table, texts: list[str | None]) -> list[str | None]:
+        earlier = batch.column("original_sha256").to_pylist() if "original_sha256" in batch.column_names else None
+        hashes = [None if t is None else sha256_hex(t) for t in texts]
+        return hashes if earlier is None else [e or h for e, h in zip(earlier, hashes, strict=True)]
+
+
+def _array(values: list[str | None], batch: pa.Table) -> pa.Array:
+    return pa.array(values, batch.schema.field("text").type)
+
+
+@register_stage("transform", params=TransformParams)
+def build_transform(params: TransformParams, ctx: StageContext) -> TransformStage:
+    return TransformStage(params)

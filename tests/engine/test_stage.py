@@ -1,0 +1,53 @@
+"""Engine pieces other stages rely on: make_removed, segment planning, atomic Parquet sinks."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from opencoder.engine.stage import make_removed
+from opencoder.io.schema import REMOVED_SCHEMA
+from opencoder.io.writers import ParquetSink
+from opencoder.io.writers import tmp_path as tmp_name
+from opencoder.recipes import parse_recipe
+from opencoder.refine.pipeline import _built, plan_segments
+
+
+def test_make_removed_conforms_and_broadcasts():
+    rows = pa.table({"id": ["a", "b"], "text": ["x", "y"], "extra": [1, 2]})
+    out = make_removed(rows, "filter", ["r1", "r2"], rules=[["qsc_a"], None], detail="why")
+    assert out.schema == REMOVED_SCHEMA
+    assert out.column("reason").to_pylist() == ["r1", "r2"]
+    assert out.column("stage").to_pylist() == ["filter", "filter"]
+    assert out.column("rules").to_pylist() == [["qsc_a"], None]
+    assert out.column("detail").to_pylist() == ["why", "why"] and out.column("lang").null_count == 2
+
+
+def test_segments_cut_at_global_stages(tmp_path):
+    recipe = parse_recipe({"stages": [{"name": "preprocess"}, {"name": "exact_dedup"}, {"name": "langid"}]})
+    _, stages = _built(json.dumps(recipe.model_dump(mode="json")), str(tmp_path))
+    segs = plan_segments(stages)
+    assert [(s.apply, s.rows, s.then, s.last) for s in segs] == [
+        (None, (0,), 1, False),
+        (1, (2,), None, True),
+    ]
+
+
+def test_sink_sizes_row_groups_and_commits_atomically(tmp_path):
+    path = tmp_path / "kept.parquet"
+    sink = ParquetSink(path, row_group_rows=10)
+    for i in range(5):
+        sink.write(pa.table({"id": [f"{i}-{j}" for j in range(4)]}))
+        assert not path.exists()
+    sink.commit()
+    meta = pq.ParquetFile(path).metadata
+    assert meta.num_rows == 20 and [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [12, 8]
+    assert not tmp_name(path).exists()
+
+
+def test_empty_sink_writes_nothing(tmp_path):
+    sink = ParquetSink(tmp_path / "x.parquet")
+    sink.commit()
+    assert not (tmp_path / "x.parquet").exists()

@@ -1,0 +1,123 @@
+"""Each qsc_code_* signal on small hand-made sources; expected values worked out by hand in the comments."""
+
+import pytest
+
+from opencoder.refine.signals import code
+from opencoder.refine.signals.document import CodeDocument
+
+# 4 lines, 14 + 12 + 14 + 11 = 51 characters. Without the comment the code is 40 characters on 3 non-empty lines.
+C_SOURCE = "int a = 0x1F;\n// TODO fix\nint b = 0x1F;\nassert(b);\n"
+
+
+def value(name: str, text: str = C_SOURCE, lang: str = "c", compat: str = "fixed", **kwargs) -> object:
+    return code.SIGNALS[name](CodeDocument(text, lang=lang, compat=compat, **kwargs))
+
+
+def test_all_33_signals_are_registered():
+    assert len(code.SIGNALS) == 33
+    assert all(name.startswith("qsc_code_") for name in code.SIGNALS)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("qsc_code_num_chars", 51),
+        ("qsc_code_size_file_byte", 51),  # ASCII: one byte per character
+        ("qsc_code_num_lines", 4),
+        ("qsc_code_num_chars_line_max", 14),  # newline included
+        ("qsc_code_num_chars_line_mean", 51 / 4),
+        # normalised words: int a 0x1f todo fix int b 0x1f assert b; lengths 3 1 4 4 3 3 1 4 6 1 = 30
+        ("qsc_code_num_words", 10),
+        ("qsc_code_mean_word_length", 30 / 10),
+        ("qsc_code_frac_words_unique", 7 / 10),
+        ("qsc_code_frac_chars_top_2grams", 0.0),  # all 9 bigrams distinct
+        ("qsc_code_frac_chars_top_3grams", 0.0),
+        ("qsc_code_frac_chars_top_4grams", 0.0),
+        *[(f"qsc_code_frac_chars_dupe_{n}grams", 0.0) for n in range(5, 11)],
+        ("qsc_code_frac_lines_dupe_lines", 0.0),  # inta=0x1F; intb=0x1F; assert(b); all distinct
+        # whitespace: 3 + 2 + 3 + 0 spaces and 4 newlines = 12; visible 39 with 26 letters and 4 digits
+        ("qsc_code_frac_chars_whitespace", 12 / 51),
+        ("qsc_code_frac_chars_alphabet", 26 / 39),
+        ("qsc_code_frac_chars_digital", 4 / 39),
+        ("qsc_code_frac_chars_comments", 11 / 51),  # "// TODO fix"
+        ("qsc_code_frac_chars_hex_words", 8 / 40),  # 0x1F twice in 40 code characters
+        ("qsc_code_frac_lines_prompt_comments", 1 / 4),  # one TODO comment line of 4 raw lines
+        ("qsc_code_frac_lines_assert", 1 / 3),
+        ("qsc_code_frac_lines_long_string", 0.0),
+        ("qsc_code_frac_chars_string_length", 0.0),
+        ("qsc_code_frac_chars_long_word_length", 0.0),
+        ("qsc_code_frac_lines_string_concat", 0.0),
+        ("qsc_code_frac_chars_replacement_symbols", 0.0),
+        ("qsc_code_cate_xml_start", False),
+        ("qsc_code_cate_autogen", False),
+        ("qsc_code_cate_encoded_data", False),
+    ],
+)
+def test_signal_on_the_c_sample(name, expected):
+    assert value(name) == pytest.approx(expected, abs=1e-9)
+
+
+def test_string_literal_signals():
+    # 'x = "' + 21 x "w " + '"' : 42 string characters, 21 wordpunct tokens (> 20); then y = 'ab' and a comment.
+    # Code lines: 2; code text 5 + 42 + 1 + 1 = 49 plus "y = 'ab'  \n" = 11 -> 60; string chars 42 + 2.
+    source = 'x = "' + "w " * 21 + "\"\ny = 'ab'  # note\n"
+    assert value("qsc_code_frac_lines_long_string", source, "python") == pytest.approx(1 / 2)
+    assert value("qsc_code_frac_chars_string_length", source, "python") == pytest.approx(44 / 60)
+    # A 25-character word and a 36-character URL in a 62-character string; code text 5 + 62 + 1 + 1 = 69.
+    long_word = 'x = "' + "a" * 25 + ' https://example.com/a/very/long/path"\n'
+    assert value("qsc_code_frac_chars_long_word_length", long_word, "python") == pytest.approx(25 / 69)
+    # one of two code lines assigns "a" + "b"
+    assert value("qsc_code_frac_lines_string_concat", 's = "a" + "b"\nt = 1\n', "python") == pytest.approx(1 / 2)
+
+
+def test_duplicate_lines_ignore_braces_and_single_characters():
+    # code lines without whitespace: x=1 x=1 } } }, }, y -> only the two "x=1" count: 2 / 7
+    source = "x = 1\nx = 1\n}\n}\n},\n},\ny\n"
+    assert value("qsc_code_frac_lines_dupe_lines", source) == pytest.approx(2 / 7)
+
+
+def test_encoded_data_xml_and_replacement_symbols():
+    assert value("qsc_code_cate_encoded_data", "x = '" + "A" * 1100 + "'\n") is True  # one base64 run > 1024
+    assert value("qsc_code_cate_encoded_data", "0x00," * 300) is True  # hex bytes cover > 50%
+    assert value("qsc_code_cate_encoded_data", 'k = "' + "\\u0041" * 20 + '"') is True  # 120 of 126 chars
+    assert value("qsc_code_cate_encoded_data", "abc = 0x00, 0x01\n" * 3) is False  # runs of 2 bytes
+    assert value("qsc_code_cate_xml_start", '<?xml version="1.0"?>\n<a/>\n', "xml") is True
+    assert value("qsc_code_frac_chars_replacement_symbols", "ab\ufffd\ufffd") == pytest.approx(2 / 4)
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "fixed", "opc"),
+    [
+        # the released code matches the bare substring "generate" in the first 200 characters
+        ("qsc_code_cate_autogen", "# Regenerate the cache\nx = 1\n", False, True),
+        ("qsc_code_cate_autogen", "# Code generated by protoc. DO NOT EDIT.\n", True, True),
+        # "reassert" is not an assertion; "todos" is not a TODO
+        ("qsc_code_frac_lines_assert", "reassert(x)\ny = 1\n", 0.0, 0.5),
+        ("qsc_code_frac_lines_prompt_comments", "# todos are listed\nx = 1\n", 0.0, 0.5),
+        # the released hex-run pattern misses "0x00, 0x01, ..." (a space after the comma)
+        ("qsc_code_cate_encoded_data", "0x00, " * 300, True, False),
+    ],
+)
+def test_fixed_and_opc_differ_where_the_released_code_over_matches(name, source, fixed, opc):
+    assert value(name, source, "python", "fixed") == pytest.approx(fixed)
+    assert value(name, source, "python", "opc") == pytest.approx(opc)
+
+
+def test_python_comment_share_opc_counts_docstrings_and_comments_without_hash():
+    # 11 + 11 = 22 characters. opc: docstring "Doc." + "\n" + comment " c" (the # removed) = 7 characters;
+    # fixed: the comment split's '"""Doc."""' (10) and "# c" (3) = 13
+    source = '"""Doc."""\nx = 1  # c\n'
+    assert value("qsc_code_frac_chars_comments", source, "python", "opc") == pytest.approx(7 / 22)
+    assert value("qsc_code_frac_chars_comments", source, "python", "fixed") == pytest.approx(13 / 22)
+
+
+def test_size_comes_from_the_recorded_byte_size_when_known():
+    assert value("qsc_code_size_file_byte", "é") == 2  # UTF-8 bytes
+    assert value("qsc_code_size_file_byte", "é", size=7) == 7
+
+
+def test_empty_source_gives_none_where_a_fraction_has_no_denominator():
+    assert value("qsc_code_num_lines", "") == 0
+    assert value("qsc_code_frac_lines_assert", "") is None
+    assert value("qsc_code_frac_chars_comments", "") is None
+    assert value("qsc_code_frac_lines_dupe_lines", "") is None

@@ -1,0 +1,68 @@
+"""Shared text machinery and the code/comment split."""
+
+import numpy as np
+import pytest
+
+from opencoder.refine.signals.comments import split_code_comments
+from opencoder.refine.signals.document import CodeDocument
+from opencoder.refine.signals.text import char_class, code_points, normalize, runs, split_lines, wordpunct
+
+
+def test_lines_keep_newlines_and_empty_lines():
+    assert split_lines("a\n\nb") == ["a\n", "\n", "b"]
+    assert split_lines("a\n") == ["a\n"]
+    assert split_lines("") == []
+
+
+def test_normalisation_order_and_words():
+    # full-width "！" -> "!" -> space; control char dropped; lowercased; NFKC turns "ﬁ" into "fi"; digits kept
+    assert normalize("Hello！World\x01 ﬁle 42").split() == ["hello", "world", "file", "42"]
+    # wordpunct: runs of word characters or of other non-space characters
+    assert wordpunct("a+=b; «c»") == ["a", "+=", "b", ";", "«", "c", "»"]
+    assert CodeDocument("Don't stop-me", doc_type="text").normalized_words == ["don", "t", "stop", "me"]
+
+
+def test_runs_finds_maximal_runs_of_a_character_class():
+    table = char_class("ab")
+    assert runs(code_points("xaabbx ab aaaé"), table, 2) == [(1, 5), (7, 9), (10, 13)]
+    assert runs(code_points(""), table, 1) == []
+    assert code_points("é€").tolist() == [0xE9, 0x20AC]
+    assert isinstance(code_points("x"), np.ndarray)
+
+
+def test_python_split_keeps_strings_and_takes_docstrings():
+    source = 'x = "a # b"  # real\n"""doc"""\ny = f"""not doc"""\n    r"""doc2"""\n'
+    code, comments = split_code_comments(source, "python")
+    assert comments == ["# real", '"""doc"""', '"""doc2"""']
+    assert code == 'x = "a # b"  \n\ny = f"""not doc"""\n    r\n'
+
+
+def test_c_split_matches_pygments_on_a_small_file():
+    source = 'int a; // c\n/* b\n */ char *s = "//x"; /* e */\n'
+    assert split_code_comments(source, "c") == ('int a; \n char *s = "//x"; \n', ["// c", "/* b\n */", "/* e */"])
+    _, comments = split_code_comments(source, "c", "opc")  # pygments: a line comment token takes its newline
+    assert comments == ["// c\n", "/* b\n */", "/* e */"]
+
+
+def test_fallback_parser_fixed_ends_line_comments_opc_keeps_the_released_bug():
+    source = "a = 1\n# note\nb = 2\n/* x\ny */\nc = 3\n"
+    code, comments = split_code_comments(source, "nolexer-lang", "fixed")
+    assert code == "a = 1\nb = 2\nc = 3\n"
+    assert comments == ["# note\n", "/* x\n", "y */\n"]
+    code, _ = split_code_comments(source, "nolexer-lang", "opc")
+    # after "# note" everything is comment until "/* x" toggles the block off; "y */" toggles it on again
+    assert code == "a = 1\n"
+
+
+def test_perl_pod_is_comment():
+    source = "my $x = 1;\n=head1 NAME\ntext\n=cut\nprint $x; # hi\n# whole\n"
+    code, comments = split_code_comments(source, "perl")
+    assert code == "my $x = 1;\nprint $x; # hi\n"
+    assert "".join(comments) == "=head1 NAME\ntext\n=cut\n# whole\n"
+
+
+@pytest.mark.parametrize("lang", ["python", "c", "javascript", "sql", "html", "shell", "go"])
+def test_fixed_split_loses_no_character(lang):
+    source = "a = \"x\" // y\n# z\n-- w\n<!-- v -->\n/* u */ `t`\n's'\n"
+    code, comments = split_code_comments(source, lang)
+    assert sorted(code + "".join(comments)) == sorted(source)

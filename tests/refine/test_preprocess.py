@@ -1,0 +1,54 @@
+"""Preprocess: size cap, binary detection, UTF-8 with the cp1252 fallback; every drop has a reason."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+from core_fixtures import stdlib_files
+
+from opencoder.refine.preprocess import Preprocess, PreprocessParams, classify
+
+P = PreprocessParams()
+
+
+def test_real_source_decodes_unchanged():
+    src = stdlib_files(1)[0]
+    text, reason, _ = classify(src.read_bytes(), src.stat().st_size, P)
+    assert reason is None and text == src.read_text(encoding="utf-8")
+
+
+def test_size_cap_binary_and_fallbacks():
+    assert classify(None, 9_000_000, P)[1] == "too_large"
+    assert classify(b"x" * 20, 20, PreprocessParams(max_bytes=10))[1] == "too_large"
+    assert classify(b"abc\0def", 7, P)[1] == "binary"
+    assert classify(bytes(range(1, 32)) * 10, 310, P)[1] == "binary"
+    assert classify(b"\xef\xbb\xbfprint(1)\n", 12, P)[0] == "print(1)\n"  # BOM dropped
+    text, reason, detail = classify("caf\xe9 = 1\n".encode("cp1252"), 9, P)
+    assert text == "café = 1\n" and reason is None and detail == "decoded as cp1252"
+    noisy = bytes(range(128, 256)) * 4  # mostly high bytes: not text in any Western encoding
+    assert classify(noisy, len(noisy), P)[1] == "undecodable"
+    assert classify("é".encode("latin-1"), 1, PreprocessParams(fallback_encoding=None))[1] == "undecodable"
+
+
+def test_batch_accounting_and_removed_rows():
+    good = stdlib_files(2)
+    contents = [p.read_bytes() for p in good] + [b"\0\1\2", None]
+    batch = pa.table(
+        {
+            "id": ["a", "b", "c", "d"],
+            "size": pa.array([len(c) if c else 10**8 for c in contents], pa.int64()),
+            "content": pa.array(contents, pa.large_binary()),
+        }
+    )
+    res = Preprocess(P).process(batch)
+    assert res.kept.num_rows + res.removed.num_rows == 4
+    assert res.kept.column("id").to_pylist() == ["a", "b"]
+    assert "content" not in res.kept.column_names and res.kept.column("text")[0].as_py() == good[0].read_text()
+    assert res.removed.column("reason").to_pylist() == ["binary", "too_large"]
+    assert res.removed.column("stage").to_pylist() == ["preprocess"] * 2
+
+
+def test_text_input_is_checked_the_same_way():
+    batch = pa.table({"id": ["a", "b"], "size": [5, 3], "text": pa.array(["x = 1", "a\0b"], pa.large_string())})
+    res = Preprocess(P).process(batch)
+    assert res.kept.column("text").to_pylist() == ["x = 1"]
+    assert res.removed.column("reason").to_pylist() == ["binary"]

@@ -1,0 +1,90 @@
+"""The transform and sample row stages on real-shaped batches: accounting, counters, lineage, determinism."""
+
+import hashlib
+import math
+
+import pyarrow as pa
+import pytest
+
+from opencoder.io.schema import DOC_SCHEMA, REMOVED_SCHEMA
+from opencoder.refine.sample import PAPER_KEEP, SampleParams, SampleStage
+from opencoder.refine.transform import TransformParams, TransformStage
+
+
+def batch(texts: list[str], langs: list[str], ids: list[str] | None = None) -> pa.Table:
+    ids = ids or [f"doc{i}" for i in range(len(texts))]
+    columns = {"id": ids, "text": texts, "lang": langs}
+    return pa.table({f.name: pa.array(columns.get(f.name, [None] * len(texts)), f.type) for f in DOC_SCHEMA})
+
+
+TEXTS = [
+    "# Copyright 2020 Jane Roe\n\nimport os\nHOST = '8.8.8.8'  # mail jane@gmail.com\n",
+    "int main(void) { return 0; }\n",
+    "// Copyright (c) 2019 ACME\n",  # only a notice: becomes empty
+    "",
+]
+
+
+def test_transform_rewrites_counts_and_keeps_lineage():
+    result = TransformStage().process(batch(TEXTS, ["python", "c", "c", "c"]))
+    assert result.kept.num_rows + result.removed.num_rows == 4
+    assert result.kept.column("text").to_pylist() == [
+        "import os\nHOST = '<IP_ADDRESS>'  # mail <EMAIL>\n",
+        TEXTS[1],
+        "",
+    ]
+    assert result.kept.column("original_sha256").to_pylist() == [
+        hashlib.sha256(TEXTS[i].encode()).hexdigest() for i in (0, 1, 3)
+    ]
+    assert result.removed.schema == REMOVED_SCHEMA
+    assert result.removed.column("reason").to_pylist() == ["empty_after_transform"]
+    assert result.removed.column("text").to_pylist() == [TEXTS[2]]  # removed rows keep the original text
+    assert result.counters == {
+        "copyright_headers": 2,
+        "pii_ip_address": 1,
+        "pii_email": 1,
+        "docs_rewritten": 2,
+        "empty_after_transform": 1,
+    }
+
+
+def test_transform_is_idempotent_and_keeps_the_first_hash():
+    first = TransformStage().process(batch(TEXTS[:2], ["python", "c"])).kept
+    second = TransformStage().process(first)
+    assert second.kept.column("text").equals(first.column("text"))
+    assert second.kept.column("original_sha256").equals(first.column("original_sha256"))
+    assert second.counters["docs_rewritten"] == 0
+
+
+def test_transform_switches():
+    result = TransformStage(TransformParams(copyright=False, pii=False)).process(batch(TEXTS[:1], ["python"]))
+    assert result.kept.column("text").to_pylist() == TEXTS[:1]
+    with pytest.raises(ValueError, match="colour"):
+        TransformParams(colour=True)
+
+
+def test_sample_is_deterministic_and_close_to_the_rate():
+    n = 4000
+    langs = ["java", "html", "python", "Java"] * (n // 4)
+    table = batch(["x"] * n, langs, [f"repo/file{i}.txt" for i in range(n)])
+    result = SampleStage(seed=42).process(table)
+    again = SampleStage(seed=42).process(table)
+    assert result.kept.column("id").equals(again.kept.column("id"))
+    assert result.kept.num_rows + result.removed.num_rows == n
+    assert set(result.removed.column("reason").to_pylist()) == {"downsampled"}
+    kept = result.kept.column("lang").to_pylist()
+    assert kept.count("python") == n // 4  # other languages untouched
+    for lang, count in (("java", n // 2), ("html", n // 4)):  # "Java" counts as java
+        p = PAPER_KEEP[lang]
+        got = sum(k.lower() == lang for k in kept)
+        assert abs(got - p * count) < 4 * math.sqrt(count * p * (1 - p)), (lang, got)
+    other_seed = SampleStage(seed=7).process(table).kept.column("id")
+    assert not other_seed.equals(result.kept.column("id"))
+
+
+def test_sample_params():
+    result = SampleStage(SampleParams(keep={"python": 0.0}), seed=1).process(batch(["a", "b"], ["python", "java"]))
+    assert result.kept.column("lang").to_pylist() == ["java"]
+    assert result.counters == {"downsampled_python": 1}
+    with pytest.raises(ValueError, match=r"sample\.keep\.go"):
+        SampleParams(keep={"go": 1.5})

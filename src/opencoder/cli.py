@@ -69,10 +69,7 @@ def refine(
         None, min=1, help="Without INPUT: sample the default corpus down to about this many bytes."
     ),
 ) -> None:
-    """RefineCode: read code, preprocess, identify languages, deduplicate (resumable)."""
-    from rich.console import Console
-    from rich.table import Table
-
+    """RefineCode: read, preprocess, identify languages, deduplicate, transform, signals, filter, sample (resumable)."""
     from opencoder.io.readers import InputSpec
     from opencoder.recipes import load_recipe
     from opencoder.refine.pipeline import RunOptions, run_refine
@@ -80,12 +77,73 @@ def refine(
     pairs = [InputSpec(str(p)) for p in inputs] if inputs else _default_inputs(corpus_bytes)
     options = RunOptions(workers=workers, on_error=on_error.value, repo_depth=repo_depth)
     manifest = run_refine(pairs, out, load_recipe(recipe), options)
-    table = Table("stage", "in", "kept", "removed", "top reasons", title=f"refine: {out}")
+    _print_summary("refine", out, manifest)
+
+
+def _print_summary(command: str, out: Path, manifest: dict) -> None:
+    """Per stage: documents in, kept, removed and the top removal reasons; then where the outputs are."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("stage", "in", "kept", "removed", "top reasons", title=f"{command}: {out}")
     for s in manifest["stages"]:
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(s["reasons"].items(), key=lambda kv: -kv[1])[:3])
         table.add_row(s["name"], str(s["in"]), str(s["kept"]), str(s["removed"]), reasons)
     Console().print(table)
     typer.echo(f"kept: {out / 'kept'}  removed: {out / 'removed'}  manifest: {out / 'manifest.json'}")
+
+
+@app.command()
+def signals(
+    inputs: list[Path] = typer.Argument(..., help="Directory trees, .jsonl[.gz|.zst], .parquet, HF save_to_disk dirs."),
+    out: Path = typer.Option(..., "--out", "-o", help="Run folder (signals/, kept/, removed/, manifest.json)."),
+    recipe: Path | None = typer.Option(None, help="YAML recipe: its seed, compat, columns and signals/filter params."),
+    workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes."),
+    repo_depth: int = typer.Option(1, min=0, help="Directory trees: folders under the root that name the repository."),
+) -> None:
+    """Quality signals and filter decisions for INPUT as given: language ID, signals, rules (no dedup, no rewrite)."""
+    from opencoder.io.readers import InputSpec
+    from opencoder.recipes import load_recipe
+    from opencoder.refine.pipeline import RunOptions, run_refine
+    from opencoder.refine.signals.runner import signals_recipe
+
+    options = RunOptions(workers=workers, repo_depth=repo_depth)
+    manifest = run_refine([InputSpec(str(p)) for p in inputs], out, signals_recipe(load_recipe(recipe)), options)
+    _print_summary("signals", out, manifest)
+    typer.echo(f"signals: {out / 'signals'}")
+
+
+@app.command("filter")
+def filter_(
+    run_dir: Path = typer.Argument(..., help="The --out folder of a finished `opencoder refine` or `signals`."),
+    rules: Path | None = typer.Option(None, help="YAML rules laid over the shipped configs; default: the run's."),
+) -> None:
+    """Re-apply filter rules to a run's stored signals (no recomputation): rewrites kept/ and removed/."""
+    from opencoder.refine.refilter import refilter_run
+
+    total = refilter_run(run_dir, rules)
+    _print_summary("filter", run_dir, {"stages": [{"name": "filter", **total}]})
+
+
+@app.command()
+def dedup(
+    inputs: list[Path] = typer.Argument(..., help="Parquet or .jsonl[.gz|.zst] files, directory trees, HF datasets."),
+    out: Path = typer.Option(..., "--out", "-o", help="Run folder (kept/, removed/, clusters.parquet, manifest)."),
+    recipe: Path | None = typer.Option(
+        None, help="YAML recipe whose seed, columns and fuzzy_dedup params to use; default recipes/refinecode.yaml."
+    ),
+    workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes."),
+) -> None:
+    """Fuzzy dedup alone (MinHash LSH, the paper's settings) on any dataset: near-duplicates go to removed/."""
+    from opencoder.io.readers import InputSpec
+    from opencoder.recipes import load_recipe
+    from opencoder.refine.fuzzy_dedup import dedup_recipe
+    from opencoder.refine.pipeline import RunOptions, run_refine
+
+    dedup = dedup_recipe(load_recipe(recipe), str(recipe or "the default recipe"))
+    manifest = run_refine([InputSpec(str(p)) for p in inputs], out, dedup, RunOptions(workers=workers))
+    _print_summary("dedup", out, manifest)
+    typer.echo(f"clusters: {out / 'clusters.parquet'}")
 
 
 @app.command()

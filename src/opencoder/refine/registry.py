@@ -18,7 +18,10 @@ STAGE_MODULES = [
     "opencoder.refine.preprocess",
     "opencoder.refine.langid",
     "opencoder.refine.exact_dedup",
+    "opencoder.refine.fuzzy_dedup",
     "opencoder.refine.transform",
+    "opencoder.refine.signals.runner",
+    "opencoder.refine.filter",
     "opencoder.refine.sample",
 ]
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from opencoder.refine.fuzzy_report import fuzzy_section
 from opencoder.report.html import Raw, Section, bar, esc, human_bytes, line_chart, num, table
 from opencoder.report.run import RunView, SizeCount
 
@@ -216,6 +217,7 @@ SECTIONS: list[SectionFn] = [
     funnel,
     languages,
     removal_reasons,
+    fuzzy_section,
     rule_hits,
     removed_samples,
     training_curves,

@@ -159,7 +159,8 @@ TOKEN_RE = re.compile(
 # a keyword; the match starts at the keyword and the rest of the name is found by scanning back. Names are capped at
 # 64 characters on either side of the keyword, so a pathological run of keywords costs linear time.
 ASSIGNMENT_RE = re.compile(
-    r"""(?:pass|pwd|secret|token|key)[\w.-]{0,64}+(["']?[ \t]*(?::=|=>|==|[:=])[ \t]*[bru]?["'])([^"'\s]{1,200})(?=["'])""",
+    r"(?:pass|pwd|secret|token|key)[\w.-]{0,64}+"  # the keyword and the rest of the name
+    r"""(["']?[ \t]*(?::=|=>|==|[:=])[ \t]*[bru]?["'])([^"'\s]{1,200})(?=["'])""",  # separator, quoted value
     re.IGNORECASE,
 )
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")

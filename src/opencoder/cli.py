@@ -85,7 +85,6 @@ def train(
     seq_len: int = typer.Option(None, "--seq-len", help="Tokens per sequence (SFT: maximum length)."),
 ) -> None:
     """Train or resume one stage; rerunning the same command resumes from the latest checkpoint in --out."""
-    from opencoder.train.loop import train as run_train
     from opencoder.train.recipe import load_recipe
 
     sources = [{"path": p} for p in data] if data else None
@@ -101,6 +100,8 @@ def train(
         micro_batch=micro_batch,
         seq_len=seq_len,
     )
+
+    from opencoder.train.loop import train as run_train  # after the recipe checks: importing torch takes seconds
 
     def show(r: dict) -> None:
         mfu = f" mfu {r['mfu']:.1%}" if r["mfu"] is not None else ""

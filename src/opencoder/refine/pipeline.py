@@ -134,7 +134,7 @@ def stage_work(run_dir: Path, name: str) -> Path:
 
 
 class PartitionWriter:
-    """A global stage's map rows of one task, one Parquet file per partition, committed as a folder."""
+    """A global stage's map rows of one task, one Arrow file per partition, committed as a folder."""
 
     def __init__(self, final: Path, n_partitions: int) -> None:
         self.final = final

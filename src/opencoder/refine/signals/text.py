@@ -193,10 +193,16 @@ def char_class(chars: str) -> np.ndarray:
     return table
 
 
-def runs(points: np.ndarray, table: np.ndarray, min_length: int) -> list[tuple[int, int]]:
-    """(start, end) of the maximal runs of at least ``min_length`` characters in the ASCII class ``table``."""
-    inside = table[np.minimum(points, 127)] & (points < 128)
-    edges = np.flatnonzero(np.diff(np.concatenate(([False], inside, [False])).astype(np.int8)))
+def clip_ascii(points: np.ndarray) -> np.ndarray:
+    """Code points as uint8 indexes into a 128-entry class table: every non-ASCII character becomes DEL (127),
+    which no class holds."""
+    return np.minimum(points, 127).astype(np.uint8)
+
+
+def runs(clipped: np.ndarray, table: np.ndarray, min_length: int) -> list[tuple[int, int]]:
+    """(start, end) of the maximal runs of at least ``min_length`` characters in the ASCII class ``table``
+    (``clipped``: see clip_ascii)."""
+    edges = np.flatnonzero(np.diff(table[clipped].view(np.int8), prepend=0, append=0))
     starts, ends = edges[::2], edges[1::2]
     keep = ends - starts >= min_length
     return list(zip(starts[keep].tolist(), ends[keep].tolist(), strict=True))

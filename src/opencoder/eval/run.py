@@ -1,5 +1,4 @@
-"""One evaluation end to end: load the benchmark, get samples (from a file or a model), score them, write
-results."""
+"""One evaluation end to end: load the benchmark, get samples (from a file or a model), score them, write results."""
 
 from __future__ import annotations
 
@@ -43,8 +42,7 @@ class EvalOptions:
 def score_samples(
     benchmark: Benchmark, samples: list[Sample], options: EvalOptions, invalid: list[str] | None = None
 ) -> Scores:
-    """Score samples in the sandbox with a progress bar, and write results.json, samples.jsonl and
-    report.md."""
+    """Score samples in the sandbox with a progress bar, and write results.json, samples.jsonl and report.md."""
     sandbox = Sandbox(Limits(timeout=options.timeout, memory_mb=options.memory_mb), mode=options.isolation)
     scorer = Scorer(benchmark, sandbox, options.workers, plus=options.plus)
     start = time.monotonic()

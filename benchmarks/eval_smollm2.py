@@ -43,7 +43,7 @@ def converted(cache: Path) -> Path:
         source = gguf_path()
         start = time.monotonic()
         tokenizer = AutoTokenizer.from_pretrained(source.parent, gguf_file=source.name)
-        model = AutoModelForCausalLM.from_pretrained(source.parent, gguf_file=source.name, torch_dtype=torch.float32)
+        model = AutoModelForCausalLM.from_pretrained(source.parent, gguf_file=source.name, dtype=torch.float32)
         tokenizer.save_pretrained(cache)
         model.save_pretrained(cache)
         print(f"converted {source.name} to {cache} in {time.monotonic() - start:.0f} s")

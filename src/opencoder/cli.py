@@ -85,7 +85,6 @@ def train(
     seq_len: int = typer.Option(None, "--seq-len", help="Tokens per sequence (SFT: maximum length)."),
 ) -> None:
     """Train or resume one stage; rerunning the same command resumes from the latest checkpoint in --out."""
-    from opencoder.train.loop import train as run_train
     from opencoder.train.recipe import load_recipe
 
     sources = [{"path": p} for p in data] if data else None
@@ -102,6 +101,8 @@ def train(
         seq_len=seq_len,
     )
 
+    from opencoder.train.loop import train as run_train  # after the recipe checks: importing torch takes seconds
+
     def show(r: dict) -> None:
         mfu = f" mfu {r['mfu']:.1%}" if r["mfu"] is not None else ""
         typer.echo(f"step {r['step']} loss {r['loss']:.4f} lr {r['lr']:.3g} {r['tokens_per_s']:.0f} tok/s{mfu}")
@@ -113,6 +114,11 @@ def train(
 class OnErrorPolicy(str, Enum):
     fail = "fail"
     skip = "skip"
+
+
+class ExecutorKind(str, Enum):
+    local = "local"
+    ray = "ray"
 
 
 def _default_inputs(max_bytes: int | None) -> list[InputSpec]:
@@ -142,6 +148,10 @@ def refine(
     corpus_bytes: int | None = typer.Option(
         None, min=1, help="Without INPUT: sample the default corpus down to about this many bytes."
     ),
+    executor: ExecutorKind = typer.Option(
+        ExecutorKind.local, help="local: a process pool on this machine; ray: the Ray cluster at --ray-address."
+    ),
+    ray_address: str = typer.Option("auto", help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT."),
 ) -> None:
     """RefineCode: read, preprocess, identify languages, deduplicate, transform, signals, filter, sample (resumable)."""
     from opencoder.io.readers import InputSpec
@@ -150,7 +160,12 @@ def refine(
 
     pairs = [InputSpec(str(p)) for p in inputs] if inputs else _default_inputs(corpus_bytes)
     options = RunOptions(workers=workers, on_error=on_error.value, repo_depth=repo_depth)
-    manifest = run_refine(pairs, out, load_recipe(recipe), options)
+    runner = None
+    if executor is ExecutorKind.ray:
+        from opencoder.engine.ray_executor import RayExecutor
+
+        runner = RayExecutor(ray_address)
+    manifest = run_refine(pairs, out, load_recipe(recipe), options, runner)
     _print_summary("refine", out, manifest)
 
 
@@ -230,6 +245,19 @@ def report(
     from opencoder.report import write_report
 
     typer.echo(write_report(run_dir, out, samples_per_reason=samples))
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path(".demo"), help="Demo folder; the run lands in OUT/run (replaced each time)."),
+    max_mb: float | None = typer.Option(None, min=0.001, help="Megabytes of this machine's code to read [32]."),
+    workers: int | None = typer.Option(None, min=1, help="Worker processes (default: all cores)."),
+) -> None:
+    """Refine a sample of the code on this machine and write its report; prints the report's path."""
+    from opencoder.demo import run_demo
+
+    ctx = run_demo(out, None if max_mb is None else int(max_mb * 1e6), workers)
+    typer.echo(ctx.outputs["report"])
 
 
 def _ks(text: str) -> tuple[int, ...]:

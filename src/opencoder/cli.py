@@ -274,6 +274,17 @@ def _ks(text: str) -> tuple[int, ...]:
 def eval_command(
     benchmark: str = typer.Option(..., "--benchmark", "-b", help="humaneval, humaneval+, mbpp, mbpp+, mbpp_sanitized"),
     samples: Path = typer.Option(None, help="Score this JSONL of {task_id, completion|solution} instead of a model."),
+    model: str = typer.Option(None, help="Generate with this transformers model: a folder or a .gguf file."),
+    server: str = typer.Option(None, help="Generate through this OpenAI-compatible server, e.g. http://127.0.0.1:8000"),
+    model_name: str = typer.Option("default", help="--server: the model name to ask for."),
+    chat: bool = typer.Option(
+        None, "--chat/--base", help="Prompt as an instruct (chat) or a base model [default: chat if it has a template]."
+    ),
+    n: int = typer.Option(1, help="Completions per task."),
+    temperature: float = typer.Option(0.0, help="0 is greedy (then n must be 1)."),
+    max_tokens: int = typer.Option(512, help="New tokens per completion at most."),
+    batch_size: int = typer.Option(8, help="--model: prompts per forward batch."),
+    limit: int = typer.Option(None, help="Only the first N tasks."),
     data: Path = typer.Option(None, help="Benchmark JSONL(.gz) to use instead of the bundled copy (needed for mbpp+)."),
     out: Path = typer.Option(None, help="Output folder [default: runs/eval/<benchmark>]."),
     k: str = typer.Option("1", help="pass@k values, comma-separated; each needs at least k samples per task."),
@@ -284,13 +295,14 @@ def eval_command(
     base_only: bool = typer.Option(False, "--base-only", help="HumanEval+/MBPP+: skip the plus inputs."),
     sanitize: bool = typer.Option(False, "--sanitize", help="Apply AST answer extraction to --samples too."),
 ) -> None:
-    """Evaluate code completions on a benchmark in the sandbox: results.json, samples.jsonl, report.md."""
-    from opencoder.eval.run import EvalOptions, evaluate_samples
+    """Evaluate a model (--model or --server) or existing completions (--samples) on a benchmark, in the
+    sandbox: results.json, samples.jsonl, report.md."""
+    from opencoder.eval.run import EvalOptions, evaluate_model, evaluate_samples
 
     if isolation not in ("auto", "bwrap", "none"):
         raise OpencoderError(f"--isolation must be auto, bwrap or none, got {isolation!r}")
-    if samples is None:
-        raise OpencoderError("give --samples FILE (completions to score)")
+    if sum(x is not None for x in (samples, model, server)) != 1:
+        raise OpencoderError("give exactly one of --samples FILE, --model PATH or --server URL")
     options = EvalOptions(
         benchmark=benchmark,
         out=out or Path("runs/eval") / benchmark.replace("+", "plus"),
@@ -303,8 +315,25 @@ def eval_command(
         isolation=isolation,  # type: ignore[arg-type]
         plus=not base_only,
         sanitize_samples=sanitize,
+        limit=limit,
     )
-    scores = evaluate_samples(options)
+    if samples is not None:
+        scores = evaluate_samples(options)
+    else:
+        if model is not None:
+            from opencoder.generate.hf import HFBackend
+
+            backend = HFBackend(model, chat=chat, batch_size=batch_size)
+            options.generation = {"model": model}
+        else:
+            from opencoder.generate import OpenAIBackend
+
+            backend = OpenAIBackend(server, model_name, chat=bool(chat))
+            options.generation = {"server": server, "model": model_name}
+        try:
+            scores = evaluate_model(options, backend, n, temperature, max_tokens)
+        except ValueError as err:
+            raise OpencoderError(str(err)) from None
     summary = ", ".join(f"{name} {value:.4f}" for name, value in scores.pass_at_k.items())
     typer.echo(f"{scores.benchmark}: {summary} over {len(scores.per_task)} tasks; results in {options.out}")
 

@@ -1,5 +1,4 @@
-"""Benchmark files: the bundled ones, formats told apart by their keys, malformed lines recorded and
-skipped."""
+"""Benchmark files: the bundled ones, formats told apart by their keys, malformed lines recorded and skipped."""
 
 from __future__ import annotations
 

@@ -19,8 +19,7 @@ def _run(sandbox: Sandbox, source: str):
 
 
 def _spawn_with_token(token: str, body: str) -> str:
-    """Source that replaces the program by one whose command line carries token, so its descendants can be
-    found."""
+    """Source that replaces the program by one whose command line carries token, so its descendants can be found."""
     return f"""
     import os, sys
     os.execv(sys.executable, [sys.executable, "-c", {body!r} + "\\n# {token}"])

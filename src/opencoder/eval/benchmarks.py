@@ -26,8 +26,7 @@ MBPP_TEST_RANGE = range(10, 510)
 
 @dataclass(frozen=True)
 class Task:
-    """One problem. `canonical` is the reference: a body to append to `prompt` (HumanEval) or a whole
-    program."""
+    """One problem. `canonical` is the reference: a body to append to `prompt` (HumanEval) or a whole program."""
 
     task_id: str
     prompt: str

@@ -74,8 +74,7 @@ def expected_file(split: str) -> str:
 
 
 def groundtruth_program(task: Task, code: str, splits: dict[str, list], limits: Limits) -> Program:
-    """Runs the reference on every input of every split and pickles each split's outputs to
-    expected_<split>.pkl."""
+    """Runs the reference on every input of every split and pickles each split's outputs to expected_<split>.pkl."""
     runner = f"""
 
 def _groundtruth(fn={task.entry_point}):

@@ -28,7 +28,7 @@ def write_results(scores: Scores, out: Path, extra: dict | None = None) -> dict[
 def render_report(scores: Scores, extra: dict) -> str:
     lines = [f"# {scores.benchmark}: evaluation report", ""]
     for key, value in extra.items():
-        lines.append(f"- {key}: `{value}`")
+        lines.append(f"- {key}: `{str(value)[:300]}`")
     sandbox = scores.to_json()["sandbox"]
     isolation = "bubblewrap" if scores.isolated else "no isolation"
     lines += [

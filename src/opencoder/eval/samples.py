@@ -13,8 +13,7 @@ from opencoder.eval.scoring import Sample
 
 
 def read_samples(path: Path, benchmark: Benchmark) -> tuple[list[Sample], list[str]]:
-    """Samples in file order, numbered per task; `completion` is appended to a HumanEval prompt, `solution`
-    is whole."""
+    """Samples in file order, numbered per task; `completion` is appended to a HumanEval prompt, `solution` is whole."""
     if not path.is_file():
         raise OpencoderError(f"samples file {path} does not exist")
     prompts = {t.task_id: t.prompt for t in benchmark.tasks} if benchmark.family == "humaneval" else {}

@@ -113,8 +113,7 @@ class Scorer:
         return splits
 
     def groundtruth(self, task_ids: Iterable[str], on_result: Progress | None = None) -> None:
-        """Run canonical solutions of evalplus tasks not yet done; a failing one is recorded as that task's
-        error."""
+        """Run canonical solutions of evalplus tasks not yet done; a failing one is recorded as that task's error."""
         todo = [self.tasks[t] for t in task_ids if t not in self._expected and self.tasks[t].evalplus]
         limits = replace(self.sandbox.limits, timeout=GROUNDTRUTH_TIMEOUT_S, file_size_mb=GROUNDTRUTH_FILE_MB)
         progs = [programs.groundtruth_program(t, self._reference(t), self._splits(t), limits) for t in todo]

@@ -1,5 +1,4 @@
-"""Contained execution of untrusted Python programs: one fresh interpreter per program, shared by eval and
-synth."""
+"""Contained execution of untrusted Python programs: one fresh interpreter per program, shared by eval and synth."""
 
 from opencoder.sandbox.limits import Limits
 from opencoder.sandbox.pool import run_many

@@ -34,8 +34,7 @@ def ancestors(path: str) -> list[str]:
 
 
 def interpreter_paths(python: str) -> list[str]:
-    """Folders a Python interpreter needs to start and import its packages (outside /usr, which is always
-    bound)."""
+    """Folders a Python interpreter needs to start and import its packages (outside /usr, which is always bound)."""
     real = os.path.realpath(python)
     if real == os.path.realpath(sys.executable):
         roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
@@ -89,8 +88,7 @@ _lock = threading.Lock()
 
 @cache
 def _working_bwrap(python: str) -> str | None:
-    """The bwrap binary if a trivial program runs inside it with our options, else None (after one
-    warning)."""
+    """The bwrap binary if a trivial program runs inside it with our options, else None (after one warning)."""
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         log.warning("bubblewrap (bwrap) not found: sandboxed programs run without namespace isolation")

@@ -23,8 +23,7 @@ def run_many(
     workers: int | None = None,
     on_result: Callable[[int, Result], None] | None = None,
 ) -> list[Result]:
-    """Run programs concurrently; results come back in input order. on_result(index, result) is called as
-    each ends."""
+    """Run programs concurrently; results come back in input order. on_result(index, result) is called as each ends."""
 
     def one(index: int) -> Result:
         result = sandbox.run(programs[index])

@@ -1,21 +1,74 @@
-"""`opencoder demo` end to end on a small sample of the code on this machine."""
+"""`opencoder demo` end to end: refine, tokenizer, tokenize, pretrain, eval and report, each resumable."""
 
 import json
+import shutil
 import subprocess
 import sys
+import sysconfig
+from pathlib import Path
 
 import pyarrow.parquet as pq
 
 from opencoder import demo
 
+STDLIB = Path(sysconfig.get_paths()["stdlib"])
+# Real code of a few kilobytes each: enough text for a tokenizer and a few thousand training tokens.
+MODULES = ["textwrap.py", "string.py", "shlex.py", "heapq.py", "bisect.py", "fnmatch.py", "colorsys.py", "glob.py"]
+SMALL = demo.DemoScale(train_steps=40, eval_tasks=3, max_tokens=16)
 
-def test_demo_refines_the_machines_code_and_prints_the_report_path(tmp_path):
+
+def _corpus(tmp_path: Path) -> Path:
+    """A tree of real stdlib modules, one of them twice (an exact duplicate for refine to remove)."""
+    root = tmp_path / "corpus" / "stdlib"
+    root.mkdir(parents=True)
+    for name in MODULES:
+        shutil.copy(STDLIB / name, root / name)
+    shutil.copy(STDLIB / MODULES[0], root / f"copy_of_{MODULES[0]}")
+    return root.parent
+
+
+def test_every_step_leaves_its_output_and_the_report_shows_training_and_eval(tmp_path):
+    ctx = demo.run_demo(tmp_path / "demo", workers=1, scale=SMALL, corpus=_corpus(tmp_path))
+    run = ctx.run_dir
+    assert list(ctx.outputs) == [s.name for s in demo.DEMO_STEPS] and not ctx.skipped
+    assert all(path.exists() for path in ctx.outputs.values())
+
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["stages"][0]["in"] == len(MODULES) + 1
+    assert pq.read_table(run / "kept", columns=["id"]).num_rows == manifest["stages"][-1]["kept"] <= len(MODULES)
+    assert json.loads((run / "tokens" / "meta.json").read_text())["num_tokens"] > 0
+
+    losses = [json.loads(line)["loss"] for line in (run / "pretrain" / "metrics.jsonl").read_text().splitlines()]
+    assert len(losses) == SMALL.train_steps
+    assert sum(losses[-5:]) / 5 < losses[0] - 0.3  # the loss visibly falls
+    assert (run / "pretrain" / "hf" / "config.json").is_file()
+
+    results = json.loads((run / "eval" / "humaneval" / "results.json").read_text())
+    assert 0.0 <= results["pass@k"]["pass@1"] <= 1.0
+    assert [t["task_id"] for t in results["per_task"]] == [f"HumanEval/{i}" for i in range(SMALL.eval_tasks)]
+    assert all(len(t["outcomes"]) == 1 for t in results["per_task"])  # each completion ran in the sandbox
+
+    html = (run / "report.html").read_text()
+    for section in ("Funnel", "Training curves", "Evaluation results"):
+        assert f"<h2>{section}</h2>" in html
+    assert "pretrain/metrics.jsonl" in html and "eval/humaneval/results.json" in html
+
+    # A rerun skips every step whose output exists and only rewrites the report.
+    before = {name: path.stat().st_mtime_ns for name, path in ctx.outputs.items() if name != "report"}
+    again = demo.run_demo(tmp_path / "demo", workers=1, scale=SMALL, corpus=_corpus(tmp_path / "again"))
+    assert again.skipped == list(before) and list(again.seconds) == ["report"]
+    assert {name: again.outputs[name].stat().st_mtime_ns for name in before} == before
+
+
+def test_cli_demo_on_the_machines_code_prints_the_report_path(tmp_path):
     out = tmp_path / "demo"
     cmd = [sys.executable, "-m", "opencoder.cli", "demo", "--out", str(out), "--max-mb", "1.5", "--workers", "1"]
+    cmd += ["--train-steps", "5", "--eval-tasks", "1"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     report = out / "run" / "report.html"
     assert done.stdout.strip().splitlines()[-1] == str(report)
+    assert "total" in done.stderr and "pretrain" in done.stderr  # the per-step wall times
     html = report.read_text()
     assert "<h2>Funnel</h2>" in html and "<h2>Languages</h2>" in html
     manifest = json.loads((out / "run" / "manifest.json").read_text())
@@ -28,20 +81,24 @@ def test_demo_refines_the_machines_code_and_prints_the_report_path(tmp_path):
     assert kept.num_rows == stages[-1]["kept"] and "python" in kept.column("lang").to_pylist()
 
 
-def test_steps_run_in_order_and_a_new_step_is_one_entry(tmp_path, monkeypatch):
+def test_steps_run_in_order_and_fresh_starts_over(tmp_path, monkeypatch):
     seen = []
 
     def step(name):
         def run(ctx):
             seen.append((name, ctx.run_dir.is_dir()))
+            (ctx.run_dir / name).write_text(name)
             return ctx.run_dir / name
 
-        return demo.Step(name, run)
+        return demo.Step(name, run, lambda ctx: ctx.run_dir / name)
 
     monkeypatch.setattr(demo, "DEMO_STEPS", [step("first"), step("second")])
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "stale").write_text("from an earlier demo")
+    (tmp_path / "run" / "first").write_text("first")
     ctx = demo.run_demo(tmp_path, max_bytes=1, workers=1)
-    assert seen == [("first", True), ("second", True)]
+    assert seen == [("second", True)] and ctx.skipped == ["first"]
     assert ctx.outputs == {"first": tmp_path / "run" / "first", "second": tmp_path / "run" / "second"}
+    ctx = demo.run_demo(tmp_path, max_bytes=1, workers=1, fresh=True)
+    assert seen == [("second", True), ("first", True), ("second", True)] and not ctx.skipped
     assert not (tmp_path / "run" / "stale").exists()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from opencoder import __version__
+from opencoder.demo import DemoScale
 from opencoder.errors import OpencoderError
 
 if TYPE_CHECKING:
@@ -249,14 +250,19 @@ def report(
 
 @app.command()
 def demo(
-    out: Path = typer.Option(Path(".demo"), help="Demo folder; the run lands in OUT/run (replaced each time)."),
+    out: Path = typer.Option(Path(".demo"), help="Demo folder; the run lands in OUT/run."),
     max_mb: float | None = typer.Option(None, min=0.001, help="Megabytes of this machine's code to read [32]."),
     workers: int | None = typer.Option(None, min=1, help="Worker processes (default: all cores)."),
+    fresh: bool = typer.Option(False, "--fresh", help="Start over; otherwise steps whose output exists are skipped."),
+    train_steps: int = typer.Option(DemoScale.train_steps, min=1, help="Pretraining steps of the tiny model."),
+    eval_tasks: int = typer.Option(DemoScale.eval_tasks, min=1, help="HumanEval problems to evaluate (the first N)."),
 ) -> None:
-    """Refine a sample of the code on this machine and write its report; prints the report's path."""
+    """Refine a sample of the code on this machine, train a tokenizer and a tiny model on it, evaluate the model on
+    HumanEval and write the report; prints each step's wall time and the report's path."""
     from opencoder.demo import run_demo
 
-    ctx = run_demo(out, None if max_mb is None else int(max_mb * 1e6), workers)
+    scale = DemoScale(train_steps=train_steps, eval_tasks=eval_tasks)
+    ctx = run_demo(out, None if max_mb is None else int(max_mb * 1e6), workers, fresh, scale)
     typer.echo(ctx.outputs["report"])
 
 

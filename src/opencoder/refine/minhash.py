@@ -17,6 +17,7 @@ tokens; a document with no token (empty or whitespace only) has no shingle and t
 
 from __future__ import annotations
 
+import array
 import itertools
 from collections.abc import Iterator
 from typing import Literal
@@ -168,12 +169,13 @@ def signatures(
     arrays = texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]
     sigs: list[np.ndarray] = []
     has_shingles: list[np.ndarray] = []
-    for array in arrays:
-        for chunk in _chunks(array):
+    for part in arrays:
+        for chunk in _chunks(part):
             ids, offsets = shingle_ids(chunk, unit, shingle_size)
             matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(ids, offsets.astype(np.uint64), num_perm, seed)
-            values = itertools.chain.from_iterable(matrix.to_rows())
-            sigs.append(np.fromiter(values, np.uint32, len(chunk) * num_perm).reshape(len(chunk), num_perm))
+            # rensa hands the matrix out as lists of ints; array.array reads them ~4x faster than numpy does
+            values = array.array("I", itertools.chain.from_iterable(matrix.to_rows()))
+            sigs.append(np.frombuffer(values, dtype=np.uint32).reshape(len(chunk), num_perm))
             has_shingles.append(np.diff(offsets) > 0)
     if not sigs:
         return np.zeros((0, num_perm), dtype=np.uint32), np.zeros(0, dtype=bool)

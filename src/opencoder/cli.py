@@ -36,6 +36,80 @@ def version() -> None:
     typer.echo(__version__)
 
 
+tokenizer_app = typer.Typer(help="Train tokenizers.", no_args_is_help=True)
+app.add_typer(tokenizer_app, name="tokenizer")
+
+
+@tokenizer_app.command("train")
+def tokenizer_train(
+    inputs: list[Path] = typer.Argument(..., help="Parquet/JSONL files or directories with a `text` column."),
+    out: Path = typer.Option(..., "--out", help="Tokenizer directory to write (HF format)."),
+    vocab_size: int = typer.Option(96640, "--vocab-size", help="Vocabulary size, special tokens included."),
+) -> None:
+    """Train a byte-level BPE tokenizer with the ChatML special tokens and chat template."""
+    from opencoder.train.tokenizer import load_tokenizer, train_tokenizer
+
+    path = train_tokenizer(inputs, out, vocab_size)
+    typer.echo(f"tokenizer with {len(load_tokenizer(path))} tokens written to {path}")
+
+
+@app.command()
+def tokenize(
+    inputs: list[Path] = typer.Argument(..., help="Parquet/JSONL files or directories with a `text` column."),
+    tokenizer: Path = typer.Option(..., "--tokenizer", help="Tokenizer directory (from `tokenizer train`)."),
+    out: Path = typer.Option(..., "--out", help="Tokens directory to write (packed shards + meta.json)."),
+    processes: int = typer.Option(0, "--processes", help="Worker processes (0: one per core)."),
+) -> None:
+    """Tokenize documents into packed token shards with an end-of-document token between documents."""
+    from opencoder.train.packing import tokenize as run_tokenize
+
+    meta = run_tokenize(inputs, tokenizer, out, processes=processes or None)
+    typer.echo(
+        f"{meta['num_documents']} documents, {meta['num_tokens']} tokens ({meta['dtype']}) "
+        f"in {len(meta['shards'])} shard(s) at {out}"
+    )
+
+
+@app.command()
+def train(
+    stage: str = typer.Option(..., "--stage", help="pretrain | anneal | sft1 | sft2"),
+    model: str = typer.Option(None, "--model", help="opencoder-1.5b | opencoder-8b | tiny | small"),
+    data: list[str] = typer.Option(None, "--data", help="Tokens dir (pretrain/anneal) or SFT files; repeatable."),
+    out: Path = typer.Option(..., "--out", help="Run directory: checkpoints, metrics.jsonl, hf/ export."),
+    max_steps: int = typer.Option(None, "--max-steps", help="Optimizer steps (SFT default: from epochs)."),
+    recipe: Path = typer.Option(None, "--recipe", help="YAML recipe; flags override its keys."),
+    init: str = typer.Option(None, "--init", help="Run dir or HF model dir to start from (anneal, SFT)."),
+    tokenizer: str = typer.Option(None, "--tokenizer", help="Tokenizer dir (SFT; default: the init model's)."),
+    global_batch: int = typer.Option(None, "--global-batch", help="Sequences per optimizer step."),
+    micro_batch: int = typer.Option(None, "--micro-batch", help="Sequences per forward pass per rank."),
+    seq_len: int = typer.Option(None, "--seq-len", help="Tokens per sequence (SFT: maximum length)."),
+) -> None:
+    """Train or resume one stage; rerunning the same command resumes from the latest checkpoint in --out."""
+    from opencoder.train.loop import train as run_train
+    from opencoder.train.recipe import load_recipe
+
+    sources = [{"path": p} for p in data] if data else None
+    rec = load_recipe(
+        stage,
+        recipe,
+        model=model,
+        data=sources,
+        max_steps=max_steps,
+        init=init,
+        tokenizer=tokenizer,
+        global_batch=global_batch,
+        micro_batch=micro_batch,
+        seq_len=seq_len,
+    )
+
+    def show(r: dict) -> None:
+        mfu = f" mfu {r['mfu']:.1%}" if r["mfu"] is not None else ""
+        typer.echo(f"step {r['step']} loss {r['loss']:.4f} lr {r['lr']:.3g} {r['tokens_per_s']:.0f} tok/s{mfu}")
+
+    last = run_train(rec, out, on_log=show)
+    typer.echo(f"done at step {last.get('step', 'resumed-complete')}: {out / 'hf'}")
+
+
 class OnErrorPolicy(str, Enum):
     fail = "fail"
     skip = "skip"
@@ -69,7 +143,7 @@ def refine(
         None, min=1, help="Without INPUT: sample the default corpus down to about this many bytes."
     ),
 ) -> None:
-    """RefineCode: read code, preprocess, identify languages, deduplicate (resumable)."""
+    """RefineCode: read, preprocess, identify languages, deduplicate, transform, signals, filter, sample (resumable)."""
     from opencoder.io.readers import InputSpec
     from opencoder.recipes import load_recipe
     from opencoder.refine.pipeline import RunOptions, run_refine
@@ -91,6 +165,38 @@ def _print_summary(command: str, out: Path, manifest: dict) -> None:
         table.add_row(s["name"], str(s["in"]), str(s["kept"]), str(s["removed"]), reasons)
     Console().print(table)
     typer.echo(f"kept: {out / 'kept'}  removed: {out / 'removed'}  manifest: {out / 'manifest.json'}")
+
+
+@app.command()
+def signals(
+    inputs: list[Path] = typer.Argument(..., help="Directory trees, .jsonl[.gz|.zst], .parquet, HF save_to_disk dirs."),
+    out: Path = typer.Option(..., "--out", "-o", help="Run folder (signals/, kept/, removed/, manifest.json)."),
+    recipe: Path | None = typer.Option(None, help="YAML recipe: its seed, compat, columns and signals/filter params."),
+    workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes."),
+    repo_depth: int = typer.Option(1, min=0, help="Directory trees: folders under the root that name the repository."),
+) -> None:
+    """Quality signals and filter decisions for INPUT as given: language ID, signals, rules (no dedup, no rewrite)."""
+    from opencoder.io.readers import InputSpec
+    from opencoder.recipes import load_recipe
+    from opencoder.refine.pipeline import RunOptions, run_refine
+    from opencoder.refine.signals.runner import signals_recipe
+
+    options = RunOptions(workers=workers, repo_depth=repo_depth)
+    manifest = run_refine([InputSpec(str(p)) for p in inputs], out, signals_recipe(load_recipe(recipe)), options)
+    _print_summary("signals", out, manifest)
+    typer.echo(f"signals: {out / 'signals'}")
+
+
+@app.command("filter")
+def filter_(
+    run_dir: Path = typer.Argument(..., help="The --out folder of a finished `opencoder refine` or `signals`."),
+    rules: Path | None = typer.Option(None, help="YAML rules laid over the shipped configs; default: the run's."),
+) -> None:
+    """Re-apply filter rules to a run's stored signals (no recomputation): rewrites kept/ and removed/."""
+    from opencoder.refine.refilter import refilter_run
+
+    total = refilter_run(run_dir, rules)
+    _print_summary("filter", run_dir, {"stages": [{"name": "filter", **total}]})
 
 
 @app.command()

@@ -52,3 +52,27 @@ def test_text_input_is_checked_the_same_way():
     res = Preprocess(P).process(batch)
     assert res.kept.column("text").to_pylist() == ["x = 1"]
     assert res.removed.column("reason").to_pylist() == ["binary"]
+
+
+def test_vectorised_and_per_file_paths_agree():
+    """A batch of UTF-8 files is decoded in bulk; one non-UTF-8 file sends the batch through ``classify``."""
+    contents = [p.read_bytes() for p in stdlib_files(5)] + [b"\xef\xbb\xbfx = 1\n", b"a\0b", b"\x01\x02\x03"]
+
+    def run(extra):
+        data = contents + extra
+        batch = pa.table(
+            {
+                "id": [str(i) for i in range(len(data))],
+                "size": [len(c) for c in data],
+                "content": pa.array(data, pa.large_binary()),
+            }
+        )
+        res = Preprocess(P).process(batch)
+        return dict(zip(res.kept.column("id").to_pylist(), res.kept.column("text").to_pylist(), strict=True)), res
+
+    bulk, _ = run([])
+    one_by_one, res = run(["caf\xe9\n".encode("cp1252")])
+    assert bulk["5"] == "x = 1\n" and "6" not in bulk and "7" not in bulk
+    assert {k: v for k, v in one_by_one.items() if k != "8"} == bulk
+    assert one_by_one["8"] == "café\n" and res.counters == {"decoded_fallback": 1}
+    assert res.removed.column("reason").to_pylist() == ["binary", "binary"]

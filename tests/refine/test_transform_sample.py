@@ -7,6 +7,7 @@ import pyarrow as pa
 import pytest
 
 from opencoder.io.schema import DOC_SCHEMA, REMOVED_SCHEMA
+from opencoder.refine.pii import Rewriter
 from opencoder.refine.sample import PAPER_KEEP, SampleParams, SampleStage
 from opencoder.refine.transform import TransformParams, TransformStage
 
@@ -88,3 +89,24 @@ def test_sample_params():
     assert result.counters == {"downsampled_python": 1}
     with pytest.raises(ValueError, match=r"sample\.keep\.go"):
         SampleParams(keep={"go": 1.5})
+
+
+POSITIVES = [
+    'mail = "jane.roe@gmail.com"',
+    "server 8.8.8.8 answers",
+    'addr = "2a00:1450:4001:81b::200e"',
+    'url = "https://bob:pa55word@git.example.net/x"',
+    'password = "hunter2"',
+    "DB_PASSWORD: 'Tr0ub4dor&3'",
+    'api_key = "a8F3kd92LmQ0zX7pR4tY6wE1"',
+    'GH = "ghp_0123456789abcdefghijABCDEFGHIJ012345"',
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----",
+]
+
+
+def test_pre_checks_let_every_positive_through():
+    """The per-step RE2 gates may only skip texts the step would leave unchanged."""
+    result = TransformStage().process(batch(POSITIVES, ["python"] * len(POSITIVES)))
+    expected = [Rewriter().redact(text) for text in POSITIVES]
+    assert result.kept.column("text").to_pylist() == expected
+    assert all(new != old for new, old in zip(expected, POSITIVES, strict=True))

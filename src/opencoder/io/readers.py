@@ -112,11 +112,11 @@ def _walk(root: Path, rel: str = "") -> Iterator[tuple[str, int, int]]:
             yield path, 0, 0  # dangling symlink: planned, reported as read_error when read
 
 
-def _listed(root: Path, files: Sequence[str]) -> Iterator[tuple[str, int, int]]:
+def _listed(root: str, files: Sequence[str]) -> Iterator[tuple[str, int, int]]:
     """(relative path, size, mtime_ns) of the given files; a missing one is planned and reported when read."""
     for rel in files:
         try:
-            st = os.stat(root / rel)
+            st = os.stat(os.path.join(root, rel))
             yield rel, st.st_size, st.st_mtime_ns
         except OSError:
             yield rel, 0, 0
@@ -157,7 +157,7 @@ def plan_inputs(inputs: Sequence[InputSpec | tuple[Any, ...]], settings: EngineS
             label = f"{base}-{n}"
         labels.add(label)
         if kind == "tree":
-            entries = list(_walk(path) if listed is None else _listed(path, listed))
+            entries = list(_walk(path) if listed is None else _listed(str(path), listed))
             digest = hashlib.sha256("\n".join(f"{p}\0{s}\0{m}" for p, s, m in entries).encode()).hexdigest()
             prints.append(
                 {
@@ -260,10 +260,31 @@ class _Fail:
 # --------------------------------------------------------------------------------------------------- readers
 
 
+def read_file(path: str, max_bytes: int | None = None) -> tuple[bytes | None, int]:
+    """(content, size) of a regular file; content None when it is over ``max_bytes`` (only the size is needed
+    to drop it). Opened non-blocking and checked with fstat, so a FIFO or device fails instead of hanging."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(0, "not a regular file")
+        if max_bytes is not None and st.st_size > max_bytes:
+            return None, st.st_size
+        data = os.read(fd, st.st_size + 1)
+        if len(data) != st.st_size:  # the file changed size since fstat: read to the end
+            parts = [data]
+            while chunk := os.read(fd, 1 << 20):
+                parts.append(chunk)
+            data = b"".join(parts)
+        return data, len(data)
+    finally:
+        os.close(fd)
+
+
 def _read_tree(
     shard: Shard, settings: EngineSettings, fail: _Fail, repo_depth: int, max_bytes: int | None
 ) -> Iterator[Batch]:
-    root = Path(shard.source)
+    root = shard.source
     cols: dict[str, list[Any]] = {k: [] for k in ("id", "path", "repo", "size", "source", "content")}
     nbytes = 0
 
@@ -275,25 +296,18 @@ def _read_tree(
 
     for rel in shard.files:
         doc_id = f"{shard.label}/{rel}"
-        full = root / rel
+        full = os.path.join(root, rel)
         try:
-            st = os.stat(full)
-            if not stat.S_ISREG(st.st_mode):
-                raise OSError("not a regular file")
-            if max_bytes is not None and st.st_size > max_bytes:
-                data = None  # too large: only its size is needed to drop it
-            else:
-                with open(full, "rb") as fh:
-                    data = fh.read()
+            data, size = read_file(full, max_bytes)
         except OSError as err:
-            fail(str(full), err.strerror or str(err), doc_id=doc_id, path=rel, source=shard.source)
+            fail(full, err.strerror or str(err), doc_id=doc_id, path=rel, source=shard.source)
             continue
         parts = rel.split("/")
         repo = "/".join(parts[:repo_depth]) if len(parts) > repo_depth else ""
         cols["id"].append(doc_id)
         cols["path"].append(rel)
         cols["repo"].append(f"{shard.label}/{repo}" if repo else shard.label)
-        cols["size"].append(st.st_size if data is None else len(data))
+        cols["size"].append(size)
         cols["source"].append(shard.source)
         cols["content"].append(data)
         nbytes += len(data or b"")

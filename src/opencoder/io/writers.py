@@ -41,6 +41,58 @@ def replace_dir(tmp: Path, final: Path) -> None:
     os.replace(tmp, final)
 
 
+def _is_bulk(t: pa.DataType) -> bool:
+    return pa.types.is_large_string(t) or pa.types.is_large_binary(t)
+
+
+def parquet_writer(path: Path, schema: pa.Schema, compression: str = "zstd") -> pq.ParquetWriter:
+    """A Parquet writer that skips dictionaries and min/max statistics on the bulk text columns (unique
+    strings: both cost time and help no reader) and keeps them on the small columns (lang, repo, ...)."""
+    small = [f.name for f in schema if not _is_bulk(f.type)]
+    return pq.ParquetWriter(path, schema, compression=compression, use_dictionary=small, write_statistics=small)
+
+
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    return table if table.schema == schema else table.select(schema.names).cast(schema)
+
+
+class ArrowSink:
+    """Streams tables into one uncompressed Arrow IPC file (cheap to write, memory-mapped to read back), for
+    work files the run reads once more; ``commit`` renames it into place. No rows: no file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows = 0
+        self._sink: pa.OSFile | None = None
+        self._writer: pa.ipc.RecordBatchFileWriter | None = None
+        self._schema: pa.Schema | None = None
+
+    def write(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._sink = pa.OSFile(str(tmp_path(self.path)), "wb")
+            self._schema = table.schema
+            self._writer = pa.ipc.new_file(self._sink, table.schema)
+        self._writer.write_table(_conform(table, self._schema))
+        self.rows += table.num_rows
+
+    def commit(self) -> None:
+        if self._writer is None:
+            self.path.unlink(missing_ok=True)
+            return
+        self._writer.close()
+        self._sink.close()
+        os.replace(tmp_path(self.path), self.path)
+
+
+def read_arrow(path: Path) -> pa.Table:
+    """An Arrow IPC file written by ArrowSink, memory-mapped."""
+    with pa.memory_map(str(path)) as source:
+        return pa.ipc.open_file(source).read_all()
+
+
 class ParquetSink:
     """Streams tables into one Parquet file, buffering up to a row group; ``commit`` renames it into place.
 
@@ -71,8 +123,7 @@ class ParquetSink:
             return
         if self._schema is None:
             self._schema = table.schema
-        elif table.schema != self._schema:
-            table = table.select(self._schema.names).cast(self._schema)
+        table = _conform(table, self._schema)
         self._buffer.append(table)
         self._buffered_rows += table.num_rows
         self._buffered_bytes += table.nbytes
@@ -85,7 +136,7 @@ class ParquetSink:
             return
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._writer = pq.ParquetWriter(tmp_path(self.path), self._schema, compression=self.compression)
+            self._writer = parquet_writer(tmp_path(self.path), self._schema, self.compression)
         table = pa.concat_tables(self._buffer)
         self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
         self._buffer, self._buffered_rows, self._buffered_bytes = [], 0, 0

@@ -31,15 +31,13 @@ def sha256_digests(texts: pa.ChunkedArray | pa.Array) -> np.ndarray:
     arr = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
     arr = arr.cast(pa.large_binary())
     n = len(arr)
-    out = np.empty((n, 32), dtype=np.uint8)
     if n == 0:
-        return out
+        return np.empty((0, 32), dtype=np.uint8)
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + n + 1].tolist()
     data = memoryview(arr.buffers()[2] or b"")
     sha = hashlib.sha256
-    for i in range(n):
-        out[i] = np.frombuffer(sha(data[offsets[i] : offsets[i + 1]]).digest(), dtype=np.uint8)
-    return out
+    digests = b"".join([sha(data[offsets[i] : offsets[i + 1]]).digest() for i in range(n)])
+    return np.frombuffer(digests, dtype=np.uint8).reshape(n, 32)
 
 
 def keep_order(table: pa.Table) -> pa.Array:

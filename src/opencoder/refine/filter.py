@@ -20,11 +20,14 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import xxhash
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from opencoder.engine.stage import StageContext, StageResult, make_removed
 from opencoder.errors import OpencoderError
+from opencoder.refine.registry import register_stage
 from opencoder.refine.signals.runner import SIGNAL_NAMES
 
 CONFIG_NAMES = (
@@ -196,3 +199,62 @@ def apply_rules(table: pa.Table, ruleset: RuleSet, seed: int) -> tuple[list[str 
                 hits[i].append(signal)
                 reasons[i] = "rules"
     return reasons, hits
+
+
+# -------------------------------------------------------------------------------------------- the filter stage
+
+
+class FilterParams(BaseModel):
+    """Parameters of the ``filter`` stage."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rules: str | None = Field(None, description="a YAML file of rules laid over the shipped configs")
+
+
+def split_by_rules(batch: pa.Table, ruleset: RuleSet, seed: int, stage: str = "filter") -> StageResult:
+    """Judge a batch that carries signal columns: kept rows (signal columns dropped) and removed rows."""
+    reasons, hits = apply_rules(batch, ruleset, seed)
+    drop = pa.array([r is not None for r in reasons], pa.bool_())
+    gone = [i for i, r in enumerate(reasons) if r is not None]
+    dropped = batch.filter(drop)
+    removed = make_removed(
+        dropped,
+        stage,
+        [reasons[i] for i in gone],
+        rules=[hits[i] for i in gone],
+        detail=[
+            None if reasons[i] == "rules" else t
+            for i, t in zip(gone, dropped.column("doc_type").to_pylist(), strict=True)
+        ],
+    )
+    signal_columns = [c for c in batch.column_names if c in _SIGNAL_SET or c == "nl_lang"]
+    kept = batch.filter(pc.invert(drop)).drop_columns(signal_columns)
+    counters: dict[str, int] = {}
+    for i in gone:
+        for rule in hits[i]:
+            counters[f"hit_{rule}"] = counters.get(f"hit_{rule}", 0) + 1
+    return StageResult(kept, removed, counters)
+
+
+_SIGNAL_SET = frozenset(SIGNAL_NAMES)
+
+
+class FilterStage:
+    """Removes the documents whose signals hit a rule of their config (``rules`` lists the hits)."""
+
+    name = "filter"
+
+    def __init__(self, ruleset: RuleSet, seed: int) -> None:
+        self.ruleset = ruleset
+        self.seed = seed
+
+    def process(self, batch: pa.Table) -> StageResult:
+        if batch.num_rows and not _SIGNAL_SET & set(batch.column_names):
+            raise OpencoderError("the filter stage needs the signals stage before it in the recipe")
+        return split_by_rules(batch, self.ruleset, self.seed, self.name)
+
+
+@register_stage("filter", params=FilterParams)
+def build_filter(params: FilterParams, ctx: StageContext) -> FilterStage:
+    return FilterStage(load_rules(params.rules), ctx.seed)

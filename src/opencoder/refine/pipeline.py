@@ -23,16 +23,24 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from opencoder import __version__
+from opencoder.engine.decisions import DecisionIndex
 from opencoder.engine.executor import Executor, LocalExecutor
 from opencoder.engine.manifest import StageCounts, merge_stage_stats, package_versions
 from opencoder.engine.stage import GlobalStage, RowStage, StageContext, make_removed
 from opencoder.errors import OpencoderError
 from opencoder.io.readers import InputSpec, OnError, Shard, plan_inputs, read_shard
-from opencoder.io.writers import ParquetSink, replace_dir, tmp_path, write_json_atomic, write_table_atomic
+from opencoder.io.writers import (
+    ArrowSink,
+    ParquetSink,
+    read_arrow,
+    replace_dir,
+    tmp_path,
+    write_json_atomic,
+    write_table_atomic,
+)
 from opencoder.recipes import Recipe, parse_recipe
 from opencoder.refine.registry import stage_entry
 
@@ -113,9 +121,8 @@ def stats_path(run_dir: Path, seg: Segment, task: str) -> Path:
 
 
 def docs_path(run_dir: Path, seg: Segment, task: str) -> Path:
-    return (
-        run_dir / "kept" / f"{task}.parquet" if seg.last else run_dir / "work" / f"seg{seg.index}" / f"{task}.parquet"
-    )
+    """Where a segment's surviving documents go: kept/ at the end, else an Arrow file the next segment reads."""
+    return run_dir / "kept" / f"{task}.parquet" if seg.last else run_dir / "work" / f"seg{seg.index}" / f"{task}.arrow"
 
 
 def stage_work(run_dir: Path, name: str) -> Path:
@@ -134,7 +141,7 @@ class PartitionWriter:
         self.n = n_partitions
         shutil.rmtree(self.tmp, ignore_errors=True)
         self.tmp.mkdir(parents=True)
-        self.writers: dict[int, pq.ParquetWriter] = {}
+        self.sinks: dict[int, ArrowSink] = {}
 
     def write(self, rows: pa.Table) -> None:
         if rows.num_rows == 0:
@@ -145,33 +152,34 @@ class PartitionWriter:
         starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
         for start, end in zip(starts, np.r_[starts[1:], len(bucket)], strict=True):
             p = int(bucket[start])
-            if p not in self.writers:
-                self.writers[p] = pq.ParquetWriter(self.tmp / f"p{p:05d}.parquet", rows.schema, compression="lz4")
-            self.writers[p].write_table(rows.slice(start, end - start))
+            if p not in self.sinks:
+                self.sinks[p] = ArrowSink(self.tmp / f"p{p:05d}.arrow")
+            self.sinks[p].write(rows.slice(start, end - start))
 
     def commit(self) -> None:
-        for w in self.writers.values():
-            w.close()
+        for sink in self.sinks.values():
+            sink.commit()
         replace_dir(self.tmp, self.final)
 
 
 @lru_cache(maxsize=2)
-def _decisions(path: str, mtime_ns: int) -> pa.Table:
-    return pq.read_table(path)
+def _decisions(path: str, mtime_ns: int) -> DecisionIndex:
+    """A global stage's decisions, indexed once per process."""
+    return DecisionIndex(pq.ParquetFile(path).read())
 
 
-def apply_decisions(batch: pa.Table, decisions: pa.Table, stage: str) -> tuple[pa.Table, pa.Table]:
+def apply_decisions(batch: pa.Table, index: DecisionIndex, stage: str) -> tuple[pa.Table, pa.Table]:
     """Split ``batch`` into (kept, removed) by a global stage's decisions (id -> duplicate_of, reason)."""
-    idx = pc.index_in(batch.column("id"), value_set=decisions.column("id"))
-    drop = pc.is_valid(idx)
-    hit = idx.filter(drop)
+    rows = index.rows(batch.column("id"))
+    drop = rows >= 0
+    hit = pa.array(rows[drop])
     removed = make_removed(
-        batch.filter(drop),
+        batch.filter(pa.array(drop)),
         stage,
-        decisions.column("reason").take(hit),
-        duplicate_of=decisions.column("duplicate_of").take(hit),
+        index.decisions.column("reason").take(hit),
+        duplicate_of=index.decisions.column("duplicate_of").take(hit),
     )
-    return batch.filter(pc.invert(drop)), removed
+    return batch.filter(pa.array(~drop)), removed
 
 
 def decode_lossy(docs: pa.Table) -> pa.Table:
@@ -191,7 +199,7 @@ def _segment_input(
         prev = Segment(seg.index - 1, None, (), None, last=False)
         path = docs_path(run_dir, prev, job.shard.task)
         if path.exists():
-            for rb in pq.ParquetFile(path).iter_batches(batch_size=recipe.engine.batch_docs):
+            for rb in read_arrow(path).to_batches(recipe.engine.batch_docs):
                 yield pa.Table.from_batches([rb])
         return
     max_bytes = None
@@ -216,8 +224,12 @@ def run_segment_task(job: SegmentJob) -> list[dict[str, Any]]:
     recipe, stages = _built(job.recipe, job.run_dir)
     run_dir, seg, task = Path(job.run_dir), job.segment, job.shard.task
     eng = recipe.engine
-    kept = ParquetSink(
-        docs_path(run_dir, seg, task), row_group_rows=eng.row_group_rows, row_group_bytes=eng.row_group_bytes
+    kept = (
+        ParquetSink(
+            docs_path(run_dir, seg, task), row_group_rows=eng.row_group_rows, row_group_bytes=eng.row_group_bytes
+        )
+        if seg.last
+        else ArrowSink(docs_path(run_dir, seg, task))
     )
     removed = ParquetSink(run_dir / "removed" / f"{task}-s{seg.index}.parquet")
     outputs: dict[str, ParquetSink] = {}
@@ -280,11 +292,11 @@ def run_reduce_task(job: ReduceJob) -> int:
     _, stages = _built(job.recipe, job.run_dir)
     stage = stages[job.stage]
     work = stage_work(Path(job.run_dir), stage.name)
-    name = f"p{job.partition:05d}.parquet"
-    files = [work / "map" / t / name for t in job.tasks if (work / "map" / t / name).exists()]
-    part = pa.concat_tables([pq.read_table(f) for f in files])
+    name = f"p{job.partition:05d}"
+    files = [work / "map" / t / f"{name}.arrow" for t in job.tasks]
+    part = pa.concat_tables([read_arrow(f) for f in files if f.exists()])
     out = stage.reduce(part)
-    write_table_atomic(work / "reduce" / name, out)
+    write_table_atomic(work / "reduce" / f"{name}.parquet", out)
     return out.num_rows
 
 
@@ -317,7 +329,6 @@ def run_refine(
     started = time.perf_counter()
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    executor = executor or LocalExecutor(options.workers)
     timings: dict[str, float] = {}
 
     t0 = time.perf_counter()
@@ -338,21 +349,26 @@ def run_refine(
     segments = plan_segments(stages)
     tasks = tuple(s.task for s in plan.shards)
 
-    for seg in segments:
-        names = [stages[i].name for i in ([seg.apply] if seg.apply is not None else []) + list(seg.rows)]
-        label = " + ".join((["read"] if seg.index == 0 else []) + names) or "write"
-        jobs = [
-            SegmentJob(str(run_dir), recipe_json, seg, shard, options.on_error, options.repo_depth)
-            for shard in plan.shards
-            if not stats_path(run_dir, seg, shard.task).exists()
-        ]
-        t0 = time.perf_counter()
-        executor.map(run_segment_task, jobs, label)
-        timings[label] = time.perf_counter() - t0
-        if seg.then is not None:
+    local = LocalExecutor(options.workers) if executor is None else None
+    try:
+        for seg in segments:
+            names = [stages[i].name for i in ([seg.apply] if seg.apply is not None else []) + list(seg.rows)]
+            label = " + ".join((["read"] if seg.index == 0 else []) + names) or "write"
+            jobs = [
+                SegmentJob(str(run_dir), recipe_json, seg, shard, options.on_error, options.repo_depth)
+                for shard in plan.shards
+                if not stats_path(run_dir, seg, shard.task).exists()
+            ]
             t0 = time.perf_counter()
-            _run_global(run_dir, recipe_json, seg.then, stages[seg.then], tasks, executor)
-            timings[f"{stages[seg.then].name} (reduce)"] = time.perf_counter() - t0
+            (executor or local).map(run_segment_task, jobs, label)
+            timings[label] = time.perf_counter() - t0
+            if seg.then is not None:
+                t0 = time.perf_counter()
+                _run_global(run_dir, recipe_json, seg.then, stages[seg.then], tasks, executor or local)
+                timings[f"{stages[seg.then].name} (reduce)"] = time.perf_counter() - t0
+    finally:
+        if local is not None:
+            local.close()
 
     order = ["read"] + [s.name for s in stages]
     task_stats = [json.loads(p.read_text())["stages"] for p in sorted((run_dir / "stats").glob("*.json"))]
@@ -395,12 +411,12 @@ def _run_global(
     decisions = work / "decisions.parquet"
     if decisions.exists():
         return
-    parts = sorted({int(f.name[1:6]) for t in tasks for f in (work / "map" / t).glob("p*.parquet")})
+    parts = sorted({int(f.name[1:6]) for t in tasks for f in (work / "map" / t).glob("p*.arrow")})
     jobs = [
         ReduceJob(str(run_dir), recipe_json, index, p, tasks)
         for p in parts
         if not (work / "reduce" / f"p{p:05d}.parquet").exists()
     ]
     executor.map(run_reduce_task, jobs, f"{stage.name} reduce")
-    reduced = (pq.read_table(work / "reduce" / f"p{p:05d}.parquet") for p in parts)
+    reduced = (pq.ParquetFile(work / "reduce" / f"p{p:05d}.parquet").read() for p in parts)
     write_table_atomic(decisions, stage.finalize(reduced, run_dir))

@@ -8,6 +8,7 @@ text)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field
@@ -30,18 +31,25 @@ class PreprocessParams(BaseModel):
     fallback_max_high_ratio: float = Field(0.3, ge=0, le=1, description="fallback only if few bytes are > 0x7F")
 
 
+def screen(data: bytes | None, size: int, p: PreprocessParams) -> tuple[str, str] | None:
+    """(reason, detail) when a file is too large or binary, else None."""
+    if data is None or size > p.max_bytes:
+        return "too_large", f"{size} bytes > {p.max_bytes}"
+    if b"\0" in data:
+        return "binary", "contains NUL bytes"
+    sample = data[: p.sniff_bytes]
+    control = len(sample) - len(sample.translate(None, _CONTROL))
+    if control > p.binary_control_ratio * len(sample):
+        return "binary", f"{control} of the first {len(sample)} bytes are control characters"
+    return None
+
+
 def classify(data: bytes | None, size: int, p: PreprocessParams) -> tuple[str | None, str | None, str | None]:
     """(text, reason, detail) for one file's bytes: text when kept, reason when dropped; detail says why,
     or which fallback encoding decoded a kept file."""
-    if data is None or size > p.max_bytes:
-        return None, "too_large", f"{size} bytes > {p.max_bytes}"
-    if b"\0" in data:
-        return None, "binary", "contains NUL bytes"
-    sample = data[: p.sniff_bytes]
-    if sample:
-        control = len(sample) - len(sample.translate(None, _CONTROL))
-        if control > p.binary_control_ratio * len(sample):
-            return None, "binary", f"{control} of the first {len(sample)} bytes are control characters"
+    dropped = screen(data, size, p)
+    if dropped is not None:
+        return None, *dropped
     try:
         return data.decode("utf-8-sig" if data.startswith(_BOM) else "utf-8"), None, None
     except UnicodeDecodeError as err:
@@ -56,6 +64,14 @@ def classify(data: bytes | None, size: int, p: PreprocessParams) -> tuple[str | 
     return None, "undecodable", utf8_error
 
 
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
 class Preprocess:
     """Turns the readers' raw ``content`` bytes into ``text``; every drop is recorded with its reason."""
 
@@ -66,30 +82,55 @@ class Preprocess:
 
     def process(self, batch: pa.Table) -> StageResult:
         if "content" in batch.column_names:
-            content = batch.column("content")
+            content = batch.column("content").combine_chunks()
             batch = batch.drop_columns(["content"] + (["text"] if "text" in batch.column_names else []))
         else:
-            content = batch.column("text").cast(pa.large_binary())
+            content = batch.column("text").combine_chunks().cast(pa.large_binary())
             batch = batch.drop_columns(["text"])
-        texts: list[str | None] = []
-        reasons: list[str | None] = []
-        details: list[str | None] = []
-        counters: dict[str, int] = {}
-        for data, size in zip(content.to_pylist(), batch.column("size").to_pylist(), strict=True):
-            text, reason, detail = classify(data, size or 0, self.params)
-            texts.append(text)
-            reasons.append(reason)
-            details.append(detail)
-            if text is not None and detail is not None:
-                counters["decoded_fallback"] = counters.get("decoded_fallback", 0) + 1
-        batch = batch.append_column(pa.field("text", pa.large_string()), pa.array(texts, pa.large_string()))
-        reason_arr = pa.array(reasons, pa.string())
-        drop = pc.is_valid(reason_arr)
-        keep = pc.invert(drop)
-        removed = make_removed(
-            batch.filter(drop), self.name, reason_arr.filter(drop), detail=pa.array(details).filter(drop)
-        )
-        return StageResult(batch.filter(keep), removed, counters)
+        sizes = pc.fill_null(batch.column("size").combine_chunks(), 0).to_pylist()
+        datas = content.to_pylist()
+        # Bulk path: files that pass the byte checks and are valid UTF-8 become text in one arrow cast over
+        # the same buffers (the others masked as null); only the rest go through ``classify`` one by one.
+        plain = np.array([screen(d, n, self.params) is None for d, n in zip(datas, sizes, strict=True)], dtype=bool)
+        for i in np.flatnonzero(plain):  # ASCII is UTF-8; only the other files are checked one by one
+            if not datas[i].isascii() and not _is_utf8(datas[i]):
+                plain[i] = False
+        text = masked(content, plain).cast(pa.large_string())
+        if pc.any(pc.starts_with(text, "\ufeff")).as_py():
+            text = pc.replace_substring_regex(text, "^\ufeff", "")
+        slow = np.flatnonzero(~plain)
+        if len(slow) == 0:  # the common case: nothing dropped, nothing decoded another way
+            return StageResult(_with_text(batch, text), make_removed(batch.slice(0, 0), self.name, []))
+        decided = [classify(datas[i], sizes[i], self.params) for i in slow]
+        reason, detail = (pa.array(_scatter(len(datas), slow, [d[k] for d in decided])) for k in (1, 2))
+        fallback = [d[0] for d in decided]  # texts decoded with the fallback encoding (None: dropped)
+        n_fallback = sum(t is not None for t in fallback)
+        if n_fallback:
+            text = pc.coalesce(text, pa.array(_scatter(len(datas), slow, fallback), pa.large_string()))
+        batch = _with_text(batch, text)
+        drop = pc.is_valid(reason)
+        removed = make_removed(batch.filter(drop), self.name, reason.filter(drop), detail=detail.filter(drop))
+        counters = {"decoded_fallback": n_fallback} if n_fallback else {}
+        return StageResult(batch.filter(pc.invert(drop)), removed, counters)
+
+
+def masked(content: pa.Array, keep: np.ndarray) -> pa.Array:
+    """``content`` with the values where ``keep`` is False made null, sharing its buffers (no copy)."""
+    bits = pa.array(np.concatenate([np.zeros(content.offset, dtype=bool), keep])).buffers()[1]
+    return pa.Array.from_buffers(
+        content.type, len(content), [bits, *content.buffers()[1:]], null_count=-1, offset=content.offset
+    )
+
+
+def _scatter(n: int, positions: np.ndarray, values: list) -> list:
+    out = [None] * n
+    for i, v in zip(positions.tolist(), values, strict=True):
+        out[i] = v
+    return out
+
+
+def _with_text(batch: pa.Table, text: pa.Array) -> pa.Table:
+    return batch.append_column(pa.field("text", pa.large_string()), text)
 
 
 @register_stage("preprocess", params=PreprocessParams)

@@ -20,6 +20,8 @@ STAGE_MODULES = [
     "opencoder.refine.exact_dedup",
     "opencoder.refine.fuzzy_dedup",
     "opencoder.refine.transform",
+    "opencoder.refine.signals.runner",
+    "opencoder.refine.filter",
     "opencoder.refine.sample",
 ]
 

@@ -3,7 +3,7 @@
 The rewritten text replaces ``text``; ``original_sha256`` keeps the SHA-256 of the text as it came in (kept from
 an earlier run when the column is already there), so every rewritten document can be traced to its original.
 Documents are never dropped, except one whose text becomes blank (reason ``empty_after_transform``).
-Only texts that match one cheap vectorised pre-check (RE2 via pyarrow) go through the PII patterns.
+Each PII step runs only on the texts its cheap vectorised pre-check (RE2 via pyarrow) matches.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
 from opencoder.engine.stage import StageContext, StageResult, make_removed
-from opencoder.refine.pii import PRECHECK, Rewriter, strip_copyright_header
+from opencoder.refine.pii import GATES, Rewriter, strip_copyright_header
 from opencoder.refine.registry import register_stage
 
 EMPTY_REASON = "empty_after_transform"
@@ -46,17 +46,17 @@ class TransformStage:
     def process(self, batch: pa.Table) -> StageResult:
         texts = batch.column("text").to_pylist()
         langs = batch.column("lang").to_pylist() if "lang" in batch.column_names else [None] * len(texts)
-        candidates = self._candidates(batch)
+        steps = self._steps(batch)
         rewriter = Rewriter()
         counters: Counter = Counter()
         new_texts: list[str | None] = []
-        for text, lang, candidate in zip(texts, langs, candidates, strict=True):
+        for text, lang, doc_steps in zip(texts, langs, steps, strict=True):
             new = text
             if new and self.params.copyright:
                 new, blocks = strip_copyright_header(new, (lang or "").lower())
                 counters["copyright_headers"] += blocks
-            if new and candidate:
-                new = rewriter.redact(new)
+            if new and doc_steps:
+                new = rewriter.redact(new, doc_steps)
             counters["docs_rewritten"] += new != text
             new_texts.append(new)
         counters.update(rewriter.counts)
@@ -76,12 +76,17 @@ class TransformStage:
         counters[EMPTY_REASON] = removed.num_rows
         return StageResult(kept=kept.filter(pc.invert(emptied)), removed=removed, counters=dict(counters))
 
-    def _candidates(self, batch: pa.Table) -> list[bool]:
-        """Which texts may hold PII: one RE2 pass over the whole column."""
+    def _steps(self, batch: pa.Table) -> list[list[str]]:
+        """Per text, the PII steps whose RE2 pre-check matches (one vectorised pass per step over the column)."""
+        steps: list[list[str]] = [[] for _ in range(batch.num_rows)]
         if not self.params.pii:
-            return [False] * batch.num_rows
-        hits = pc.match_substring_regex(batch.column("text"), PRECHECK)
-        return pc.fill_null(hits, False).to_pylist()
+            return steps
+        column = batch.column("text")
+        for step, gate in GATES.items():
+            hits = pc.fill_null(pc.match_substring_regex(column, gate), False).to_numpy(zero_copy_only=False)
+            for row in hits.nonzero()[0]:
+                steps[row].append(step)
+        return steps
 
     @staticmethod
     def _original_hashes(batch: pa.Table, texts: list[str | None]) -> list[str | None]:

@@ -66,3 +66,58 @@ def test_fixed_split_loses_no_character(lang):
     source = "a = \"x\" // y\n# z\n-- w\n<!-- v -->\n/* u */ `t`\n's'\n"
     code, comments = split_code_comments(source, lang)
     assert sorted(code + "".join(comments)) == sorted(source)
+
+
+ALPHABET = [
+    *"abcXYZ019 _-.,;:!?\t\n\x01\x1b\x1f",
+    "é",
+    "ß",
+    "Ａ",
+    "！",
+    "。",
+    "【",
+    "】",
+    "\u2009",
+    "\u200b",
+    "ﬁ",
+    "①",
+    "—",
+    "中",
+]
+
+
+def test_fast_normalisation_and_words_equal_the_character_by_character_definition():
+    import random
+    import unicodedata
+
+    from opencoder.refine.signals.text import _NORM_TABLE, WORDPUNCT, normalized_words
+
+    rng = random.Random(1)
+    for _ in range(2000):
+        text = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 40)))
+        reference = unicodedata.normalize("NFKC", text.translate(_NORM_TABLE).lower())
+        assert normalize(text) == reference
+        assert normalized_words(normalize(text)) == WORDPUNCT.findall(reference)
+
+
+def test_dupe_ngram_fractions_equal_the_counting_definition():
+    import random
+    from collections import Counter
+
+    from opencoder.refine.signals.text import frac_chars_dupe_ngrams, word_ids
+
+    rng = random.Random(2)
+    for _ in range(300):
+        words = [rng.choice(["a", "bb", "ccc", "d"]) for _ in range(rng.randint(0, 40))]
+        lengths = np.array([len(w) for w in words], dtype=np.int64)
+        fast = frac_chars_dupe_ngrams(word_ids(words), lengths, 5, 10)
+        for n in range(5, 11):
+            grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+            counts = Counter(grams)
+            covered = [False] * len(words)
+            for i, gram in enumerate(grams):
+                if counts[gram] > 1:
+                    covered[i : i + n] = [True] * n
+            total = sum(lengths)
+            expected = sum(int(x) for x, c in zip(lengths, covered, strict=True) if c) / total if total else 0.0
+            assert fast[n] == pytest.approx(expected), (words, n)

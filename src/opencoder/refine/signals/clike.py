@@ -1,27 +1,30 @@
 """Signals shared by C (``qsc_codec_*``) and C++ (``qsc_codecpp_*``): regex counts over the comment-stripped code.
 
+Line-anchored patterns use ``^[^\\S\\n]*`` where the released ones have ``^\\s*`` (same matches counted, no
+retries across blank lines), and the stdlib ``re`` engine where it measured faster than ``regex``.
 The function pattern is the released one, rewritten without its ambiguous ``\\w*\\s*(\\*+)?\\s+`` run (which
 backtracks polynomially on long runs of words) and with a possessive type-word loop; it matches the same text.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import regex
 
 from opencoder.refine.signals.langutil import RegexFamily, flag, line_fraction, per_code_line
 
-FUNCTION = regex.compile(r"\b(?:[a-zA-Z_]\w*+(?:\s*\*+)?\s++)++\*?\s*[a-zA-Z_]\w*\([^)]*\)\s*")
+FUNCTION = re.compile(r"\b(?:[a-zA-Z_]\w*+(?:\s*\*+)?\s++)++\*?\s*[a-zA-Z_]\w*\([^)]*\)\s*")
 MAIN = regex.compile(r"\bmain\s*\([^)]*\)\s*\{")
-INCLUDE = regex.compile(r'^\s*#\s*include\s+["<][^">]+[">]', regex.MULTILINE)
-CLASS = regex.compile(r"^\s*class\s+\w+\s*(?::[^{]*)?\{", regex.MULTILINE)
-SIMPLE_VARIABLE = regex.compile(
-    r"^\s*(?:unsigned\s+)?(?:int|float|double|char|bool|std::string|auto)\s+\w+\s*;", regex.MULTILINE
+INCLUDE = re.compile(r'^[^\S\n]*#\s*include\s+["<][^">]+[">]', re.MULTILINE)
+CLASS = regex.compile(r"^[^\S\n]*class\s+\w+\s*(?::[^{]*)?\{", regex.MULTILINE)
+SIMPLE_VARIABLE = re.compile(
+    r"^[^\S\n]*(?:unsigned\s+)?(?:int|float|double|char|bool|std::string|auto)\s+\w+\s*;", re.MULTILINE
 )
-SIMPLE_RETURN = regex.compile(
-    r"""^\s*return\s*(?:(?:\w+|\d+|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|true|false|nullptr)\s*)?;\s*$""",
-    regex.MULTILINE,
+SIMPLE_RETURN = re.compile(
+    r"""^[^\S\n]*return\s*(?:(?:\w+|\d+|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|true|false|nullptr)\s*)?;\s*$""",
+    re.MULTILINE,
 )
 # A declaration: type word(s), optional pointers, a name (maybe an array), an optional initialiser, more names.
 VARIABLE = regex.compile(
@@ -33,7 +36,7 @@ _DIRECTIVE_OPC = regex.compile(
     r"#\s*(?:include|define|if|ifdef|ifndef|else|elif|endif|error|pragma|warning|undef|line)|struct|using"
 )
 _DIRECTIVE = regex.compile(
-    r"^\s*#\s*(?:include|define|if|ifdef|ifndef|else|elif|endif|error|pragma|warning|undef|line)\b|\bstruct\b|\busing\b"
+    r"^[^\S\n]*#\s*(?:include|define|if|ifdef|ifndef|else|elif|endif|error|pragma|warning|undef|line)\b|\bstruct\b|\busing\b"
 )
 
 

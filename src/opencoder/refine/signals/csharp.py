@@ -10,7 +10,7 @@ import regex
 from opencoder.refine.signals.langutil import RegexFamily, line_fraction
 
 FUNCTION = regex.compile(
-    r"^\s*(?:(?:public|protected|private|internal)\s+)?(?:(?:static|virtual|override|abstract|async)\s+)?"
+    r"^[^\S\n]*(?:(?:public|protected|private|internal)\s+)?(?:(?:static|virtual|override|abstract|async)\s+)?"
     r"(?!\s*(?:public|private|protected|if|else)\s*)(?:<\w+>)?\s*\w+\s+\w+\s*\([^)]*\)",
     regex.MULTILINE,
 )
@@ -20,9 +20,9 @@ VARIABLE = regex.compile(
 SIMPLE_VARIABLE = regex.compile(
     r"\b(?:int|float|double|char|string|bool|byte|sbyte|short|ushort|uint|long|ulong|decimal)\s+\w+\s*;"
 )
-USING = regex.compile(r"^\s*using\s+[a-zA-Z0-9_.]+\s*;", regex.MULTILINE)
+USING = regex.compile(r"^[^\S\n]*using\s+[a-zA-Z0-9_.]+\s*;", regex.MULTILINE)
 CLASS = regex.compile(r"\b(?:public|private|protected|internal|static|abstract|sealed)?\s*class\s+\w+")
-SIMPLE_RETURN = regex.compile(r"^\s*return\b(?:\s+[^;\n]+)?\s*;", regex.MULTILINE)
+SIMPLE_RETURN = regex.compile(r"^[^\S\n]*return\b(?:\s+[^;\n]+)?\s*;", regex.MULTILINE)
 
 
 FAMILY = RegexFamily("csharp", FUNCTION, (USING, SIMPLE_VARIABLE, SIMPLE_RETURN, CLASS), VARIABLE, var_zero_opc=0.0)

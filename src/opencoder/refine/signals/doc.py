@@ -15,7 +15,7 @@ from collections.abc import Callable
 from importlib import resources
 
 from opencoder.refine.signals.document import CodeDocument
-from opencoder.refine.signals.text import frac_chars_dupe_ngrams, frac_chars_top_ngram
+from opencoder.refine.signals.text import frac_chars_top_ngram
 
 HEX_WORD = re.compile(r"\b0[xX][0-9a-fA-F]+\b")
 SENTENCE = re.compile(r"\b[^.!?。！？؟]+[.!?。！？؟]*")
@@ -86,7 +86,7 @@ def top_ngram(n: int) -> Callable[[CodeDocument], float]:
 
 def dupe_ngrams(n: int) -> Callable[[CodeDocument], float]:
     """frac_chars_dupe_{n}grams: chars covered by word n-grams seen twice or more / word chars."""
-    return lambda doc: frac_chars_dupe_ngrams(doc.ngram_hashes(n), doc.word_lengths, n)
+    return lambda doc: doc.dupe_ngram_fractions[n]
 
 
 def frac_chars_digital(doc: CodeDocument) -> float:

@@ -35,9 +35,11 @@ from opencoder.refine.signals.text import (
     WHITESPACE,
     char_class,
     code_points,
+    frac_chars_dupe_ngrams,
     next_ngram_hashes,
     ngrams,
     normalize,
+    normalized_words,
     split_lines,
     word_ids,
     wordpunct,
@@ -141,7 +143,7 @@ class CodeDocument:
         """Words of the normalised text: wordpunct tokens (jieba words for Chinese text when installed)."""
         if self.doc_type == "text" and self.nl_lang == "zh":
             return _chinese_words(self.normalized_text)
-        return wordpunct(self.normalized_text)
+        return normalized_words(self.normalized_text)
 
     @cached_property
     def raw_words(self) -> list[str]:
@@ -160,6 +162,11 @@ class CodeDocument:
         return self.memo(
             f"ngram_hashes.{n}", lambda: next_ngram_hashes(self.ngram_hashes(n - 1), self.ngram_hashes(1), n)
         )
+
+    @cached_property
+    def dupe_ngram_fractions(self) -> dict[int, float]:
+        """frac_chars_dupe_{n}grams for n = 5..10, computed together (see text.frac_chars_dupe_ngrams)."""
+        return frac_chars_dupe_ngrams(self.ngram_hashes(1), self.word_lengths, 5, 10)
 
     def word_ngrams(self, n: int) -> list[tuple[str, ...]]:
         """Word n-grams of ``normalized_words``, computed once per n."""

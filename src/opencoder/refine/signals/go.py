@@ -14,11 +14,11 @@ from opencoder.refine.signals.langutil import RegexFamily, flag, line_fraction
 FUNCTION = regex.compile(
     r"^func\s+(?:\(\s*\w+\s+\*?\w+\s*\))?\s*\w+\s*\([^)]*\)\s*(?:\([^)]+\)|[\w\[\]]+)?\s*", regex.MULTILINE
 )
-STRUCT_OR_INTERFACE = regex.compile(r"^\s*type\s+\w+\s+(?:struct|interface)\s*\{[^}]*\}", regex.MULTILINE)
-SIMPLE_RETURN = regex.compile(r"^\s*return(?:\s+[^;\n]+)?\s*;?\s*$", regex.MULTILINE)
-SIMPLE_VARIABLE = regex.compile(r"^\s*var\s+\w+\s+\w+\s*;?\s*$", regex.MULTILINE)
+STRUCT_OR_INTERFACE = regex.compile(r"^[^\S\n]*type\s+\w+\s+(?:struct|interface)\s*\{[^}]*\}", regex.MULTILINE)
+SIMPLE_RETURN = regex.compile(r"^[^\S\n]*return(?:\s+[^;\n]+)?\s*;?\s*$", regex.MULTILINE)
+SIMPLE_VARIABLE = regex.compile(r"^[^\S\n]*var\s+\w+\s+\w+\s*;?\s*$", regex.MULTILINE)
 VARIABLE = regex.compile(
-    r"^\s*(?:(?:var|const)\s+\w+(?:,\s*\w+)*\s+[\w\[\]\*]+"
+    r"^[^\S\n]*(?:(?:var|const)\s+\w+(?:,\s*\w+)*\s+[\w\[\]\*]+"
     r"|(?:var|const)\s+\w+(?:,\s*\w+)*(?:\s+[\w\[\]\*]+)?\s*=\s*[^;\n]+"
     r"|\w+(?:\s*,\s*\w+)*\s*:=\s*[^;\n]+"
     r"|(?:var|const)\s+\(\s*(?:\w+\s+[\w\*\[\]]+\s*)+\))",

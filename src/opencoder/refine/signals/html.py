@@ -1,16 +1,13 @@
 """HTML signals (``qsc_codehtml_*``, SPEC §1.5.2): the visible text as BeautifulSoup (``html.parser``) extracts it.
 
-``get_text()`` of bs4 >= 4.10 leaves out comments, doctypes, processing instructions and the contents of
-``<script>``, ``<style>`` and ``<template>``. The parse result is cached; a parser failure (RecursionError on
-pathological nesting, or any bs4 error) gives ``cate_ast = 0.0`` and null text signals.
+The length of ``get_text()`` comes from htmltext.py, which follows the same parser events without building the
+tree (identical lengths, about 10x faster). A parser failure gives ``cate_ast = 0.0`` and null text signals, as the
+released code's ``except: soup = None`` does.
 """
 
 from __future__ import annotations
 
-import warnings
-
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
-
+from opencoder.refine.signals import htmltext
 from opencoder.refine.signals.langutil import PRECISION, flag
 
 
@@ -19,9 +16,7 @@ def visible_text_length(doc) -> int | None:
 
     def run() -> int | None:
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-                return len(BeautifulSoup(doc.text, "html.parser").get_text())
+            return htmltext.visible_text_length(doc.text)
         except Exception:
             return None
 

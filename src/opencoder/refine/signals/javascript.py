@@ -8,6 +8,7 @@ iteratively, collecting everything the signals count.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import esprima
@@ -30,12 +31,14 @@ def parse(doc) -> Node | None:
     def run() -> Node | None:
         text = doc.text
         try:
-            if "import" in text or "export" in text:
-                try:
-                    return esprima.parseModule(text)
-                except esprima.Error:
-                    return esprima.parseScript(text)
-            return esprima.parseScript(text)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # esprima compiles regex literals with re: FutureWarnings
+                if "import" in text or "export" in text:
+                    try:
+                        return esprima.parseModule(text)
+                    except esprima.Error:
+                        return esprima.parseScript(text)
+                return esprima.parseScript(text)
         except _PARSE_ERRORS:
             return None
 

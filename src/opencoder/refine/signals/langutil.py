@@ -7,6 +7,7 @@ lines. ``doc.compat == "opc"`` selects the released code's behaviour where it di
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -48,7 +49,7 @@ def ratio(count: int, total: int) -> float | None:
     return round(count / total, PRECISION) if total else None
 
 
-Term = regex.Pattern | Callable[[object], int]
+Term = re.Pattern | regex.Pattern | Callable[[object], int]
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ class RegexFamily:
         return per_code_line(doc, self.functions(doc))
 
     def score_lines_no_logic(self, doc) -> float | None:
-        terms = (len(t.findall(doc.code_text)) if isinstance(t, regex.Pattern) else t(doc) for t in self.no_logic)
+        terms = (t(doc) if callable(t) else len(t.findall(doc.code_text)) for t in self.no_logic)
         return per_code_line(doc, self.functions(doc) + sum(terms))
 
     def cate_var_zero(self, doc) -> float:

@@ -22,7 +22,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import BaseModel, ConfigDict, Field
 
+from opencoder.engine.stage import StageContext, StageResult, make_removed
+from opencoder.recipes import Recipe, StageSpec, parse_recipe
+from opencoder.refine.registry import register_stage
 from opencoder.refine.signals import LANGUAGE_SIGNAL_NAMES, code, doc, language_module
 from opencoder.refine.signals.document import CodeDocument
 
@@ -176,3 +181,61 @@ def _as_float(value: Value) -> float | None:
     if value is None:
         return None
     return round(float(value), PRECISION)
+
+
+# ------------------------------------------------------------------------------------------- the signals stage
+
+
+class SignalsParams(BaseModel):
+    """Parameters of the ``signals`` stage."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timeout_s: float = Field(10.0, gt=0, description="budget of each signal per document (released: 10 s)")
+
+
+class SignalsStage:
+    """Adds the 118 signal columns (and ``nl_lang``) to the kept rows and writes them to RUN_DIR/signals/.
+
+    The filter stage reads and drops those columns. Documents whose signals failed are removed here with
+    reason ``signal_timeout`` or ``signal_error``.
+    """
+
+    name = "signals"
+
+    def __init__(self, compat: str = "fixed", timeout_s: float = 10.0) -> None:
+        self.runner = SignalRunner(compat, timeout_s)
+
+    def process(self, batch: pa.Table) -> StageResult:
+        out = self.runner.run(batch)
+        ok = pa.array(out.ok, pa.bool_())
+        failed = sorted(out.reasons)
+        removed = make_removed(
+            batch.filter(pc.invert(ok)),
+            self.name,
+            [out.reasons[i][0] for i in failed],
+            detail=[out.reasons[i][1] for i in failed],
+        )
+        kept = batch.filter(ok)
+        for name in ("nl_lang", *SIGNAL_NAMES):
+            column = out.table.column(name)
+            if name in kept.column_names:
+                kept = kept.set_column(kept.schema.get_field_index(name), name, column)
+            else:
+                kept = kept.append_column(name, column)
+        counters = {f"ms_{family}": round(seconds * 1000) for family, seconds in out.seconds.items()}
+        for reason, _ in out.reasons.values():
+            counters[reason] = counters.get(reason, 0) + 1
+        return StageResult(kept, removed, counters, {"signals": out.table})
+
+
+def signals_recipe(recipe: Recipe) -> Recipe:
+    """``opencoder signals``: the recipe's settings with only langid, signals and filter (their params kept)."""
+    given = {s.name: s for s in recipe.enabled_stages()}
+    stages = [given.get(name, StageSpec(name=name)) for name in ("langid", "signals", "filter")]
+    return parse_recipe({**recipe.model_dump(mode="json"), "stages": [s.model_dump() for s in stages]})
+
+
+@register_stage("signals", params=SignalsParams)
+def build_signals(params: SignalsParams, ctx: StageContext) -> SignalsStage:
+    return SignalsStage(ctx.compat, params.timeout_s)

@@ -54,6 +54,10 @@ def _normalisation_table() -> dict[int, str]:
 
 
 _NORM_TABLE = _normalisation_table()
+# The same table for ASCII text as a bytes.translate table plus the characters it deletes.
+_ASCII_NORM = bytes(ord(_NORM_TABLE.get(b, chr(b))[:1] or "\0") for b in range(256))
+_ASCII_DELETE = bytes(b for b in range(128) if _NORM_TABLE.get(b) == "")
+_NON_ASCII_SPECIAL = re.compile("[" + "".join(re.escape(chr(c)) for c in _NORM_TABLE if c >= 128) + "]")
 
 
 def split_lines(text: str) -> list[str]:
@@ -70,8 +74,30 @@ def normalize(text: str) -> str:
 
     Whitespace is not collapsed here: callers split on it. Digits are kept.
     """
-    text = text.translate(_NORM_TABLE).lower()
+    if text.isascii():  # the common case, at C speed: NFKC leaves ASCII as it is
+        return text.encode("ascii").translate(_ASCII_NORM, _ASCII_DELETE).lower().decode("ascii")
+    # ASCII bytes of UTF-8 are never part of a multi-byte character, so the byte table applies as is;
+    # the few non-ASCII characters of the table (full-width punctuation, thin spaces) go by regex.
+    text = text.encode("utf-8", "surrogatepass").translate(_ASCII_NORM, _ASCII_DELETE).decode("utf-8", "surrogatepass")
+    text = _NON_ASCII_SPECIAL.sub(lambda m: _NORM_TABLE[ord(m.group())], text).lower()
     return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
+
+
+def normalized_words(normalized: str) -> list[str]:
+    """The wordpunct words of a normalised text.
+
+    Normalised ASCII holds only letters, digits, whitespace and ESC (punctuation became spaces), so without
+    ESC its wordpunct tokens are exactly its whitespace-separated pieces.
+    """
+    if normalized.isascii() and "\x1b" not in normalized:
+        return normalized.split()
+    words: list[str] = []
+    for piece in normalized.split():  # only pieces with a symbol in them need the regex
+        if piece.isalnum():
+            words.append(piece)
+        else:
+            words += WORDPUNCT.findall(piece)
+    return words
 
 
 def wordpunct(text: str) -> list[str]:
@@ -88,9 +114,8 @@ _HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant: n-gram 
 
 
 def word_ids(words: Sequence[str]) -> np.ndarray:
-    """Each word replaced by a small integer, equal words by equal integers (first-seen order)."""
-    index = {w: i for i, w in enumerate(dict.fromkeys(words))}
-    return np.fromiter(map(index.__getitem__, words), dtype=np.uint64, count=len(words))
+    """Each word replaced by its 64-bit ``hash`` (equal words, equal ids; only compared within one process)."""
+    return np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
 
 
 def next_ngram_hashes(previous: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:
@@ -118,15 +143,37 @@ def frac_chars_top_ngram(hashes: np.ndarray, lengths: np.ndarray, n: int) -> flo
     return float(lengths[start : start + n].sum()) * int(top) / float(lengths.sum())
 
 
-def frac_chars_dupe_ngrams(hashes: np.ndarray, lengths: np.ndarray, n: int) -> float:
-    """Characters of words covered by an n-gram occurring >= 2 times (overlaps once) / all word characters."""
+def frac_chars_dupe_ngrams(ids: np.ndarray, lengths: np.ndarray, first: int, last: int) -> dict[int, float]:
+    """For n in first..last: characters of words covered by an n-gram occurring >= 2 times (overlaps counted
+    once) / all word characters.
+
+    An n-gram that repeats starts with an (n-1)-gram that repeats, so each n only looks at the positions
+    where the (n-1)-gram was a repeat: the work shrinks as n grows.
+    """
     total = float(lengths.sum())
-    if len(hashes) == 0 or total == 0:
-        return 0.0
-    _, inverse, counts = np.unique(hashes, return_inverse=True, return_counts=True)
-    duplicated = (counts[inverse] > 1).astype(np.int32)
-    covered = np.convolve(duplicated, np.ones(n, dtype=np.int32))[: len(lengths)] > 0
-    return float(lengths[covered].sum()) / total
+    size = len(ids)
+    result = dict.fromkeys(range(first, last + 1), 0.0)
+    if size < first or total == 0:
+        return result
+    hashes = ids
+    for n in range(2, first + 1):
+        hashes = next_ngram_hashes(hashes, ids, n)
+    starts = np.arange(len(hashes))
+    for n in range(first, last + 1):
+        if n > first:
+            keep = starts + n <= size
+            starts = starts[keep]
+            with np.errstate(over="ignore"):
+                hashes = hashes[keep] * _HASH_MULTIPLIER + ids[starts + n - 1] + np.uint64(1)
+        if len(starts) == 0:
+            break
+        _, inverse, counts = np.unique(hashes, return_inverse=True, return_counts=True)
+        repeated = counts[inverse.ravel()] > 1
+        starts, hashes = starts[repeated], hashes[repeated]
+        depth = np.bincount(starts, minlength=size + 1) - np.bincount(starts + n, minlength=size + 1)
+        covered = np.cumsum(depth)[:size] > 0
+        result[n] = float(lengths[covered].sum()) / total
+    return result
 
 
 def code_points(text: str) -> np.ndarray:

@@ -1,0 +1,91 @@
+"""Read rows (a ``text`` column, or SFT fields) from Parquet and JSONL inputs, in a fixed order.
+
+Inputs may be files or directories (a refine ``RUN_DIR/kept`` is a directory of Parquet shards); directories are
+expanded to their data files in sorted order so every run sees the documents in the same sequence.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import orjson
+import pyarrow.parquet as pq
+
+from opencoder.errors import OpencoderError
+
+_SUFFIXES = (".parquet", ".jsonl", ".jsonl.gz", ".jsonl.zst", ".json")
+
+
+def _is_data_file(path: Path) -> bool:
+    return path.name.endswith(_SUFFIXES)
+
+
+def expand_inputs(inputs: Sequence[str | Path]) -> list[Path]:
+    """Files as given plus the data files inside given directories (sorted); an input that yields none is an error."""
+    files: list[Path] = []
+    for raw in inputs:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and _is_data_file(p))
+            if not found:
+                raise OpencoderError(f"{path}: directory holds no .parquet or .jsonl files")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise OpencoderError(f"{path}: no such file or directory")
+    if not files:
+        raise OpencoderError("no input files given")
+    return files
+
+
+def _open_text(path: Path) -> io.TextIOBase:
+    if path.name.endswith(".gz"):
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
+    if path.name.endswith(".zst"):
+        import zstandard
+
+        return io.TextIOWrapper(zstandard.open(path, "rb"), encoding="utf-8")
+    return path.open(encoding="utf-8")
+
+
+def iter_records(path: Path, columns: Sequence[str], batch_size: int = 1024) -> Iterator[list[dict]]:
+    """Batches of dicts holding ``columns`` (missing ones as None); bad JSON names the file and line."""
+    if path.suffix == ".parquet":
+        pf = pq.ParquetFile(path)
+        present = [c for c in columns if c in pf.schema_arrow.names]
+        for batch in pf.iter_batches(batch_size=batch_size, columns=present):
+            rows = batch.to_pylist()
+            yield [{c: row.get(c) for c in columns} for row in rows]
+        return
+    batch: list[dict] = []
+    with _open_text(path) as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = orjson.loads(line)
+            except orjson.JSONDecodeError as err:
+                raise OpencoderError(f"{path}:{lineno}: invalid JSON ({err})") from None
+            batch.append({c: obj.get(c) for c in columns})
+            if len(batch) >= batch_size:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def iter_texts(files: Sequence[Path], batch_size: int = 1024) -> Iterator[list[str]]:
+    """Batches of non-empty ``text`` values; a file without a ``text`` column is an error naming it."""
+    for path in files:
+        seen_text = False
+        for rows in iter_records(path, ["text"], batch_size):
+            texts = [r["text"] for r in rows if r["text"]]
+            seen_text = seen_text or any(r["text"] is not None for r in rows)
+            if texts:
+                yield texts
+        if not seen_text:
+            raise OpencoderError(f"{path}: no 'text' column or no non-empty text")

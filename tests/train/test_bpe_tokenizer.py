@@ -1,0 +1,74 @@
+import gzip
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from train_paths import DOCS
+
+from opencoder.errors import OpencoderError
+from opencoder.train.tokenizer import DEFAULT_SYSTEM_PROMPT, IM_END, IM_START, SPECIAL_TOKENS, train_tokenizer
+
+
+def _texts() -> list[str]:
+    with gzip.open(DOCS, "rt") as fh:
+        return [json.loads(line)["text"] for line in fh]
+
+
+def test_autotokenizer_loads_and_round_trips_real_text(tok_dir):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tok_dir)
+    assert len(tok) == 1024
+    for text in _texts()[:5]:
+        ids = tok(text, add_special_tokens=False)["input_ids"]
+        assert len(ids) < len(text.encode())  # BPE merges learned something
+        assert tok.decode(ids) == text
+
+
+def test_special_tokens_are_single_ids_and_chat_template_injects_system_prompt(tok_dir):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tok_dir)
+    ids = [tok.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS]
+    assert len(set(ids)) == len(SPECIAL_TOKENS) and tok.unk_token_id not in ids
+    assert tok(f"{IM_START}user\nhi{IM_END}", add_special_tokens=False)["input_ids"][0] == ids[1]
+    text = tok.apply_chat_template([{"role": "user", "content": "hi"}], tokenize=False, add_generation_prompt=True)
+    assert text == (
+        f"{IM_START}system\n{DEFAULT_SYSTEM_PROMPT}{IM_END}\n{IM_START}user\nhi{IM_END}\n{IM_START}assistant\n"
+    )
+    own = [{"role": "system", "content": "Be terse."}, {"role": "user", "content": "hi"}]
+    assert DEFAULT_SYSTEM_PROMPT not in tok.apply_chat_template(own, tokenize=False)
+
+
+def test_directory_of_parquet_input(tmp_path):
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    texts = _texts()
+    pq.write_table(pa.table({"id": ["a", "b"], "text": texts[:2]}), kept / "part-0.parquet")
+    pq.write_table(pa.table({"id": ["c"], "text": texts[2:3]}), kept / "part-1.parquet")
+    out = train_tokenizer([kept], tmp_path / "tok", vocab_size=400)
+    assert (out / "tokenizer.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.write_text(""), "no 'text' column"),
+        (lambda p: p.write_text('{"id": 1, "content": "x"}\n'), "no 'text' column"),
+        (lambda p: p.write_text('{"text": "ok"}\n{broken\n'), ":2: invalid JSON"),
+    ],
+)
+def test_bad_inputs_name_the_file(tmp_path, make, message):
+    bad = tmp_path / "bad.jsonl"
+    make(bad)
+    with pytest.raises(OpencoderError, match=message) as err:
+        train_tokenizer([bad], tmp_path / "tok", vocab_size=400)
+    assert str(bad) in str(err.value)
+
+
+def test_vocab_too_small_and_missing_input(tmp_path):
+    with pytest.raises(OpencoderError, match="vocab-size 100"):
+        train_tokenizer([DOCS], tmp_path / "tok", vocab_size=100)
+    with pytest.raises(OpencoderError, match="no such file"):
+        train_tokenizer([tmp_path / "missing.parquet"], tmp_path / "tok", vocab_size=400)

@@ -1,0 +1,38 @@
+import json
+
+import numpy as np
+from train_paths import SFT
+
+from opencoder.train.data import IGNORE_INDEX
+from opencoder.train.sft import encode_example, load_sft_examples, pack_examples
+from opencoder.train.tokenizer import DEFAULT_SYSTEM_PROMPT, IM_END, load_tokenizer
+
+
+def test_only_answer_tokens_carry_labels(tok_dir):
+    tok = load_tokenizer(tok_dir)
+    row = json.loads(SFT.read_text().splitlines()[0])
+    ex = encode_example(tok, row["prompt"], row["answer"], max_len=4096)
+    answer_mask = ex["labels"] != IGNORE_INDEX
+    first = int(np.argmax(answer_mask))
+    assert answer_mask[first:].all() and not answer_mask[:first].any()  # one contiguous answer span at the end
+    assert tok.decode(ex["labels"][answer_mask].tolist()) == row["answer"] + "\n" + IM_END
+    prompt = tok.decode(ex["input_ids"][:first].tolist())
+    assert prompt == (
+        f"<|im_start|>system\n{DEFAULT_SYSTEM_PROMPT}<|im_end|>\n<|im_start|>user\n{row['prompt']}<|im_end|>\n"
+        "<|im_start|>assistant\n"
+    )
+
+
+def test_truncation_and_packing_keep_masks_aligned(tok_dir):
+    tok = load_tokenizer(tok_dir)
+    examples = load_sft_examples([SFT], tok, max_len=200, packing=False)
+    assert len(examples) == 40 and all(len(e["input_ids"]) <= 200 for e in examples)
+    packed = pack_examples(examples, 400)
+    assert len(packed) < len(examples) and all(len(p["input_ids"]) <= 400 for p in packed)
+    assert sum(int((p["labels"] != IGNORE_INDEX).sum()) for p in packed) == sum(
+        int((e["labels"] != IGNORE_INDEX).sum()) for e in examples
+    )
+    assert (
+        np.concatenate([p["input_ids"] for p in packed]).tolist()
+        == np.concatenate([e["input_ids"] for e in examples]).tolist()
+    )

@@ -85,7 +85,6 @@ def train(
     seq_len: int = typer.Option(None, "--seq-len", help="Tokens per sequence (SFT: maximum length)."),
 ) -> None:
     """Train or resume one stage; rerunning the same command resumes from the latest checkpoint in --out."""
-    from opencoder.train.loop import train as run_train
     from opencoder.train.recipe import load_recipe
 
     sources = [{"path": p} for p in data] if data else None
@@ -102,6 +101,8 @@ def train(
         seq_len=seq_len,
     )
 
+    from opencoder.train.loop import train as run_train  # after the recipe checks: importing torch takes seconds
+
     def show(r: dict) -> None:
         mfu = f" mfu {r['mfu']:.1%}" if r["mfu"] is not None else ""
         typer.echo(f"step {r['step']} loss {r['loss']:.4f} lr {r['lr']:.3g} {r['tokens_per_s']:.0f} tok/s{mfu}")
@@ -113,6 +114,11 @@ def train(
 class OnErrorPolicy(str, Enum):
     fail = "fail"
     skip = "skip"
+
+
+class ExecutorKind(str, Enum):
+    local = "local"
+    ray = "ray"
 
 
 def _default_inputs(max_bytes: int | None) -> list[InputSpec]:
@@ -142,6 +148,10 @@ def refine(
     corpus_bytes: int | None = typer.Option(
         None, min=1, help="Without INPUT: sample the default corpus down to about this many bytes."
     ),
+    executor: ExecutorKind = typer.Option(
+        ExecutorKind.local, help="local: a process pool on this machine; ray: the Ray cluster at --ray-address."
+    ),
+    ray_address: str = typer.Option("auto", help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT."),
 ) -> None:
     """RefineCode: read, preprocess, identify languages, deduplicate, transform, signals, filter, sample (resumable)."""
     from opencoder.io.readers import InputSpec
@@ -150,7 +160,12 @@ def refine(
 
     pairs = [InputSpec(str(p)) for p in inputs] if inputs else _default_inputs(corpus_bytes)
     options = RunOptions(workers=workers, on_error=on_error.value, repo_depth=repo_depth)
-    manifest = run_refine(pairs, out, load_recipe(recipe), options)
+    runner = None
+    if executor is ExecutorKind.ray:
+        from opencoder.engine.ray_executor import RayExecutor
+
+        runner = RayExecutor(ray_address)
+    manifest = run_refine(pairs, out, load_recipe(recipe), options, runner)
     _print_summary("refine", out, manifest)
 
 
@@ -230,6 +245,97 @@ def report(
     from opencoder.report import write_report
 
     typer.echo(write_report(run_dir, out, samples_per_reason=samples))
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path(".demo"), help="Demo folder; the run lands in OUT/run (replaced each time)."),
+    max_mb: float | None = typer.Option(None, min=0.001, help="Megabytes of this machine's code to read [32]."),
+    workers: int | None = typer.Option(None, min=1, help="Worker processes (default: all cores)."),
+) -> None:
+    """Refine a sample of the code on this machine and write its report; prints the report's path."""
+    from opencoder.demo import run_demo
+
+    ctx = run_demo(out, None if max_mb is None else int(max_mb * 1e6), workers)
+    typer.echo(ctx.outputs["report"])
+
+
+def _ks(text: str) -> tuple[int, ...]:
+    try:
+        ks = tuple(sorted({int(k) for k in text.split(",") if k.strip()}))
+    except ValueError:
+        ks = ()
+    if not ks or ks[0] < 1:
+        raise OpencoderError(f"--k must be positive integers separated by commas, got {text!r}")
+    return ks
+
+
+@app.command("eval")
+def eval_command(
+    benchmark: str = typer.Option(..., "--benchmark", "-b", help="humaneval, humaneval+, mbpp, mbpp+, mbpp_sanitized"),
+    samples: Path = typer.Option(None, help="Score this JSONL of {task_id, completion|solution} instead of a model."),
+    model: str = typer.Option(None, help="Generate with this transformers model: a folder or a .gguf file."),
+    server: str = typer.Option(None, help="Generate through this OpenAI-compatible server, e.g. http://127.0.0.1:8000"),
+    model_name: str = typer.Option("default", help="--server: the model name to ask for."),
+    chat: bool = typer.Option(
+        None, "--chat/--base", help="Prompt as an instruct (chat) or a base model [default: chat if it has a template]."
+    ),
+    n: int = typer.Option(1, help="Completions per task."),
+    temperature: float = typer.Option(0.0, help="0 is greedy (then n must be 1)."),
+    max_tokens: int = typer.Option(512, help="New tokens per completion at most."),
+    batch_size: int = typer.Option(8, help="--model: prompts per forward batch."),
+    limit: int = typer.Option(None, help="Only the first N tasks."),
+    data: Path = typer.Option(None, help="Benchmark JSONL(.gz) to use instead of the bundled copy (needed for mbpp+)."),
+    out: Path = typer.Option(None, help="Output folder [default: runs/eval/<benchmark>]."),
+    k: str = typer.Option("1", help="pass@k values, comma-separated; each needs at least k samples per task."),
+    workers: int = typer.Option(None, help="Programs run at once [default: cores + 1]."),
+    timeout: float = typer.Option(3.0, help="Wall-clock seconds per program (OpenCodeEval: 3)."),
+    memory_mb: int = typer.Option(2048, help="Address-space limit per program, MiB."),
+    isolation: str = typer.Option("auto", help="auto (bubblewrap if it works), bwrap (required) or none."),
+    base_only: bool = typer.Option(False, "--base-only", help="HumanEval+/MBPP+: skip the plus inputs."),
+    sanitize: bool = typer.Option(False, "--sanitize", help="Apply AST answer extraction to --samples too."),
+) -> None:
+    """Evaluate a model (--model or --server) or existing completions (--samples) on a benchmark, in the
+    sandbox: results.json, samples.jsonl, report.md."""
+    from opencoder.eval.run import EvalOptions, evaluate_model, evaluate_samples
+
+    if isolation not in ("auto", "bwrap", "none"):
+        raise OpencoderError(f"--isolation must be auto, bwrap or none, got {isolation!r}")
+    if sum(x is not None for x in (samples, model, server)) != 1:
+        raise OpencoderError("give exactly one of --samples FILE, --model PATH or --server URL")
+    options = EvalOptions(
+        benchmark=benchmark,
+        out=out or Path("runs/eval") / benchmark.replace("+", "plus"),
+        data=data,
+        samples=samples,
+        ks=_ks(k),
+        workers=workers,
+        timeout=timeout,
+        memory_mb=memory_mb,
+        isolation=isolation,  # type: ignore[arg-type]
+        plus=not base_only,
+        sanitize_samples=sanitize,
+        limit=limit,
+    )
+    if samples is not None:
+        scores = evaluate_samples(options)
+    else:
+        if model is not None:
+            from opencoder.generate.hf import HFBackend
+
+            backend = HFBackend(model, chat=chat, batch_size=batch_size)
+            options.generation = {"model": model}
+        else:
+            from opencoder.generate import OpenAIBackend
+
+            backend = OpenAIBackend(server, model_name, chat=bool(chat))
+            options.generation = {"server": server, "model": model_name}
+        try:
+            scores = evaluate_model(options, backend, n, temperature, max_tokens)
+        except ValueError as err:
+            raise OpencoderError(str(err)) from None
+    summary = ", ".join(f"{name} {value:.4f}" for name, value in scores.pass_at_k.items())
+    typer.echo(f"{scores.benchmark}: {summary} over {len(scores.per_task)} tasks; results in {options.out}")
 
 
 def main() -> None:

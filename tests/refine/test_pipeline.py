@@ -11,6 +11,7 @@ from core_fixtures import make_tree, write_recipe
 
 from opencoder.engine.manifest import merge_stage_stats
 from opencoder.errors import OpencoderError
+from opencoder.io.readers import InputSpec
 from opencoder.recipes import load_recipe, parse_recipe
 from opencoder.refine.pipeline import RunOptions, run_refine
 
@@ -110,3 +111,12 @@ def test_accounting_mismatch_between_stages_is_an_error():
     b = {"name": "b", "in": 3, "kept": 3, "removed": 0, "reasons": {}, "counters": {}, "seconds": 0}
     with pytest.raises(OpencoderError, match="accounting"):
         merge_stage_stats([[a, b]], ["a", "b"])
+
+
+def test_listed_tree_reads_exactly_its_files_and_reports_their_bytes(tree, tmp_path):
+    listed = ["repo0/table.csv", "repo1/latin.py", "repo2/copy_of_first.py"]
+    recipe = parse_recipe({"stages": [{"name": "preprocess"}]})
+    manifest = run_refine([InputSpec(str(tree), "listed", listed)], tmp_path / "out", recipe)
+    assert manifest["stages"][0]["in"] == 3
+    assert manifest["inputs"][0]["bytes"] == sum((tree / rel).stat().st_size for rel in listed)
+    assert _ids(tmp_path / "out", "kept") == sorted(f"listed/{rel}" for rel in listed)

@@ -110,3 +110,16 @@ def test_pre_checks_let_every_positive_through():
     expected = [Rewriter().redact(text) for text in POSITIVES]
     assert result.kept.column("text").to_pylist() == expected
     assert all(new != old for new, old in zip(expected, POSITIVES, strict=True))
+
+
+def test_pathological_texts_finish_and_keep_accounting():
+    texts = [
+        "password" * 200_000 + '="x"',  # a 1.6 MB run of keywords: linear, not quadratic
+        "a" * 3_000_000,  # one 3 MB line
+        "x@" * 100_000 + "a.com",
+        "1." * 200_000,
+        "\0" * 1000 + "password = 'nul'",
+    ]
+    result = TransformStage().process(batch(texts, ["python"] * len(texts)))
+    assert result.kept.num_rows == len(texts) and result.removed.num_rows == 0
+    assert result.kept.column("text").to_pylist()[4] == "\0" * 1000 + "password = '<PASSWORD>'"

@@ -168,3 +168,26 @@ def test_cli_writes_the_report_and_prints_its_path(run_dir, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "opencoder.cli", "report", str(tmp_path / "nope")],
                          capture_output=True, text=True)  # fmt: skip
     assert bad.returncode == 2 and bad.stderr.strip().startswith("error: ") and len(bad.stderr.splitlines()) == 1
+
+
+def test_report_of_a_real_refine_run_agrees_with_its_manifest(tmp_path):
+    from opencoder.recipes import load_recipe
+    from opencoder.refine.pipeline import RunOptions, run_refine
+
+    tree = tmp_path / "tree"
+    for copy in ("a", "b"):
+        (tree / copy).mkdir(parents=True)
+        for p in sorted(STDLIB.glob("*.py"))[:6]:
+            (tree / copy / p.name).write_bytes(p.read_bytes())
+    (tree / "a" / "data.bin").write_bytes(bytes(range(256)) * 4)
+    run = tmp_path / "run"
+    manifest = run_refine([(str(tree), None)], run, load_recipe(None), RunOptions(workers=1))
+    view = RunView(run)
+    expected = {(s["name"], r): n for s in manifest["stages"] for r, n in s["reasons"].items()}
+    assert {k: v.docs for k, v in view.removed.reasons.items()} == expected
+    assert expected[("exact_dedup", "exact_duplicate")] == 6 and expected[("preprocess", "binary")] == 1
+    assert sum(c.docs for c in view.kept_langs.values()) == manifest["stages"][-1]["kept"]
+    html = write_report(run).read_text()
+    funnel = {r[0]: r[1:4] for r in _cells(_section(html, "Funnel"))[1:]}
+    assert funnel["exact_dedup"] == ["12", "6", "6"]
+    assert "preprocess · binary" in _section(html, "Removed samples")

@@ -3,8 +3,10 @@ import math
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import yaml
 from train_paths import SFT
 
 from opencoder.errors import OpencoderError
@@ -13,6 +15,7 @@ from opencoder.train.recipe import load_recipe
 from opencoder.train.sft import load_sft_examples
 from opencoder.train.tokenizer import load_tokenizer
 
+RECIPES = Path(__file__).resolve().parents[2] / "recipes"
 FAST = {"model": "tiny", "lr": 5e-3, "warmup_steps": 2, "seq_len": 64, "global_batch": 8, "micro_batch": 4}
 
 
@@ -124,3 +127,11 @@ def test_cli_interface(tokens_dir, tmp_path):
     assert (run / "hf" / "config.json").is_file() and (run / "hf" / "tokenizer.json").is_file()
     bad = subprocess.run([*cmd[:-1], "0"], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and bad.stderr.startswith("error:") and "max_steps" in bad.stderr
+
+
+@pytest.mark.parametrize("path", sorted(RECIPES.glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_recipes_are_valid(path):
+    stage = yaml.safe_load(path.read_text()).get("stage")
+    if stage in ("pretrain", "anneal", "sft1", "sft2"):
+        recipe = load_recipe(stage, path)
+        assert recipe.global_batch % recipe.micro_batch == 0

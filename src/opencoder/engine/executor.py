@@ -1,6 +1,6 @@
 """Executors run one function over many picklable task items and return the results in item order.
 
-``LocalExecutor`` is a spawn-context process pool (in-process for one worker); a Ray executor implements
+``LocalExecutor`` runs them in this process plus a spawn-context process pool; a Ray executor implements
 the same ``map``. Tasks must be idempotent: the engine skips finished ones and reruns the rest after a
 crash."""
 
@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from typing import Protocol, TypeVar
 
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -41,10 +42,12 @@ def progress_bar() -> Progress:
 
 
 class LocalExecutor:
-    """A process pool on this machine; ``workers=1`` runs in this process (no start-up cost).
+    """``workers`` processes on this machine: this one and ``workers - 1`` spawned ones.
 
-    The pool starts on first use and lives until ``close`` (or the end of a ``with`` block), so the phases of
-    a run share warm workers that keep their imported modules and built stages.
+    The pool takes items from the front of the list while this process takes them from the back (by cancelling
+    futures no worker has picked up yet), so it works while the pool's interpreters start, and ``workers=1``
+    runs everything here. The pool starts on first use and lives until ``close`` (or the end of a ``with``
+    block), so the phases of a run share warm workers that keep their imported modules and built stages.
     """
 
     def __init__(self, workers: int = 1) -> None:
@@ -64,26 +67,43 @@ class LocalExecutor:
 
     def map(self, fn: Callable[[T], R], items: Sequence[T], label: str) -> list[R]:
         results: list[R | None] = [None] * len(items)
-        if not items:
-            return []
         with progress_bar() as progress:
             bar = progress.add_task(label, total=len(items))
-            if self.workers == 1:
+            if self.workers == 1 or len(items) <= 1:
                 for i, item in enumerate(items):
                     results[i] = fn(item)
                     progress.advance(bar)
                 return results  # type: ignore[return-value]
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
-            futures = {self._pool.submit(fn, item): i for i, item in enumerate(items)}
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
-                for fut in done:
-                    if fut.exception() is not None:
-                        for other in pending:
-                            other.cancel()
-                        raise fut.exception()  # type: ignore[misc]
-                    results[futures[fut]] = fut.result()
-                    progress.advance(bar)
+                spawn = multiprocessing.get_context("spawn")
+                self._pool = ProcessPoolExecutor(self.workers - 1, mp_context=spawn)
+            futures = [self._pool.submit(fn, item) for item in items]
+            pending = dict(enumerate(futures))
+            try:
+                for i in reversed(range(len(items))):
+                    if futures[i].cancel():  # no worker has it: run it here
+                        del pending[i]
+                        results[i] = fn(items[i])
+                        progress.advance(bar)
+                    self._collect(pending, results, progress, bar, block=False)
+                self._collect(pending, results, progress, bar, block=True)
+            finally:
+                for fut in pending.values():
+                    fut.cancel()
         return results  # type: ignore[return-value]
+
+    @staticmethod
+    def _collect(pending: dict[int, Future], results: list, progress: Progress, bar: TaskID, block: bool) -> None:
+        """Move finished futures' results into ``results``; raise the first failure; optionally wait for all."""
+        while pending:
+            done, _ = wait(pending.values(), timeout=None if block else 0, return_when=FIRST_EXCEPTION)
+            if not done:
+                return
+            for i in [i for i, fut in pending.items() if fut in done]:
+                fut = pending.pop(i)
+                if fut.cancelled():
+                    continue
+                results[i] = fut.result()  # raises the task's exception
+                progress.advance(bar)
+            if not block:
+                return

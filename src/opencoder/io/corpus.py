@@ -10,9 +10,8 @@ each tree, rather than the first folders in alphabetical order. Files are picked
 *relative to the root*, so two copies of the same tree (the Python standard library under pyenv and under
 ``/usr/lib``) sample the same files: even a capped demo keeps real exact duplicates for dedup to find.
 
-How refine takes it: each ``CorpusRoot`` is a ``(path, label, files, total_bytes)`` named tuple, so
-``default_corpus(cap)`` can be passed where refine takes ``(path, label)`` input pairs; the planner should read
-the listed ``files`` of such an input instead of walking its tree, which honours the cap and the left-out folders.
+How refine reads it: each ``CorpusRoot`` becomes a directory-tree input with its file list,
+``InputSpec(str(root.root), root.label, root.files)``, so the reader opens exactly the listed files.
 """
 
 from __future__ import annotations
@@ -67,11 +66,7 @@ class Candidate:
 
 
 class CorpusRoot(NamedTuple):
-    """One directory-tree input of the default corpus: read ``files`` (relative to ``root``) as documents.
-
-    A named tuple that starts as a ``(path, label)`` pair, the shape refine's inputs take; a reader that knows
-    ``files`` reads exactly those (the cap's sample, without the folders left out) instead of walking the tree.
-    """
+    """One directory-tree input of the default corpus: read ``files`` (relative to ``root``) as documents."""
 
     root: Path
     label: str  # a short, stable name shown in the report, e.g. "python-stdlib"

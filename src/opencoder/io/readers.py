@@ -42,7 +42,8 @@ JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".json.gz", ".ndjson")
 
 class InputSpec(NamedTuple):
     """One input: a path, an optional label (a tree's id prefix) and, for trees, an optional list of files
-    (relative POSIX paths) to read instead of walking the tree, e.g. a sampled default corpus."""
+    (relative POSIX paths) to read instead of walking the tree, e.g. a sampled default corpus. A listed
+    file that is gone by the time it is read is recorded as a read error."""
 
     path: str
     label: str | None = None
@@ -112,16 +113,6 @@ def _walk(root: Path, rel: str = "") -> Iterator[tuple[str, int, int]]:
             yield path, 0, 0  # dangling symlink: planned, reported as read_error when read
 
 
-def _listed(root: str, files: Sequence[str]) -> Iterator[tuple[str, int, int]]:
-    """(relative path, size, mtime_ns) of the given files; a missing one is planned and reported when read."""
-    for rel in files:
-        try:
-            st = os.stat(os.path.join(root, rel))
-            yield rel, st.st_size, st.st_mtime_ns
-        except OSError:
-            yield rel, 0, 0
-
-
 def _hf_arrow_files(root: Path) -> list[Path]:
     if (root / "dataset_dict.json").is_file():
         splits = json.loads((root / "dataset_dict.json").read_text())["splits"]
@@ -157,7 +148,9 @@ def plan_inputs(inputs: Sequence[InputSpec | tuple[Any, ...]], settings: EngineS
             label = f"{base}-{n}"
         labels.add(label)
         if kind == "tree":
-            entries = list(_walk(path) if listed is None else _listed(str(path), listed))
+            # A given file list is taken as is (its lister already looked at the files): no stat per file,
+            # tasks cut by count, the fingerprint is the list. A walked tree is fingerprinted by size and mtime.
+            entries = list(_walk(path)) if listed is None else [(rel, 0, 0) for rel in listed]
             digest = hashlib.sha256("\n".join(f"{p}\0{s}\0{m}" for p, s, m in entries).encode()).hexdigest()
             prints.append(
                 {
@@ -165,7 +158,7 @@ def plan_inputs(inputs: Sequence[InputSpec | tuple[Any, ...]], settings: EngineS
                     "kind": kind,
                     "label": label,
                     "files": len(entries),
-                    "bytes": sum(s for _, s, _ in entries),
+                    "bytes": None if listed is not None else sum(s for _, s, _ in entries),
                     "listing_sha256": digest,
                 }
             )
@@ -281,39 +274,50 @@ def read_file(path: str, max_bytes: int | None = None) -> tuple[bytes | None, in
         os.close(fd)
 
 
+def _repo(label: str, rel: str, depth: int) -> str:
+    """The repository of a tree file: the label plus the first ``depth`` folders (files above them: the label)."""
+    parts = rel.split("/", depth)
+    return f"{label}/{'/'.join(parts[:depth])}" if depth and len(parts) > depth else label
+
+
 def _read_tree(
     shard: Shard, settings: EngineSettings, fail: _Fail, repo_depth: int, max_bytes: int | None
 ) -> Iterator[Batch]:
-    root = shard.source
-    cols: dict[str, list[Any]] = {k: [] for k in ("id", "path", "repo", "size", "source", "content")}
+    prefix = shard.source.rstrip("/") + "/"
+    label = shard.label
+    rels: list[str] = []
+    datas: list[bytes | None] = []
+    sizes: list[int] = []
     nbytes = 0
 
     def flush() -> Batch:
-        nonlocal cols, nbytes
+        nonlocal rels, datas, sizes, nbytes
+        cols = {
+            "id": [f"{label}/{r}" for r in rels],
+            "path": rels,
+            "repo": [_repo(label, r, repo_depth) for r in rels],
+            "size": sizes,
+            "source": [shard.source] * len(rels),
+            "content": datas,
+        }
         batch = Batch(_docs_table(cols), fail.take())
-        cols, nbytes = {k: [] for k in cols}, 0
+        rels, datas, sizes, nbytes = [], [], [], 0
         return batch
 
     for rel in shard.files:
-        doc_id = f"{shard.label}/{rel}"
-        full = os.path.join(root, rel)
         try:
-            data, size = read_file(full, max_bytes)
+            data, size = read_file(prefix + rel, max_bytes)
         except OSError as err:
-            fail(full, err.strerror or str(err), doc_id=doc_id, path=rel, source=shard.source)
+            fail(prefix + rel, err.strerror or str(err), doc_id=f"{label}/{rel}", path=rel, source=shard.source)
             continue
-        parts = rel.split("/")
-        repo = "/".join(parts[:repo_depth]) if len(parts) > repo_depth else ""
-        cols["id"].append(doc_id)
-        cols["path"].append(rel)
-        cols["repo"].append(f"{shard.label}/{repo}" if repo else shard.label)
-        cols["size"].append(size)
-        cols["source"].append(shard.source)
-        cols["content"].append(data)
-        nbytes += len(data or b"")
-        if len(cols["id"]) >= settings.batch_docs or nbytes >= settings.batch_bytes:
+        rels.append(rel)
+        datas.append(data)
+        sizes.append(size)
+        if data is not None:
+            nbytes += size
+        if len(rels) >= settings.batch_docs or nbytes >= settings.batch_bytes:
             yield flush()
-    if cols["id"] or fail.rows:
+    if rels or fail.rows:
         yield flush()
 
 

@@ -156,9 +156,11 @@ TOKEN_RE = re.compile(
     r"|[sr]k_(?:live|test)_[0-9A-Za-z]{16,})\b"  # Stripe keys
 )
 # Assignments ``name = "value"`` (also ``name: 'value'``, ``"name": "value"``, ``name := "value"``) whose name holds
-# a keyword; the match starts at the keyword and the rest of the name is found by scanning back.
+# a keyword; the match starts at the keyword and the rest of the name is found by scanning back. Names are capped at
+# 64 characters on either side of the keyword, so a pathological run of keywords costs linear time.
 ASSIGNMENT_RE = re.compile(
-    r"""(?:pass|pwd|secret|token|key)[\w.-]*(["']?[ \t]*(?::=|=>|==|[:=])[ \t]*[bru]?["'])([^"'\s]{1,200})(?=["'])""",
+    r"(?:pass|pwd|secret|token|key)[\w.-]{0,64}+"  # the keyword and the rest of the name
+    r"""(["']?[ \t]*(?::=|=>|==|[:=])[ \t]*[bru]?["'])([^"'\s]{1,200})(?=["'])""",  # separator, quoted value
     re.IGNORECASE,
 )
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
@@ -254,7 +256,7 @@ class Rewriter:
         done = 0  # text[:done] is already in pieces
         for hit in ASSIGNMENT_RE.finditer(text):
             start = hit.start()
-            while start > done and text[start - 1] in _NAME_CHARS:
+            while start > max(done, hit.start() - 64) and text[start - 1] in _NAME_CHARS:
                 start -= 1
             name, value = text[start : hit.start(1)], hit[2]
             if _is_password_name(name) and not _PLACEHOLDER_VALUE.match(value):

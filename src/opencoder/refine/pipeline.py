@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from opencoder import __version__
@@ -31,7 +32,7 @@ from opencoder.engine.executor import Executor, LocalExecutor
 from opencoder.engine.manifest import StageCounts, merge_stage_stats, package_versions
 from opencoder.engine.stage import GlobalStage, RowStage, StageContext, make_removed
 from opencoder.errors import OpencoderError
-from opencoder.io.readers import InputSpec, OnError, Shard, plan_inputs, read_shard
+from opencoder.io.readers import InputSpec, OnError, Plan, Shard, plan_inputs, read_shard
 from opencoder.io.writers import (
     ArrowSink,
     ParquetSink,
@@ -133,7 +134,7 @@ def stage_work(run_dir: Path, name: str) -> Path:
 
 
 class PartitionWriter:
-    """A global stage's map rows of one task, one Parquet file per partition, committed as a folder."""
+    """A global stage's map rows of one task, one Arrow file per partition, committed as a folder."""
 
     def __init__(self, final: Path, n_partitions: int) -> None:
         self.final = final
@@ -214,7 +215,8 @@ def _segment_input(
         max_bytes=max_bytes,
     ):
         n_err = batch.errors.num_rows
-        read.add(batch.docs.num_rows + n_err, batch.docs.num_rows, ["read_error"] * n_err, {}, 0.0)
+        nbytes = pc.sum(batch.docs.column("size")).as_py() or 0
+        read.add(batch.docs.num_rows + n_err, batch.docs.num_rows, ["read_error"] * n_err, {"bytes": nbytes}, 0.0)
         removed.write(batch.errors)
         yield batch.docs if has_preprocess else decode_lossy(batch.docs)
 
@@ -372,6 +374,7 @@ def run_refine(
 
     order = ["read"] + [s.name for s in stages]
     task_stats = [json.loads(p.read_text())["stages"] for p in sorted((run_dir / "stats").glob("*.json"))]
+    inputs = _inputs_with_bytes(plan, run_dir)
     merged = merge_stage_stats(task_stats, order)
     for d in (run_dir / "work").glob("seg*"):
         shutil.rmtree(d)  # the survivors between segments: only needed while the run is under way
@@ -380,7 +383,7 @@ def run_refine(
         "opencoder": __version__,
         "recipe": recipe_dict,
         "versions": package_versions(),
-        "inputs": plan.inputs,
+        "inputs": inputs,
         "options": {
             "on_error": options.on_error,
             "repo_depth": options.repo_depth,
@@ -397,6 +400,16 @@ def run_refine(
     }
     write_json_atomic(run_dir / "manifest.json", manifest)
     return manifest
+
+
+def _inputs_with_bytes(plan: Plan, run_dir: Path) -> list[dict[str, Any]]:
+    """The input fingerprints, with the bytes read filled in where planning did not stat (listed trees)."""
+    read_bytes: dict[str, int] = {}
+    seg0 = Segment(0, None, (), None, last=False)
+    for shard in plan.shards:
+        stats = json.loads(stats_path(run_dir, seg0, shard.task).read_text())["stages"][0]
+        read_bytes[shard.source] = read_bytes.get(shard.source, 0) + stats["counters"].get("bytes", 0)
+    return [{**i, "bytes": read_bytes.get(i["path"], 0)} if i.get("bytes") is None else i for i in plan.inputs]
 
 
 def _run_global(

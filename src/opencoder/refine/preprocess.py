@@ -116,7 +116,7 @@ class Preprocess:
 
 def masked(content: pa.Array, keep: np.ndarray) -> pa.Array:
     """``content`` with the values where ``keep`` is False made null, sharing its buffers (no copy)."""
-    bits = pa.array(np.concatenate([np.zeros(content.offset, dtype=bool), keep])).buffers()[1]
+    bits = pa.py_buffer(np.packbits(np.concatenate([np.zeros(content.offset, dtype=bool), keep]), bitorder="little"))
     return pa.Array.from_buffers(
         content.type, len(content), [bits, *content.buffers()[1:]], null_count=-1, offset=content.offset
     )

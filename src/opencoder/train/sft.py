@@ -7,6 +7,7 @@ concatenates whole examples (greedy, in file order) into sequences of at most ``
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from opencoder.train.data import IGNORE_INDEX
 from opencoder.train.sources import expand_inputs, iter_records
 from opencoder.train.tokenizer import IM_END
 
+log = logging.getLogger(__name__)
 _FIELDS = [("instruction", "output"), ("prompt", "answer")]
 
 
@@ -50,10 +52,13 @@ def load_sft_examples(inputs: Sequence[str | Path], tok, max_len: int, packing: 
     """Encode every example of the input files; examples whose prompt fills ``max_len`` are skipped (no target)."""
     examples = []
     for path in expand_inputs(inputs):
-        for instruction, output in _pairs(path):
-            ex = encode_example(tok, instruction, output, max_len)
-            if (ex["labels"] != IGNORE_INDEX).any():
-                examples.append(ex)
+        pairs = _pairs(path)
+        encoded = [encode_example(tok, instruction, output, max_len) for instruction, output in pairs]
+        kept = [ex for ex in encoded if (ex["labels"] != IGNORE_INDEX).any()]
+        if len(kept) < len(pairs):
+            log.warning("%s: %d of %d examples skipped: the prompt fills seq_len %d", path,
+                        len(pairs) - len(kept), len(pairs), max_len)  # fmt: skip
+        examples.extend(kept)
     return pack_examples(examples, max_len) if packing else examples
 
 

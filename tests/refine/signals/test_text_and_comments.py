@@ -5,7 +5,7 @@ import pytest
 
 from opencoder.refine.signals.comments import split_code_comments
 from opencoder.refine.signals.document import CodeDocument
-from opencoder.refine.signals.text import char_class, code_points, normalize, runs, split_lines, wordpunct
+from opencoder.refine.signals.text import char_class, clip_ascii, code_points, normalize, runs, split_lines, wordpunct
 
 
 def test_lines_keep_newlines_and_empty_lines():
@@ -24,8 +24,9 @@ def test_normalisation_order_and_words():
 
 def test_runs_finds_maximal_runs_of_a_character_class():
     table = char_class("ab")
-    assert runs(code_points("xaabbx ab aaaé"), table, 2) == [(1, 5), (7, 9), (10, 13)]
-    assert runs(code_points(""), table, 1) == []
+    assert runs(clip_ascii(code_points("xaabbx ab aaaé")), table, 2) == [(1, 5), (7, 9), (10, 13)]
+    assert runs(clip_ascii(code_points("ab")), table, 2) == [(0, 2)]
+    assert runs(clip_ascii(code_points("")), table, 1) == []
     assert code_points("é€").tolist() == [0xE9, 0x20AC]
     assert isinstance(code_points("x"), np.ndarray)
 

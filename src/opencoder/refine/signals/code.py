@@ -164,9 +164,9 @@ def frac_lines_string_concat(doc: CodeDocument) -> float | None:
 def cate_encoded_data(doc: CodeDocument) -> bool:
     """A base64/hex/\\u run longer than 1024 characters, or such runs covering over half of the text."""
     text = doc.text
-    lengths = [end - start for start, end in runs(doc.code_points, BASE64_CHARS, 64)]
+    lengths = [end - start for start, end in runs(doc.ascii_points, BASE64_CHARS, 64)]
     hex_bytes = HEX_BYTES_OPC if doc.compat == "opc" else HEX_BYTES_FIXED
-    for start, end in runs(doc.code_points, HEX_BYTES_CHARS, 23):
+    for start, end in runs(doc.ascii_points, HEX_BYTES_CHARS, 23):
         lengths += map(len, hex_bytes.findall(text, max(start - 1, 0), end + 1))
     if text.count("\\u") >= 8:
         lengths += map(len, UNICODE_ESCAPES.findall(text))

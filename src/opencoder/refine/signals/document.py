@@ -34,6 +34,7 @@ from opencoder.refine.signals.text import (
     CJK,
     WHITESPACE,
     char_class,
+    clip_ascii,
     code_points,
     frac_chars_dupe_ngrams,
     next_ngram_hashes,
@@ -116,12 +117,16 @@ class CodeDocument:
         return code_points(self.text)
 
     @cached_property
+    def ascii_points(self) -> np.ndarray:
+        """``code_points`` clipped for ASCII class tables (text.clip_ascii)."""
+        return clip_ascii(self.code_points)
+
+    @cached_property
     def char_counts(self) -> dict[str, int]:
         """Counts of whitespace (``\\s``), alphabetic and digit characters, by str.isspace/isalpha/isdigit."""
         points = self.code_points
-        ascii_points = points[points < 128]
-        counts = {name: int(_ASCII_CLASSES[name][ascii_points].sum()) for name in ("space", "alpha", "digit")}
-        if len(ascii_points) < len(points):  # the rare non-ASCII characters, one by one
+        counts = {name: int(np.count_nonzero(_ASCII_CLASSES[name][self.ascii_points])) for name in _ASCII_CLASSES}
+        if self.text and not self.text.isascii():  # the rare non-ASCII characters, one by one
             other = "".join(map(chr, points[points >= 128].tolist()))
             counts["space"] += sum(map(str.isspace, other))
             counts["alpha"] += sum(map(str.isalpha, other))

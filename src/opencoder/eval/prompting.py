@@ -1,0 +1,48 @@
+"""Prompts, stop words and answer extraction for base and chat models, as OpenCodeEval does them (SPEC §8.1)."""
+
+from __future__ import annotations
+
+from opencoder.eval.benchmarks import Benchmark, Task
+from opencoder.eval.sanitize import normalise, sanitize
+
+GENERAL_STOP = ("<|endoftext|>", "<|endofmask|>", "</s>", "\nif __name__", "\ndef main(", "\nprint(", "\n```\n")
+BASE_STOP = ("\ndef ", "\nclass ", "\nimport ", "\nfrom ", "\nassert ")
+CHAT_PREFIX = (
+    "Please provide a self-contained Python script that solves the following problem in a markdown code block:\n"
+    "```python\n"
+)
+CHAT_SUFFIX = "\n```\n"
+
+
+def stop_words(chat: bool) -> tuple[str, ...]:
+    return GENERAL_STOP if chat else GENERAL_STOP + BASE_STOP
+
+
+def _mbpp_block(text: str, tests: tuple[str, ...], code: str | None) -> str:
+    prompt = f"You are an expert Python programmer, and here is your task:\n{text}"
+    prompt += "Your code should pass these tests:\n" + "\n".join(tests) + "\n"
+    return prompt + (f"\n```python\n{normalise(code)}\n```\n" if code is not None else "\n```python\n")
+
+
+def _mbpp_text(task: Task) -> str:
+    return normalise(task.prompt.strip().strip('"').strip())
+
+
+def build_prompt(benchmark: Benchmark, task: Task, chat: bool) -> str:
+    """HumanEval: the function to complete (chat models: wrapped in a request for a script). MBPP: three
+    solved examples (tasks 1-3), then the task, ending in an open code block."""
+    if benchmark.family == "humaneval":
+        prompt = normalise(task.prompt)
+        return normalise(CHAT_PREFIX + prompt + CHAT_SUFFIX) if chat else prompt
+    shots = "\n".join(_mbpp_block(_mbpp_text(t), t.tests, t.canonical) for t in benchmark.fewshot)
+    return normalise(shots + "\n" + _mbpp_block(_mbpp_text(task), task.tests, None))
+
+
+def solution_code(benchmark: Benchmark, task: Task, prompt: str, completion: str, chat: bool) -> str:
+    """The program to test from a completion. A base model continues the prompt, so the prompt is part of its
+    answer; a chat model answers on its own. HumanEval keeps the original prompt with a `pass` body in front,
+    so helpers the prompt defines stay defined, as OpenCodeEval does."""
+    if benchmark.family == "mbpp":
+        return sanitize(completion)
+    answer = completion if chat else prompt + "\n\n" + completion
+    return task.prompt + "    pass\n\n" + sanitize(answer, task.entry_point)

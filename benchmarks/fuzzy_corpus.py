@@ -76,5 +76,5 @@ def build_corpus(max_bytes: int, out: Path) -> pa.Table:
             break
     table = pa.Table.from_pylist(rows, schema=DOC_SCHEMA)
     out.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, out)
+    pq.write_table(table, out, row_group_size=256)  # readers can stream it in small batches
     return table

@@ -74,7 +74,7 @@ def _first_error(err: ValidationError, prefix: tuple[Any, ...], source: str) -> 
 
 def parse_recipe(data: Any, source: str = "<recipe>") -> Recipe:
     """Validate a recipe mapping, including each stage's params against its registered model."""
-    from opencoder.refine.registry import stages
+    from opencoder.refine.registry import STAGE_MODULES, stage_entry
 
     if not isinstance(data, dict):
         raise OpencoderError(f"{source}: a recipe must be a mapping with a 'stages' list")
@@ -82,14 +82,13 @@ def parse_recipe(data: Any, source: str = "<recipe>") -> Recipe:
         recipe = Recipe.model_validate(data)
     except ValidationError as err:
         raise _first_error(err, (), source) from None
-    known = stages()
     for i, spec in enumerate(recipe.stages):
-        if spec.name not in known:
+        if spec.name not in STAGE_MODULES:
             raise OpencoderError(
-                f"{source}: stages[{i}].name: unknown stage {spec.name!r} (known: {', '.join(sorted(known))})"
+                f"{source}: stages[{i}].name: unknown stage {spec.name!r} (known: {', '.join(sorted(STAGE_MODULES))})"
             )
         try:
-            spec.params = known[spec.name].params.model_validate(spec.params).model_dump()
+            spec.params = stage_entry(spec.name).params.model_validate(spec.params).model_dump()
         except ValidationError as err:
             raise _first_error(err, ("stages", i, "params"), source) from None
     return recipe

@@ -207,11 +207,8 @@ class FuzzyDedup:
         if len(needed) == 0:
             return links
         found = ds.dataset(self.shingle_dir, format="parquet").to_table(filter=pc.field("id").isin(needed))
-        sets = dict(
-            zip(  # noqa: B905 (equal lengths: two columns of one table)
-                found.column("id").to_pylist(), found.column("shingles").to_numpy(zero_copy_only=False)
-            )
-        )
+        shingles = found.column("shingles").to_numpy(zero_copy_only=False)
+        sets = dict(zip(found.column("id").to_pylist(), shingles, strict=True))
         ok = [
             minhash.jaccard(sets[a], sets[b]) >= self.params.verify_threshold
             for a, b in zip(links.column("id").to_pylist(), links.column("anchor").to_pylist(), strict=True)

@@ -17,6 +17,7 @@ tokens; a document with no token (empty or whitespace only) has no shingle and t
 
 from __future__ import annotations
 
+import array
 import itertools
 from collections.abc import Iterator
 from typing import Literal
@@ -71,7 +72,10 @@ def _bytes_and_offsets(texts: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, n
 
 
 def token_hashes(texts: pa.Array | pa.ChunkedArray, unit: str) -> tuple[np.ndarray, np.ndarray]:
-    """64-bit hashes of every token of every document, in order, and the document index of each token."""
+    """64-bit hashes of every token of every document, in order, and per-document offsets into them.
+
+    Document ``i``'s tokens are ``hashes[offsets[i]:offsets[i + 1]]``.
+    """
     data, offsets = _bytes_and_offsets(texts)
     n = len(data) - 16
     cls = _byte_classes(data[:n], unit)
@@ -99,7 +103,7 @@ def token_hashes(texts: pa.Array | pa.ChunkedArray, unit: str) -> tuple[np.ndarr
         done += 8
     for i in longer:  # still longer than _LONG_TOKEN bytes
         hashes[i] ^= _U64(xxhash.xxh3_64_intdigest(data[starts[i] : starts[i] + lengths[i]].tobytes()))
-    return hashes, np.searchsorted(offsets, starts, side="right") - 1
+    return hashes, np.searchsorted(starts, offsets)
 
 
 def _shingle_weights(size: int) -> np.ndarray:
@@ -111,23 +115,23 @@ def shingle_ids(texts: pa.Array | pa.ChunkedArray, unit: str, size: int) -> tupl
 
     Document ``i``'s shingles are ``ids[offsets[i]:offsets[i + 1]]`` (repeats included: MinHash ignores them).
     """
-    hashes, token_doc = token_hashes(texts, unit)
-    n_docs = len(texts)
-    per_doc = np.bincount(token_doc, minlength=n_docs)
-    first = np.zeros(n_docs + 1, dtype=np.int64)
-    np.cumsum(per_doc, out=first[1:])
-    position = np.arange(len(hashes)) - first[token_doc]
-    left = per_doc[token_doc] - position  # tokens from this one to the end of its document
-    shingle_start = np.flatnonzero((left >= size) | (position == 0))
+    hashes, token_offsets = token_hashes(texts, unit)
+    tokens = np.diff(token_offsets)
+    # a document of n tokens has n - size + 1 shingles, or one of all its tokens when 0 < n < size
+    per_doc = np.where(tokens >= size, tokens - size + 1, np.minimum(tokens, 1))
+    offsets = np.zeros(len(tokens) + 1, dtype=np.int64)
+    np.cumsum(per_doc, out=offsets[1:])
+    shingle_start = np.arange(offsets[-1]) + np.repeat(token_offsets[:-1] - offsets[:-1], per_doc)
     weights = _shingle_weights(size)
     padded = np.concatenate([hashes, np.zeros(size, dtype=np.uint64)])
-    ids = hashes[shingle_start] * weights[0]
-    remaining = left[shingle_start]
+    ids = padded[shingle_start] * weights[0]
     for k in range(1, size):
-        ids += np.where(remaining > k, padded[shingle_start + k], _U64(0)) * weights[k]
+        ids += padded[shingle_start + k] * weights[k]
+    short = np.flatnonzero((tokens > 0) & (tokens < size))  # their one shingle must not read the next document
+    for k in range(1, size):
+        over = short[tokens[short] <= k]
+        ids[offsets[over]] -= padded[token_offsets[over] + k] * weights[k]
     mix64(ids)
-    offsets = np.zeros(n_docs + 1, dtype=np.int64)
-    np.cumsum(np.bincount(token_doc[shingle_start], minlength=n_docs), out=offsets[1:])
     return ids, offsets
 
 
@@ -168,12 +172,13 @@ def signatures(
     arrays = texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]
     sigs: list[np.ndarray] = []
     has_shingles: list[np.ndarray] = []
-    for array in arrays:
-        for chunk in _chunks(array):
+    for part in arrays:
+        for chunk in _chunks(part):
             ids, offsets = shingle_ids(chunk, unit, shingle_size)
             matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(ids, offsets.astype(np.uint64), num_perm, seed)
-            values = itertools.chain.from_iterable(matrix.to_rows())
-            sigs.append(np.fromiter(values, np.uint32, len(chunk) * num_perm).reshape(len(chunk), num_perm))
+            # rensa hands the matrix out as lists of ints; array.array reads them ~4x faster than numpy does
+            values = array.array("I", itertools.chain.from_iterable(matrix.to_rows()))
+            sigs.append(np.frombuffer(values, dtype=np.uint32).reshape(len(chunk), num_perm))
             has_shingles.append(np.diff(offsets) > 0)
     if not sigs:
         return np.zeros((0, num_perm), dtype=np.uint32), np.zeros(0, dtype=bool)
@@ -188,8 +193,8 @@ def band_keys(sigs: np.ndarray, *, bands: int, rows: int, seed: int) -> np.ndarr
     """
     rng = np.random.default_rng([seed, bands, rows])
     mult = rng.integers(0, 2**64, size=(2, rows), dtype=np.uint64, endpoint=False) | _U64(1)
-    bands_view = sigs[:, : bands * rows].reshape(len(sigs), bands, rows).astype(np.uint64)
-    first = (bands_view * mult[0]).sum(axis=2, dtype=np.uint64)
-    second = (bands_view * mult[1]).sum(axis=2, dtype=np.uint64)
+    band_rows = sigs[:, : bands * rows].reshape(len(sigs) * bands, rows).astype(np.uint64)
+    hashed = band_rows @ mult.T  # integer matmul wraps modulo 2^64, like the sums it stands for
+    first, second = hashed[:, 0].reshape(len(sigs), bands), hashed[:, 1].reshape(len(sigs), bands)
     salt = mix64(np.arange(1, bands + 1, dtype=np.uint64) + _U64(seed & (2**64 - 1)))
     return mix64(mix64(first ^ salt) + second)

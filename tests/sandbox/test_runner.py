@@ -85,3 +85,13 @@ def test_a_broken_bubblewrap_falls_back_with_a_warning(tmp_path, monkeypatch, ca
             Sandbox(mode="bwrap")
     finally:
         isolation._working_bwrap.cache_clear()
+
+
+def test_an_interpreter_under_tmp_stays_visible_behind_the_private_tmp():
+    # A CI clone's virtual environment may live under /tmp; the private /tmp must be mounted before its bind.
+    argv = isolation.bwrap_argv("bwrap", "/tmp/clone/.venv/bin/python", "/tmp/work", as_root=True)
+    tmpfs_at = argv.index("--tmpfs")
+    venv_bind_at = argv.index("/tmp/clone/.venv")
+    assert argv[tmpfs_at + 1] == "/tmp"
+    assert tmpfs_at < venv_bind_at
+    assert argv[venv_bind_at - 1] == "--ro-bind"

@@ -57,7 +57,10 @@ def bwrap_argv(bwrap: str, python: str, workdir: str, as_root: bool) -> list[str
             argv += ["--ro-bind", host, host]
     for path in _ETC_FILES:
         argv += ["--ro-bind-try", path, path]
-    made: set[str] = set()
+    # The private /tmp comes before the interpreter's binds: mounted after them, it would hide an interpreter
+    # (say a virtual environment in a CI clone) that lives under /tmp.
+    argv += ["--perms", "01777", "--tmpfs", "/tmp"]
+    made: set[str] = {"/tmp"}
     for root in interpreter_paths(python):
         for parent in ancestors(root):
             if parent not in made:
@@ -67,7 +70,6 @@ def bwrap_argv(bwrap: str, python: str, workdir: str, as_root: bool) -> list[str
     argv += [
         "--bind", workdir, WORKDIR,
         "--chdir", WORKDIR,
-        "--perms", "01777", "--tmpfs", "/tmp",
         "--proc", "/proc",
         "--dev", "/dev",
         "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",

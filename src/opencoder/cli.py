@@ -125,12 +125,11 @@ class ExecutorKind(str, Enum):
 def _default_inputs(max_bytes: int | None) -> list[InputSpec]:
     """The embedded default corpus (the code on this machine): labelled trees with their listed files."""
     from opencoder.io.corpus import default_corpus
-    from opencoder.io.readers import InputSpec
 
     roots = default_corpus(max_bytes)
     if not roots:
         raise OpencoderError("no INPUT given and no source trees found on this machine: pass INPUT paths")
-    return [InputSpec(str(r.root), r.label, r.files) for r in roots]
+    return [r.input_spec() for r in roots]
 
 
 @app.command()

@@ -73,7 +73,7 @@ def refine_step(ctx: DemoContext) -> Path:
         files = sum(len(root.files) for root in corpus)
         megabytes = sum(r.total_bytes for r in corpus) / 1e6
         Console(stderr=True).print(f"corpus: {files:,} files, {megabytes:,.1f} MB from {len(corpus)} trees")
-        inputs = [InputSpec(str(root.root), root.label, root.files) for root in corpus]
+        inputs = [root.input_spec() for root in corpus]
     run_refine(inputs, ctx.run_dir, load_recipe(None), RunOptions(workers=ctx.workers))
     return refine_output(ctx)
 

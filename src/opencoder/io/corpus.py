@@ -10,8 +10,8 @@ each tree, rather than the first folders in alphabetical order. Files are picked
 *relative to the root*, so two copies of the same tree (the Python standard library under pyenv and under
 ``/usr/lib``) sample the same files: even a capped demo keeps real exact duplicates for dedup to find.
 
-How refine reads it: each ``CorpusRoot`` becomes a directory-tree input with its file list,
-``InputSpec(str(root.root), root.label, root.files)``, so the reader opens exactly the listed files.
+How refine reads it: ``CorpusRoot.input_spec()`` makes each root a directory-tree input with its file list, so the
+reader opens exactly the listed files.
 """
 
 from __future__ import annotations
@@ -24,9 +24,12 @@ import sysconfig
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import xxhash
+
+if TYPE_CHECKING:
+    from opencoder.io.readers import InputSpec
 
 # Folders under /usr/share that hold source code or code-like text (scripts, modules, macros), not images or
 # locales. Globs, matched against the folder's name.
@@ -76,6 +79,12 @@ class CorpusRoot(NamedTuple):
     def paths(self) -> Iterator[Path]:
         """The listed files as absolute paths, in order."""
         return (self.root / rel for rel in self.files)
+
+    def input_spec(self) -> InputSpec:
+        """This root as a refine input that reads exactly the listed files."""
+        from opencoder.io.readers import InputSpec
+
+        return InputSpec(str(self.root), self.label, self.files)
 
 
 def discover_candidates() -> list[Candidate]:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from opencoder.refine.signals import doc as common
 from opencoder.refine.signals.document import CodeDocument
-from opencoder.refine.signals.text import ASCII_SPACE, char_class, runs, wordpunct
+from opencoder.refine.signals.text import ASCII_SPACE, char_class, count_matching_lines, runs, wordpunct
 
 # String literals as the released code finds them: triple quotes first, then quotes (non-greedy).
 STRINGS_OPC_MULTILINE = re.compile(r"'''(.*?)'''|\"\"\"(.*?)\"\"\"|'(.*?)'|\"(.*?)\"", re.DOTALL)
@@ -26,7 +26,10 @@ STRINGS_OPC = re.compile(r"'''(.*?)'''|\"\"\"(.*?)\"\"\"|'([^\n]*?)'|\"([^\n]*?)
 STRINGS_FIXED = re.compile(r"'''(.*?)'''|\"\"\"(.*?)\"\"\"|'((?:\\.|[^'\\\n])*)'|\"((?:\\.|[^\"\\\n])*)\"", re.DOTALL)
 URL_WORD = re.compile(r".*https?://\S+")
 STRING_PLUS = re.compile(r"[\"']\s*\+\s*[\"']")
-STRING_CONCAT = re.compile(r"\s*=\s*[\"'].+?[\"']\s*\+\s*[\"'].+?[\"'].*")
+# The released per-line pattern is ``\s*=\s*["'].+?["']\s*\+\s*["'].+?["'].*``; searched in the whole code
+# instead, it drops what cannot decide whether a line matches (the leading ``\s*`` and the trailing ``.*``)
+# and its ``\s`` may not cross a newline, so a match stays on its line (text.count_matching_lines).
+STRING_CONCAT = re.compile(r"=[^\S\n]*[\"'].+?[\"'][^\S\n]*\+[^\S\n]*[\"'].+?[\"']")
 BASE64_CHARS = char_class(string.ascii_letters + string.digits + "+/\n=")  # [a-zA-Z0-9+/\n=]{64,}
 HEX_BYTES_OPC = re.compile(r"(?:\b(?:0x|\\x)?[0-9a-fA-F]{2}(?:,|\b\s*)){8,}")
 # Fixed: a comma may be followed by spaces, so the usual C array "0x00, 0x01, ..." is a run too.
@@ -44,8 +47,19 @@ AUTOGEN_FIXED = re.compile(
     re.IGNORECASE,
 )
 PROMPTS = ("your code here", "fixme", "todo")
+PROMPT_OPC = re.compile("|".join(PROMPTS))  # on lowercased text
 PROMPT_FIXED = re.compile(r"your code here|\bfixme\b|\btodo\b", re.IGNORECASE)
+ASSERT_OPC = re.compile("assert")  # on lowercased text
 ASSERT_FIXED = re.compile(r"(?<![a-z])assert", re.IGNORECASE)
+# Besides ASCII letters, these are the only characters an IGNORECASE ``[a-z]`` matches.
+_IGNORECASE_EXTRA = frozenset("\u0130\u0131\u017f\u212a")
+
+
+def _may_match(text: str, words: tuple[str, ...]) -> bool:
+    """False only when an IGNORECASE pattern built from these lowercase ASCII ``words`` cannot match ``text``:
+    a cheap substring test that saves the regex pass on most documents."""
+    lower = text.lower()
+    return any(w in lower for w in words) or (not text.isascii() and not _IGNORECASE_EXTRA.isdisjoint(text))
 
 
 def _string_literals(doc: CodeDocument, multiline: bool) -> list[str]:
@@ -120,20 +134,21 @@ def cate_autogen(doc: CodeDocument) -> bool:
 
 def frac_lines_dupe_lines(doc: CodeDocument) -> float | None:
     """Code lines (whitespace removed) in a repeated group / code lines (never ``},``, 1-char)."""
-    if not doc.raw_lines:
+    keys = doc.code_line_keys
+    if not keys:
         return None
-    counts = Counter("".join(line.split()) for line in doc.code_lines)
-    total = sum(counts.values())
-    if not total:
-        return None
-    return sum(c for line, c in counts.items() if c > 1 and line != "}," and len(line) != 1) / total
+    counts = Counter(keys)
+    if len(counts) == len(keys):
+        return 0.0
+    return sum(c for line, c in counts.items() if c > 1 and line != "}," and len(line) != 1) / len(keys)
 
 
 def frac_lines_long_string(doc: CodeDocument) -> float | None:
     """String-literal pieces (split on newlines) of more than 20 wordpunct tokens / code lines."""
     if not doc.code_lines:
         return None
-    pieces = (p for s in _string_literals(doc, multiline=True) for p in s.split("\n"))
+    # A piece of at most 20 characters has at most 20 tokens: only longer ones are tokenised.
+    pieces = (p for s in _string_literals(doc, multiline=True) if len(s) > 20 for p in s.split("\n") if len(p) > 20)
     return sum(len(wordpunct(p)) > 20 for p in pieces) / len(doc.code_lines)
 
 
@@ -158,7 +173,7 @@ def frac_lines_string_concat(doc: CodeDocument) -> float | None:
         return None
     if not STRING_PLUS.search(doc.code_text):  # every match has a quote, a "+" and a quote
         return 0.0
-    return sum(bool(STRING_CONCAT.search(line)) for line in doc.code_lines) / len(doc.code_lines)
+    return count_matching_lines(doc.code_text, STRING_CONCAT) / len(doc.code_lines)
 
 
 def cate_encoded_data(doc: CodeDocument) -> bool:
@@ -177,37 +192,33 @@ def frac_chars_hex_words(doc: CodeDocument) -> float | None:
     """Characters in ``0x...`` words / characters of the comment-free code."""
     if not doc.code_text:
         return None
-    return sum(map(len, common.HEX_WORD.findall(doc.code_text))) / len(doc.code_text)
+    return common.hex_word_chars(doc.code_text) / len(doc.code_text)
 
 
 def frac_lines_prompt_comments(doc: CodeDocument) -> float | None:
     """Comment lines with "your code here", "fixme" or "todo" / all raw lines (opc: also inside words)."""
     if not doc.raw_lines:
         return None
-    if doc.compat == "opc":
-        lower = doc.comment_text.lower()
-        if not any(p in lower for p in PROMPTS):
-            return 0.0
-        hits = sum(any(p in line.lower() for p in PROMPTS) for line in doc.comment_lines)
-    else:
-        if not PROMPT_FIXED.search(doc.comment_text):
-            return 0.0
-        hits = sum(bool(PROMPT_FIXED.search(line)) for line in doc.comment_lines)
+    if not _may_match(doc.comment_text, PROMPTS):
+        return 0.0
+    if doc.compat == "opc":  # lines of the joined comments
+        hits = count_matching_lines(doc.comment_text.lower(), PROMPT_OPC)
+    else:  # lines of each comment
+        hits = sum(count_matching_lines(piece, PROMPT_FIXED) for piece in doc.comment_pieces)
     return hits / len(doc.raw_lines)
 
 
 def frac_lines_assert(doc: CodeDocument) -> float | None:
     """Code lines with "assert" (fixed: not preceded by a letter, so not "reassert") / code lines."""
-    lines = doc.code_lines
-    if not lines:
+    if not doc.code_lines:
         return None
-    if doc.compat == "opc":
-        if "assert" not in doc.code_text.lower():
-            return 0.0
-        return sum("assert" in line.lower() for line in lines) / len(lines)
-    if not ASSERT_FIXED.search(doc.code_text):
+    if not _may_match(doc.code_text, ("assert",)):
         return 0.0
-    return sum(bool(ASSERT_FIXED.search(line)) for line in lines) / len(lines)
+    if doc.compat == "opc":
+        hits = count_matching_lines(doc.code_text.lower(), ASSERT_OPC)
+    else:
+        hits = count_matching_lines(doc.code_text, ASSERT_FIXED)
+    return hits / len(doc.code_lines)
 
 
 SIGNALS: dict[str, Callable[[CodeDocument], float | int | bool | None]] = {

@@ -50,11 +50,14 @@ def _lexer(lang: str, compat: str) -> Lexer | None:
         return None
 
 
-_STRINGS = r""""(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'"""
+# A scanner regex matches a comment (group ``c``) or a string literal (group ``s``, code) wherever it comes first.
+_QUOTED = r""""(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'"""
+_STRINGS = f"(?P<s>{_QUOTED})"
 _BLOCK = r"(?P<c>//[^\n]*|/\*[\s\S]*?\*/)"
 _C_LIKE = re.compile(_BLOCK + "|" + _STRINGS)
-_C_LIKE_BACKTICK = re.compile(_BLOCK + r"|`(?:\\[\s\S]|[^`\\])*`|" + _STRINGS)
+_C_LIKE_BACKTICK = re.compile(_BLOCK + r"|(?P<s>`(?:\\[\s\S]|[^`\\])*`|" + _QUOTED + ")")
 _HASH = re.compile(r"(?P<c>#[^\n]*)|" + _STRINGS)
+# Group ``d``: a triple-quoted string, a comment (pygments' String.Doc) when it starts its line (see _scan).
 _PYTHON = re.compile(r'(?P<d>"""[\s\S]*?"""' + r"|'''[\s\S]*?''')|(?P<c>#[^\n]*)|" + _STRINGS)
 _SQL = re.compile(r"(?P<c>--[^\n]*|/\*[\s\S]*?\*/)|" + _STRINGS)
 _MARKUP = re.compile(r"(?P<c><!--[\s\S]*?-->)")
@@ -74,24 +77,32 @@ SCANNERS: dict[str, re.Pattern[str]] = {
 
 
 def _scan(text: str, scanner: re.Pattern[str]) -> tuple[str, list[str]]:
-    """Split with a scanner regex: group ``c`` is a comment, ``d`` a docstring when it starts its line."""
-    code: list[str] = []
-    comments: list[str] = []
-    pos = 0
-    for m in scanner.finditer(text):
-        kind = m.lastgroup
-        if kind is None:
-            continue  # a string literal: code
-        start = m.start()
-        if kind == "d":
-            line_start = text.rfind("\n", 0, start) + 1
-            if text[line_start:start].rstrip("rRuUbB").strip():
-                continue  # a triple-quoted string inside an expression: code
-        code.append(text[pos:start])
-        comments.append(m.group())
-        pos = m.end()
-    code.append(text[pos:])
-    return "".join(code), comments
+    """Split with a scanner regex: group ``c`` is a comment, everything else is code.
+
+    ``re.split`` returns the text between matches followed by each match's groups, so the split happens in C
+    and Python only sorts the matches. A ``d`` match is a comment when only whitespace and string-prefix
+    letters precede it on its line.
+    """
+    parts = scanner.split(text)
+    stride = scanner.groups + 1
+    comment = scanner.groupindex["c"]
+    doc = scanner.groupindex.get("d")
+    if doc is None:  # no docstrings: every comment group is a comment
+        slots = parts[comment::stride]
+        parts[comment::stride] = [None] * len(slots)
+        return "".join(filter(None, parts)), [c for c in slots if c is not None]
+    comments = []
+    for i in range(doc, len(parts), stride):
+        if parts[i + comment - doc] is not None:
+            comments.append(parts[i + comment - doc])
+            parts[i + comment - doc] = None
+        elif parts[i] is not None:
+            before = parts[i - doc]  # the text since the previous match
+            line_start = before.rfind("\n") + 1
+            if (line_start or i == doc) and not before[line_start:].rstrip("rRuUbB").strip():
+                comments.append(parts[i])
+                parts[i] = None
+    return "".join(filter(None, parts)), comments
 
 
 def split_code_comments(text: str, lang: str, compat: str = "fixed") -> tuple[str, list[str]]:

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import ast
 import posixpath
+import re
+import string
 import warnings
 from collections.abc import Callable
 from functools import cached_property
@@ -32,9 +34,7 @@ from opencoder.refine.signals import comments
 from opencoder.refine.signals.text import (
     ASCII_SPACE,
     CJK,
-    char_class,
-    clip_ascii,
-    code_points,
+    CharClass,
     cumulative_lengths,
     frac_chars_dupe_ngrams,
     next_ngram_hashes,
@@ -49,10 +49,11 @@ from opencoder.refine.signals.text import (
 
 T = TypeVar("T")
 _ASCII_CLASSES = {
-    "space": char_class(ASCII_SPACE),
-    "alpha": char_class("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"),
-    "digit": char_class("0123456789"),
+    "space": CharClass(ASCII_SPACE),
+    "alpha": CharClass(string.ascii_letters),
+    "digit": CharClass(string.digits),
 }
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
 class CodeDocument:
@@ -93,9 +94,11 @@ class CodeDocument:
         """Natural language of a text document: given, else "zh" when CJK ideographs are >= 30% of letters."""
         if self._nl_lang:
             return self._nl_lang
-        cjk = len(CJK.findall(self.text[:20000]))
-        letters = sum(c.isalpha() for c in self.text[:20000])
-        return "zh" if letters and cjk / letters >= 0.3 else "en"
+        head = self.text[:20000]
+        cjk = len(CJK.findall(head))
+        if not cjk:  # most texts: no need to count the letters
+            return "en"
+        return "zh" if cjk / sum(map(str.isalpha, head)) >= 0.3 else "en"
 
     @cached_property
     def size_bytes(self) -> int:
@@ -108,22 +111,11 @@ class CodeDocument:
         return split_lines(self.text)
 
     @cached_property
-    def code_points(self) -> np.ndarray:
-        """The text as uint32 code points, for vectorised character classes (see text.runs)."""
-        return code_points(self.text)
-
-    @cached_property
-    def ascii_points(self) -> np.ndarray:
-        """``code_points`` clipped for ASCII class tables (text.clip_ascii)."""
-        return clip_ascii(self.code_points)
-
-    @cached_property
     def char_counts(self) -> dict[str, int]:
         """Counts of whitespace (``\\s``), alphabetic and digit characters, by str.isspace/isalpha/isdigit."""
-        points = self.code_points
-        counts = {name: int(np.count_nonzero(_ASCII_CLASSES[name][self.ascii_points])) for name in _ASCII_CLASSES}
-        if self.text and not self.text.isascii():  # the rare non-ASCII characters, one by one
-            other = "".join(map(chr, points[points >= 128].tolist()))
+        counts = {name: char_class.count(self.text) for name, char_class in _ASCII_CLASSES.items()}
+        if not self.text.isascii():  # the rare non-ASCII characters, one by one
+            other = "".join(_NON_ASCII.findall(self.text))
             counts["space"] += sum(map(str.isspace, other))
             counts["alpha"] += sum(map(str.isalpha, other))
             counts["digit"] += sum(map(str.isdigit, other))

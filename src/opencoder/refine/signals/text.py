@@ -167,8 +167,11 @@ def frac_chars_top_ngram(hashes: np.ndarray, cumulative: np.ndarray, n: int) -> 
     top = int(counts.max())
     if top <= 1:
         return 0.0
-    tops = ordered[bounds[:-1][counts == top]]
-    hits = hashes == tops[0] if len(tops) == 1 else np.isin(hashes, tops)
+    tops = ordered[bounds[:-1][counts == top]]  # sorted
+    if len(tops) == 1:
+        hits = hashes == tops[0]
+    else:
+        hits = tops[np.minimum(np.searchsorted(tops, hashes), len(tops) - 1)] == hashes
     start = int(hits.argmax())
     return float(cumulative[start + n] - cumulative[start]) * top / float(cumulative[-1])
 
@@ -219,23 +222,33 @@ def code_points(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
-def char_class(chars: str) -> np.ndarray:
-    """A 128-entry lookup table: True for the given ASCII characters."""
-    table = np.zeros(128, dtype=bool)
-    table[[ord(c) for c in chars]] = True
-    return table
+class CharClass:
+    """A set of ASCII characters, tested on a whole text at once: bytes.translate for ASCII text (most code),
+    a 128-entry numpy table over the code points otherwise."""
+
+    def __init__(self, chars: str) -> None:
+        self.chars = chars.encode("ascii")
+        self.table = np.zeros(128, dtype=bool)  # non-ASCII code points are clipped to DEL (127), never a member
+        self.table[list(self.chars)] = True
+        self._to_flag = bytes(int(b < 128 and bool(self.table[b])) for b in range(256))
+
+    def mask(self, text: str) -> np.ndarray:
+        """One bool per character: is it in the class."""
+        if text.isascii():
+            return np.frombuffer(text.encode("ascii").translate(self._to_flag), dtype=bool)
+        return self.table[np.minimum(code_points(text), 127)]
+
+    def count(self, text: str) -> int:
+        """How many characters of ``text`` are in the class."""
+        if text.isascii():
+            data = text.encode("ascii")
+            return len(data) - len(data.translate(None, self.chars))
+        return int(np.count_nonzero(self.mask(text)))
 
 
-def clip_ascii(points: np.ndarray) -> np.ndarray:
-    """Code points as uint8 indexes into a 128-entry class table: every non-ASCII character becomes DEL (127),
-    which no class holds."""
-    return np.minimum(points, 127).astype(np.uint8)
-
-
-def runs(clipped: np.ndarray, table: np.ndarray, min_length: int) -> list[tuple[int, int]]:
-    """(start, end) of the maximal runs of at least ``min_length`` characters in the ASCII class ``table``
-    (``clipped``: see clip_ascii)."""
-    inside = np.concatenate(([False], table[clipped], [False]))
+def runs(mask: np.ndarray, min_length: int) -> list[tuple[int, int]]:
+    """(start, end) of the maximal runs of at least ``min_length`` True values of ``mask`` (CharClass.mask)."""
+    inside = np.concatenate(([False], mask, [False]))
     edges = np.flatnonzero(inside[1:] != inside[:-1])
     starts, ends = edges[::2], edges[1::2]
     keep = ends - starts >= min_length

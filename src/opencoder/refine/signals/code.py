@@ -78,17 +78,18 @@ def size_file_byte(doc: CodeDocument) -> int:
 
 
 def num_lines(doc: CodeDocument) -> int:
-    return len(doc.raw_lines)
+    return doc.num_lines
 
 
 def num_chars_line_max(doc: CodeDocument) -> int:
-    """Longest raw line, newline included."""
-    return max(map(len, doc.raw_lines), default=0)
+    """Longest raw line, newline included (the last line has none)."""
+    pieces = doc.text.split("\n")
+    return max(max(map(len, pieces[:-1]), default=-1) + 1, len(pieces[-1]))
 
 
 def num_chars_line_mean(doc: CodeDocument) -> float:
     """Mean raw line length, newline included."""
-    return len(doc.text) / len(doc.raw_lines) if doc.raw_lines else 0.0
+    return len(doc.text) / doc.num_lines if doc.num_lines else 0.0
 
 
 def frac_chars_comments(doc: CodeDocument) -> float | None:
@@ -126,6 +127,8 @@ def cate_xml_start(doc: CodeDocument) -> bool:
 def cate_autogen(doc: CodeDocument) -> bool:
     """An auto-generated marker in the first 200 characters (opc: also any bare "generate"/"autogen")."""
     head = doc.text[:200]
+    if not _may_match(head, ("generat", "autogen", "do not edit")):  # every phrase holds one of these
+        return False
     if doc.compat == "opc":
         lower = head.lower()
         return bool(AUTOGEN_PHRASES.search(head)) or any(s in lower for s in ("generate", "autogen", "do not edit"))
@@ -198,7 +201,7 @@ def frac_chars_hex_words(doc: CodeDocument) -> float | None:
 
 def frac_lines_prompt_comments(doc: CodeDocument) -> float | None:
     """Comment lines with "your code here", "fixme" or "todo" / all raw lines (opc: also inside words)."""
-    if not doc.raw_lines:
+    if not doc.num_lines:
         return None
     if not _may_match(doc.comment_text, PROMPTS):
         return 0.0
@@ -206,7 +209,7 @@ def frac_lines_prompt_comments(doc: CodeDocument) -> float | None:
         hits = count_matching_lines(doc.comment_text.lower(), PROMPT_OPC)
     else:  # lines of each comment
         hits = sum(count_matching_lines(piece, PROMPT_FIXED) for piece in doc.comment_pieces)
-    return hits / len(doc.raw_lines)
+    return hits / doc.num_lines
 
 
 def frac_lines_assert(doc: CodeDocument) -> float | None:

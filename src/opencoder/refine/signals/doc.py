@@ -110,7 +110,7 @@ def frac_chars_alphabet(doc: CodeDocument) -> float:
 
 
 def num_lines(doc: CodeDocument) -> int:
-    return len(doc.raw_lines)
+    return doc.num_lines
 
 
 def num_sentences(doc: CodeDocument) -> int:

@@ -106,6 +106,11 @@ class CodeDocument:
         return self.size if self.size is not None else len(self.text.encode("utf-8", "surrogatepass"))
 
     @cached_property
+    def num_lines(self) -> int:
+        """``len(raw_lines)`` without building them: a last line without a newline counts too."""
+        return self.text.count("\n") + (not self.text.endswith("\n") and bool(self.text))
+
+    @cached_property
     def raw_lines(self) -> list[str]:
         """Lines split on "\\n" keeping the newline; empty lines kept (SPEC "Shared text machinery")."""
         return split_lines(self.text)

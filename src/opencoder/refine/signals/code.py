@@ -51,14 +51,16 @@ PROMPT_OPC = re.compile("|".join(PROMPTS))  # on lowercased text
 PROMPT_FIXED = re.compile(r"your code here|\bfixme\b|\btodo\b", re.IGNORECASE)
 ASSERT_OPC = re.compile("assert")  # on lowercased text
 ASSERT_FIXED = re.compile(r"(?<![a-z])assert", re.IGNORECASE)
+# The same matches in lowercased ASCII text, case-sensitive: starting with the literal lets re jump between them.
+ASSERT_FIXED_LOWER = re.compile(r"assert(?<![a-z]assert)")
 # Besides ASCII letters, these are the only characters an IGNORECASE ``[a-z]`` matches.
 _IGNORECASE_EXTRA = frozenset("\u0130\u0131\u017f\u212a")
 
 
-def _may_match(text: str, words: tuple[str, ...]) -> bool:
-    """False only when an IGNORECASE pattern built from these lowercase ASCII ``words`` cannot match ``text``:
-    a cheap substring test that saves the regex pass on most documents."""
-    lower = text.lower()
+def _may_match(text: str, words: tuple[str, ...], lower: str | None = None) -> bool:
+    """False only when an IGNORECASE pattern built from these lowercase ASCII ``words`` cannot match ``text``
+    (``lower``: ``text.lower()`` when already made): a substring test that saves the regex pass on most texts."""
+    lower = text.lower() if lower is None else lower
     return any(w in lower for w in words) or (not text.isascii() and not _IGNORECASE_EXTRA.isdisjoint(text))
 
 
@@ -216,12 +218,16 @@ def frac_lines_assert(doc: CodeDocument) -> float | None:
     """Code lines with "assert" (fixed: not preceded by a letter, so not "reassert") / code lines."""
     if not doc.code_lines:
         return None
-    if not _may_match(doc.code_text, ("assert",)):
+    text = doc.code_text
+    lower = text.lower()  # lines map one to one: lowercasing never adds or removes a newline
+    if not _may_match(text, ("assert",), lower):
         return 0.0
     if doc.compat == "opc":
-        hits = count_matching_lines(doc.code_text.lower(), ASSERT_OPC)
+        hits = count_matching_lines(lower, ASSERT_OPC)
+    elif text.isascii():
+        hits = count_matching_lines(lower, ASSERT_FIXED_LOWER)
     else:
-        hits = count_matching_lines(doc.code_text, ASSERT_FIXED)
+        hits = count_matching_lines(text, ASSERT_FIXED)
     return hits / len(doc.code_lines)
 
 

@@ -137,9 +137,22 @@ def wordpunct(text: str) -> list[str]:
 _HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant: n-gram hashes wrap modulo 2**64
 
 
-def word_ids(words: Sequence[str]) -> np.ndarray:
-    """Each word replaced by its 64-bit ``hash`` (equal words, equal ids; only compared within one process)."""
-    return np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
+def word_lengths(words: Sequence[str]) -> np.ndarray:
+    """The length of each word, in characters."""
+    return np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+
+
+def word_ids(words: Sequence[str], lengths: np.ndarray | None = None) -> np.ndarray:
+    """Each word replaced by a 64-bit id: equal words, equal ids; only compared within one process.
+
+    The id is ``hash(word)`` plus the word's length times an odd constant. CPython's str hash reads the string's
+    internal buffer, so strings of different widths with the same bytes hash alike ("n0" and U+306E "の" are
+    both the bytes 6E 30); their lengths differ, so their ids do not.
+    """
+    lengths = word_lengths(words) if lengths is None else lengths
+    with np.errstate(over="ignore"):
+        hashes = np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
+        return hashes + lengths.view(np.uint64) * _HASH_MULTIPLIER
 
 
 def next_ngram_hashes(previous: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:

@@ -214,14 +214,16 @@ def frac_chars_dupe_ngrams(
         if len(starts) == 0:
             break
         order = np.argsort(hashes)
-        same = hashes[order[1:]] == hashes[order[:-1]]
-        repeated = np.zeros(len(hashes), dtype=bool)
-        repeated[order[1:][same]] = True
-        repeated[order[:-1][same]] = True
+        ordered = hashes[order]
+        same_as_previous = np.zeros(len(order) + 1, dtype=bool)  # [i]: sorted i-1 == i; False at both ends
+        same_as_previous[1:-1] = ordered[1:] == ordered[:-1]
+        repeated = np.empty(len(order), dtype=bool)
+        repeated[order] = same_as_previous[1:] | same_as_previous[:-1]
         starts, hashes = starts[repeated], hashes[repeated]
         # Characters of the union of the intervals [start, start + n): each one up to the next start.
-        ends = np.minimum(starts + n, np.append(starts[1:], size))
-        result[n] = float((cumulative[ends] - cumulative[starts]).sum()) / total
+        ends = starts + n
+        np.minimum(ends[:-1], starts[1:], out=ends[:-1])
+        result[n] = float(cumulative[ends].sum() - cumulative[starts].sum()) / total
     return result
 
 

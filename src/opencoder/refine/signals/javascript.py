@@ -101,9 +101,10 @@ def _parse(source: bytes) -> Tree | None:
     view = memoryview(source)
     try:
         return _PARSER.parse(lambda offset, _: view[offset:], progress_callback=lambda _, has_error: has_error)
-    except ValueError:  # cancelled: the parser would resume this text on the next call unless reset
-        _PARSER.reset()
+    except ValueError:  # cancelled
         return None
+    finally:  # cancelled or interrupted (a signal timeout raises in the callbacks), the parser would resume this
+        _PARSER.reset()  # text on its next call
 
 
 def _expression(node: Node | None) -> Node | None:

@@ -1,53 +1,64 @@
-"""JavaScript signals (``qsc_codejavascript_*``, SPEC §1.5.2), from one esprima parse per document.
+"""JavaScript signals (``qsc_codejavascript_*``, SPEC §1.5.2), from one parse per document.
 
-As released: ``parseModule`` when the text contains "import" or "export" (falling back to ``parseScript`` when
-that fails), else ``parseScript``. A text that does not parse, or nests deeply enough to exhaust the recursive
-parser (RecursionError), gives ``cate_ast = 0.0`` and null for the tree-based signals. The tree is walked once,
-iteratively, collecting everything the signals count.
+Default (``compat: fixed``): tree-sitter-javascript. A text "parses" when its tree holds no ERROR and no MISSING
+node. Everything the signals count comes from one tree-sitter Query, matched in C; Python only looks at the few
+matched nodes (declarations, returns, exports). The counts are the released visitors' on esprima's tree (the
+tests compare both), but tree-sitter also reads what esprima 4.0.1 rejects: syntax after ES2017, JSX, a top-level
+``return`` (docs/signals-lang.md). ``compat: opc`` parses with esprima as released (``javascript_opc.py``).
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
-import esprima
 import regex
-from esprima.nodes import FunctionExpression, Node
+import tree_sitter_javascript
+from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
 
 from opencoder.refine.signals.langutil import flag, line_fraction, per_code_line, ratio
 
-_PARSE_ERRORS = (esprima.Error, RecursionError, MemoryError)
-_SIMPLE_TYPES = frozenset({"Literal", "Identifier", "UnaryExpression"})
-_FUNCTION_TYPES = frozenset({"FunctionExpression", "ArrowFunctionExpression"})
 LEGAL_VARIABLE = regex.compile(r"[a-z\$][a-zA-Z0-9]*")
 LEGAL_FUNCTION = regex.compile(r"[a-zA-Z\$][a-zA-Z0-9]*")
 LEGAL_CLASS = regex.compile(r"[A-Z][a-zA-Z0-9]*")
 
-
-def parse(doc) -> Node | None:
-    """The esprima tree (cached on the document), or None when the text does not parse."""
-
-    def run() -> Node | None:
-        text = doc.text
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # esprima compiles regex literals with re: FutureWarnings
-                if "import" in text or "export" in text:
-                    try:
-                        return esprima.parseModule(text)
-                    except esprima.Error:
-                        return esprima.parseScript(text)
-                return esprima.parseScript(text)
-        except _PARSE_ERRORS:
-            return None
-
-    return doc.memo("javascript.ast", run)
+_LANGUAGE = Language(tree_sitter_javascript.language())
+_PARSER = Parser(_LANGUAGE)
+# esprima's Literal, Identifier and UnaryExpression, in tree-sitter's node types
+_SIMPLE_TYPES = frozenset(
+    {"string", "number", "regex", "true", "false", "null", "identifier", "undefined", "unary_expression"}
+)
+_FUNCTION_EXPRESSIONS = frozenset({"function_expression", "generator_function"})  # esprima FunctionExpression...
+_ALL_FUNCTION_EXPRESSIONS = _FUNCTION_EXPRESSIONS | {"arrow_function"}  # ...and ArrowFunctionExpression types
+_COMMENTS = frozenset({"comment", "html_comment"})
+_NOT_STATEMENTS = _COMMENTS | {"hash_bang_line"}
+# module.exports.X / module.exports[X] (esprima reads the name of a computed Identifier key too)
+_MODULE_EXPORTS = (
+    "[(member_expression object: (identifier) @_module property: (property_identifier) @_exports)"
+    " (subscript_expression object: (identifier) @_module index: (identifier) @_exports)]"
+)
+_EXPORT_LEFT = (
+    f"left: [(member_expression object: {_MODULE_EXPORTS} property: (property_identifier) @exported)"
+    f" (subscript_expression object: {_MODULE_EXPORTS} index: (identifier) @exported)]"
+)
+_QUERY = Query(
+    _LANGUAGE,
+    f"""
+    (variable_declarator name: (_) @declared value: (_)? @init)
+    (for_in_statement kind: _ left: (_) @declared)
+    [(function_declaration name: (identifier) @function) (generator_function_declaration name: (identifier) @function)]
+    (class_declaration name: (identifier) @class)
+    (return_statement) @return
+    (import_statement) @import
+    ([(assignment_expression {_EXPORT_LEFT} right: (_) @value)
+      (augmented_assignment_expression {_EXPORT_LEFT} right: (_) @value)]
+     (#eq? @_module "module") (#eq? @_exports "exports"))
+    """,
+)
 
 
 @dataclass
 class TreeFacts:
-    """What the released visitors collect, from one walk."""
+    """What the released visitors collect, from one pass over the tree."""
 
     variables: list[str] = field(default_factory=list)  # declared names (not function expressions), exports
     simple_variables: int = 0  # declarations initialised with nothing, a literal, an identifier or a unary op
@@ -58,14 +69,73 @@ class TreeFacts:
     statements: int = 0  # top-level statements
 
 
-def _exported_name(node: Node) -> str | None:
-    """``X`` of an assignment ``module.exports.X = ...``, else None."""
-    left = node.left
-    target = left.object if left.type == "MemberExpression" else None
-    if target is None or target.type != "MemberExpression":
-        return None
-    is_exports = target.object.name == "module" and target.property.name == "exports"
-    return left.property.name if is_exports else None
+def parse(doc) -> Tree | object | None:
+    """The parse tree (cached on the document), or None when the text does not parse.
+
+    A tree-sitter Tree by default, an esprima tree with ``compat: opc``.
+    """
+
+    def run():
+        if doc.compat == "opc":
+            from opencoder.refine.signals import javascript_opc
+
+            return javascript_opc.parse(doc.text)
+        tree = _PARSER.parse(doc.text.encode("utf-8", "surrogatepass"))
+        return None if tree.root_node.has_error else tree
+
+    return doc.memo("javascript.ast", run)
+
+
+def _expression(node: Node | None) -> Node | None:
+    """The expression inside any parentheses (esprima's tree has no node for them)."""
+    while node is not None and node.type == "parenthesized_expression":
+        node = next(child for child in node.named_children if child.type not in _COMMENTS)
+    return node
+
+
+def _is_simple(node: Node | None) -> bool:
+    node = _expression(node)
+    return node is None or node.type in _SIMPLE_TYPES
+
+
+def _name(node: Node) -> str:
+    return node.text.decode("utf-8", "surrogatepass")
+
+
+def _facts(tree: Tree) -> TreeFacts:
+    root = tree.root_node
+    facts = TreeFacts()
+    for _, match in QueryCursor(_QUERY).matches(root):
+        if "declared" in match:
+            init = _expression(match["init"][0]) if "init" in match else None
+            declared = match["declared"][0]
+            name = _name(declared) if declared.type == "identifier" else None  # not for a destructuring pattern
+            if init is not None and init.type in _FUNCTION_EXPRESSIONS and init.child(0).type != "async":
+                if name:
+                    facts.functions.append(name)
+                continue
+            if name:
+                facts.variables.append(name)
+            facts.simple_variables += _is_simple(init)
+        elif "function" in match:
+            facts.functions.append(_name(match["function"][0]))
+        elif "class" in match:
+            facts.classes.append(_name(match["class"][0]))
+        elif "return" in match:
+            argument = next((c for c in match["return"][0].named_children if c.type not in _COMMENTS), None)
+            facts.simple_returns += _is_simple(argument)
+        elif "import" in match:
+            facts.imports += 1
+        else:
+            value = _expression(match["value"][0])
+            exported = _name(match["exported"][0])
+            if value is not None and value.type in _ALL_FUNCTION_EXPRESSIONS:
+                facts.functions.append(exported)
+            else:
+                facts.variables.append(exported)
+                facts.simple_variables += _is_simple(value)
+    facts.statements = sum(child.type not in _NOT_STATEMENTS for child in root.named_children)
+    return facts
 
 
 def tree_facts(doc) -> TreeFacts | None:
@@ -73,49 +143,11 @@ def tree_facts(doc) -> TreeFacts | None:
         tree = parse(doc)
         if tree is None:
             return None
-        facts = TreeFacts(statements=len(tree.body))
-        stack = [tree]
-        while stack:
-            node = stack.pop()
-            kind = node.type
-            if kind == "VariableDeclaration":
-                for decl in node.declarations:
-                    init = decl.init
-                    is_function = isinstance(init, FunctionExpression)  # not arrows, not async ones
-                    name = decl.id.name
-                    if is_function:
-                        if name:
-                            facts.functions.append(name)
-                        continue
-                    if name:
-                        facts.variables.append(name)
-                    if init is None or init.type in _SIMPLE_TYPES:
-                        facts.simple_variables += 1
-            elif kind == "FunctionDeclaration":
-                if node.id is not None and node.id.name:
-                    facts.functions.append(node.id.name)
-            elif kind == "AssignmentExpression":
-                exported = _exported_name(node)
-                if exported:
-                    right = node.right.type
-                    if right in _FUNCTION_TYPES:
-                        facts.functions.append(exported)
-                    else:
-                        facts.variables.append(exported)
-                        facts.simple_variables += right in _SIMPLE_TYPES
-            elif kind == "ClassDeclaration":
-                if node.id is not None and node.id.name:
-                    facts.classes.append(node.id.name)
-            elif kind == "ReturnStatement":
-                facts.simple_returns += node.argument is None or node.argument.type in _SIMPLE_TYPES
-            elif kind == "ImportDeclaration":
-                facts.imports += 1
-            for value in vars(node).values():
-                if isinstance(value, Node):
-                    stack.append(value)
-                elif isinstance(value, list):
-                    stack.extend(item for item in value if isinstance(item, Node))
-        return facts
+        if doc.compat == "opc":
+            from opencoder.refine.signals import javascript_opc
+
+            return javascript_opc.tree_facts(tree)
+        return _facts(tree)
 
     return doc.memo("javascript.facts", run)
 

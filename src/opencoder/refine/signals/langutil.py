@@ -22,19 +22,31 @@ def per_code_line(doc, count: int) -> float | None:
     return round(count / total, PRECISION) if total else None
 
 
-def count_lines(doc, opc_needles: tuple[str, ...], fixed: regex.Pattern) -> int:
-    """Code lines that contain one of ``opc_needles`` (compat opc: plain substrings) or match ``fixed``."""
-    if doc.compat == "opc":
-        return sum(any(needle in line for needle in opc_needles) for line in doc.code_lines)
-    return sum(fixed.search(line) is not None for line in doc.code_lines)
+def count_lines(text: str, pattern: regex.Pattern) -> int:
+    """Lines of ``text`` (split on "\\n", as ``doc.code_lines`` are) that hold a match of ``pattern``.
+
+    One search per matching line, in C, instead of a Python loop over lines; over ``doc.code_text`` this counts
+    code lines (a whitespace-only line matches nothing that needs a character). ``pattern`` is compiled MULTILINE
+    (``^``/``$`` are line start/end) and its matches stay inside a line: spell whitespace ``[^\\S\\n]``. Put a
+    literal first where you can (a lookbehind after it for what must precede): the engine then skips ahead to it.
+    """
+    count = start = 0
+    while (match := pattern.search(text, start)) is not None:
+        count += 1
+        start = text.find("\n", match.start()) + 1
+        if not start:
+            break
+    return count
 
 
 def line_fraction(*opc_needles: str, fixed: str) -> Callable[[object], float | None]:
-    """A signal: the fraction of code lines holding one of ``opc_needles`` (opc) or matching regex ``fixed``."""
-    pattern = regex.compile(fixed)
+    """A signal: the fraction of code lines holding one of ``opc_needles`` (opc: plain substrings) or a match of
+    the regex ``fixed`` (which stays inside a line, see ``count_lines``)."""
+    released = regex.compile("|".join(map(regex.escape, opc_needles)))
+    repaired = regex.compile(fixed, regex.MULTILINE)
 
     def signal(doc) -> float | None:
-        return per_code_line(doc, count_lines(doc, opc_needles, pattern))
+        return per_code_line(doc, count_lines(doc.code_text, released if doc.compat == "opc" else repaired))
 
     return signal
 

@@ -1,9 +1,10 @@
 """Python signals (``qsc_codepython_*``, SPEC §1.5.2), from one ``ast.parse`` per document.
 
 The parse tree is walked once, over statement lists only (functions, classes, assignments and for-loops are all
-statements), collecting every count the signals need. A text that does not parse (syntax error, NUL byte, or
-nesting deep enough to raise RecursionError/MemoryError in the compiler) gives ``cate_ast = 0.0`` and null for the
-tree-based signals, never an exception.
+statements, and no expression holds a statement), descending only into compound statements, collecting every
+count the signals need; then it is dropped. A text that does not parse (syntax error, NUL byte, or nesting deep
+enough to raise RecursionError/MemoryError in the compiler) gives ``cate_ast = 0.0`` and null for the tree-based
+signals, never an exception. The line signals count lines with one MULTILINE pattern over the code text each.
 """
 
 from __future__ import annotations
@@ -16,32 +17,25 @@ from dataclasses import dataclass
 
 import regex
 
-from opencoder.refine.signals.langutil import flag, line_fraction, per_code_line
+from opencoder.refine.signals.langutil import count_lines, flag, line_fraction, per_code_line
 
 _PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError)
 _SIMPLE_RETURN = re.compile(r"^[^\S\n]*return(?:\s+.+)?\s*$", re.MULTILINE)  # released: ^\s*, same count
-_IMPORT_LINE = regex.compile(r"^\s*(?:import\s|from\s+\S+\s+import\b)")
-_PASS = regex.compile(r"(?:^|[:;])\s*pass\s*(?:;|$)")  # a pass statement, alone or after ":" / ";"
-_STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
-
-
-def parse(doc) -> ast.Module | None:
-    """The document's parse tree (cached on the document), or None when it does not parse."""
-
-    def run() -> ast.Module | None:
-        collecting = gc.isenabled()
-        gc.disable()  # the parse allocates one object per node: cyclic GC passes over them cost ~15% and find nothing
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes etc. is not our business
-                return ast.parse(doc.text)
-        except _PARSE_ERRORS:
-            return None
-        finally:
-            if collecting:
-                gc.enable()
-
-    return doc.memo("python.ast", run)
+# Line patterns for langutil.count_lines, literal first: an import statement (opc: "import" anywhere in the
+# lower-cased line) and a pass statement, alone or after ":" / ";" (opc: "pass" anywhere)
+_IMPORT_LINE = regex.compile(
+    r"import(?:(?<=^[^\S\n]*import)(?=\s)|(?<=^[^\S\n]*from[^\S\n]+\S+[^\S\n]+import)\b)", regex.MULTILINE
+)
+_PASS = regex.compile(r"pass(?<=(?:^|[:;])[^\S\n]*pass)(?=[^\S\n]*(?:;|$))", regex.MULTILINE)
+_IMPORT_OPC = regex.compile("import")
+_PASS_OPC = regex.compile("pass")
+# Where statements nest: the statement-list fields of each node kind that has any (bodies of compound
+# statements, except handlers and match cases, which hold bodies themselves)
+_STATEMENT_LISTS = {
+    kind: fields
+    for kind in (ast.ExceptHandler, ast.match_case, *ast.stmt.__subclasses__())
+    if (fields := tuple(f for f in ("body", "orelse", "finalbody", "handlers", "cases") if f in kind._fields))
+}
 
 
 @dataclass
@@ -58,36 +52,63 @@ class TreeFacts:
 
 
 def tree_facts(doc) -> TreeFacts | None:
-    """Walk the statements of the tree once (iteratively: deep trees cannot overflow the stack)."""
+    """The counts of the document's parse tree (cached on the document), or None when it does not parse.
+
+    The tree lives only inside this call, with the cyclic GC paused: the parse allocates one object per node, and
+    a collection passing over them (in the parse, or triggered by the next allocations while they are alive) costs
+    as much as the walk and finds nothing. Freed before the GC resumes, the nodes never reach a collection.
+    """
 
     def run() -> TreeFacts | None:
-        tree = parse(doc)
-        if tree is None:
-            return None
-        facts = TreeFacts()
-        stack: list[tuple[ast.AST, bool]] = [(tree, False)]
-        while stack:
-            node, in_class = stack.pop()
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return _parse_and_walk(doc.text)  # its frame, holding the tree, is gone when this returns
+        finally:
+            if collecting:
+                gc.enable()
+
+    return doc.memo("python.facts", run)
+
+
+def _parse_and_walk(text: str) -> TreeFacts | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes etc. is not our business
+            tree = ast.parse(text)
+    except _PARSE_ERRORS:
+        return None
+    return _walk(tree)
+
+
+def _walk(tree: ast.Module) -> TreeFacts:
+    facts = TreeFacts()
+    has_variables = False
+    pending: list[tuple[list[ast.AST], bool]] = [(tree.body, False)]  # (statement list, inside a class)
+    while pending:
+        statements, in_class = pending.pop()
+        for node in statements:
             kind = type(node)
+            if kind is ast.Assign:
+                has_variables = has_variables or any(type(t) is ast.Name for t in node.targets)
+                continue
+            fields = _STATEMENT_LISTS.get(kind)
+            if fields is None:
+                continue  # a simple statement: nothing nested, nothing counted
             if kind is ast.FunctionDef:
                 facts.functions += 1
-                facts.simple_functions += len(node.body) == 1 and isinstance(node.body[0], ast.Return)
-                facts.has_variables |= bool(node.args.args)
+                facts.simple_functions += len(node.body) == 1 and type(node.body[0]) is ast.Return
+                has_variables = has_variables or bool(node.args.args)
             elif kind is ast.ClassDef:
                 facts.classes += 1
                 if not in_class:
                     facts.class_simple_vars += _class_simple_vars(node)
-            elif kind is ast.Assign:
-                facts.has_variables |= any(isinstance(t, ast.Name) for t in node.targets)
             elif kind is ast.For:
-                facts.has_variables |= isinstance(node.target, ast.Name)
-            child_in_class = in_class or kind is ast.ClassDef
-            for field in _STATEMENT_LISTS:
-                for child in getattr(node, field, ()):
-                    stack.append((child, child_in_class))
-        return facts
-
-    return doc.memo("python.facts", run)
+                has_variables = has_variables or type(node.target) is ast.Name
+            nested_in_class = in_class or kind is ast.ClassDef
+            pending.extend((getattr(node, field), nested_in_class) for field in fields)
+    facts.has_variables = has_variables
+    return facts
 
 
 def _class_simple_vars(node: ast.ClassDef) -> int:
@@ -101,13 +122,16 @@ def _class_simple_vars(node: ast.ClassDef) -> int:
 
 
 def _import_lines(doc) -> int:
-    if doc.compat == "opc":  # substring: also "important", "imports" in strings
-        return sum("import" in line.lower() for line in doc.code_lines)
-    return sum(_IMPORT_LINE.match(line) is not None for line in doc.code_lines)
+    def run() -> int:
+        if doc.compat == "opc":  # substring: also "important", "imports" in strings
+            return count_lines(doc.code_text.lower(), _IMPORT_OPC)
+        return count_lines(doc.code_text, _IMPORT_LINE)
+
+    return doc.memo("python.import_lines", run)
 
 
 def cate_ast(doc) -> float:
-    return flag(parse(doc) is not None)
+    return flag(tree_facts(doc) is not None)
 
 
 def frac_lines_func_ratio(doc) -> float | None:
@@ -122,10 +146,8 @@ def cate_var_zero(doc) -> float | None:
 
 def frac_lines_pass(doc) -> float:
     if doc.compat == "opc":  # substring, case-insensitive: also "password", "compass"
-        count = sum("pass" in line.lower() for line in doc.code_lines)
-    else:
-        count = sum(_PASS.search(line) is not None for line in doc.code_lines)
-    return per_code_line(doc, count) or 0.0
+        return per_code_line(doc, count_lines(doc.code_text.lower(), _PASS_OPC)) or 0.0
+    return per_code_line(doc, count_lines(doc.code_text, _PASS)) or 0.0
 
 
 def frac_lines_import(doc) -> float:

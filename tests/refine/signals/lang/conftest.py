@@ -1,7 +1,9 @@
-"""Helpers for the language-signal tests: compute one language module's signals on a snippet."""
+"""Helpers for the language-signal tests: one language module's signals on a snippet, real files of this machine."""
 
 import pytest
+import xxhash
 
+from opencoder.io.corpus import discover_candidates, sample_corpus
 from opencoder.refine.signals import language_module
 from opencoder.refine.signals.document import CodeDocument
 
@@ -16,3 +18,23 @@ def _signals(text: str, lang: str, compat: str = "fixed", path: str = "") -> dic
 @pytest.fixture
 def signals():
     return _signals
+
+
+def corpus_texts(label_prefix: str, suffix: str, budget: int, largest: int = 20_000) -> list[tuple[str, str]]:
+    """(path, text) of real ``suffix`` files from the machine's own corpus (opencoder.io.corpus), roots whose
+    label starts with ``label_prefix``: files of at most ``largest`` bytes, spread by path hash, ``budget`` bytes
+    in all. Empty where the machine has no such files (then the tests run on their hand-made snippets only)."""
+    candidates = [c for c in discover_candidates() if c.label.startswith(label_prefix)]
+    paths = [path for root in sample_corpus(candidates) for path in root.paths() if path.suffix == suffix]
+    texts = []
+    for path in sorted(paths, key=lambda p: xxhash.xxh64_intdigest(str(p).encode())):
+        size = path.stat().st_size
+        if 0 < size <= min(largest, budget):
+            texts.append((str(path), path.read_bytes().decode("utf-8", "replace")))
+            budget -= size
+    return texts
+
+
+@pytest.fixture(scope="session")
+def corpus():
+    return corpus_texts

@@ -3,7 +3,7 @@
 The floor reads the same files and hashes them with SHA-256 in one plain loop, in one process: the least any
 refine must do. Each measurement runs in its own process while this one samples the resident memory of its
 whole process tree, so the peak includes the worker pool; several corpus sizes show whether memory grows with
-the corpus.
+the corpus (``over floor``: our peak minus the floor's, whose process holds the same file list).
 
 Per core is measured in CPU time (user + system, the pool's workers included), which the other programs on a
 shared machine distort far less than wall time: ``floor/ours`` is our CPU seconds over the floor's for the same
@@ -141,7 +141,8 @@ def main() -> None:
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; CPU = user + system, workers included")
     print(
         f"{'corpus':>8} {'run':>10} {'docs':>7} {'MB':>6} {'wall s':>6} {'CPU s':>6} {'docs/s':>7} {'MB/s':>6}"
-        f" {'wall/core':>9} {'MB/CPU-s':>8} {'floor/ours':>10} {'excl. start-up':>14} {'peak RSS MB':>11}"
+        f" {'wall/core':>9} {'MB/CPU-s':>8} {'floor/ours':>10} {'excl. start-up':>14}"
+        f" {'peak RSS MB':>11} {'over floor':>10}"
     )
     with tempfile.TemporaryDirectory(prefix="oc-bench-") as tmp:
         costs = {w: measure(["--child", "start-up", "--workers", str(w), "--run-dir", tmp]) for w in args.workers}
@@ -164,7 +165,8 @@ def _row(size: float, name: str, cores: int, r: dict[str, float], base: dict[str
     print(
         f"{size:>6g}MB {name:>10} {r['docs']:>7,.0f} {mb:>6.1f} {r['seconds']:>6.2f} {r['cpu']:>6.2f}"
         f" {r['docs'] / r['seconds']:>7,.0f} {mb / r['seconds']:>6.1f} {wall_ratio:>8.1f}x {mb / r['cpu']:>8.1f}"
-        f" {r['cpu'] / base['cpu']:>9.2f}x {(r['cpu'] - start) / base['cpu']:>13.2f}x {r['peak_rss'] / 1e6:>11.0f}",
+        f" {r['cpu'] / base['cpu']:>9.2f}x {(r['cpu'] - start) / base['cpu']:>13.2f}x {r['peak_rss'] / 1e6:>11.0f}"
+        f" {(r['peak_rss'] - base['peak_rss']) / 1e6:>10.0f}",
         flush=True,
     )
 

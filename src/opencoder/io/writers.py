@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -100,9 +101,16 @@ def write_groups_atomic(path: Path, table: pa.Table, bounds: Sequence[int]) -> N
 
 
 def read_group(path: Path, group: int) -> pa.RecordBatch:
-    """Group ``group`` of a file written by ``write_groups_atomic``, memory-mapped."""
-    with pa.memory_map(str(path)) as source:
-        return pa.ipc.open_file(source).get_batch(group)
+    """Group ``group`` of a file written by ``write_groups_atomic``, memory-mapped. A process opens each file
+    once: its footer lists every group, so opening it for each read would cost as much as all of them."""
+    st = os.stat(path)
+    return _group_file(str(path), (st.st_ino, st.st_size, st.st_mtime_ns)).get_batch(group)
+
+
+@lru_cache(maxsize=64)
+def _group_file(path: str, stamp: tuple[int, int, int]) -> pa.ipc.RecordBatchFileReader:
+    """An opened grouped file; ``stamp`` tells a rewritten file from the one cached."""
+    return pa.ipc.open_file(pa.memory_map(path))
 
 
 class ParquetSink:

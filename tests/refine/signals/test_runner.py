@@ -84,7 +84,26 @@ def test_invalid_surrogates_in_a_python_string_are_handled():
     from opencoder.refine.signals.document import CodeDocument
 
     doc = CodeDocument("x = '\udcff'\n", lang="python")
-    outcome = SignalRunner().compute(doc, alarm=False)
+    outcome = SignalRunner().compute(doc)
     assert outcome.reason is None
     # 8 characters: 7 ASCII bytes + the lone surrogate kept as 3 bytes (surrogatepass)
     assert outcome.values["qsc_code_size_file_byte"] == 10
+
+
+def test_a_timeout_names_the_signal_that_was_running_and_spares_the_next_document(monkeypatch):
+    import time
+
+    def slow(doc):  # pure Python, interruptible: only the first document is slow
+        deadline = time.monotonic() + (5 if doc.text.startswith("slow") else 0)
+        while time.monotonic() < deadline:
+            pass
+        return 0.0
+
+    monkeypatch.setitem(code_signals.SIGNALS, "qsc_code_frac_lines_assert", slow)
+    runner = SignalRunner(timeout_s=0.3)
+    started = time.monotonic()
+    out = runner.run(batch({"text": "slow\n"}, {"text": "fast\n"}, {"text": "fast too\n"}))
+    assert time.monotonic() - started < 2  # stopped within its budget plus a tick, not after 5 s
+    assert out.ok == [False, True, True]
+    assert out.reasons[0] == ("signal_timeout", "qsc_code_frac_lines_assert ran over 0.3 s")
+    assert set(out.seconds) == {"code", "python"}  # CPU time per family, no stray keys

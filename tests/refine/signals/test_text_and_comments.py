@@ -5,7 +5,7 @@ import pytest
 
 from opencoder.refine.signals.comments import split_code_comments
 from opencoder.refine.signals.document import CodeDocument
-from opencoder.refine.signals.text import char_class, clip_ascii, code_points, normalize, runs, split_lines, wordpunct
+from opencoder.refine.signals.text import CharClass, code_points, normalize, runs, split_lines, wordpunct
 
 
 def test_lines_keep_newlines_and_empty_lines():
@@ -23,10 +23,12 @@ def test_normalisation_order_and_words():
 
 
 def test_runs_finds_maximal_runs_of_a_character_class():
-    table = char_class("ab")
-    assert runs(clip_ascii(code_points("xaabbx ab aaaé")), table, 2) == [(1, 5), (7, 9), (10, 13)]
-    assert runs(clip_ascii(code_points("ab")), table, 2) == [(0, 2)]
-    assert runs(clip_ascii(code_points("")), table, 1) == []
+    ab = CharClass("ab")
+    assert runs(ab.mask("xaabbx ab aaaé"), 2) == [(1, 5), (7, 9), (10, 13)]
+    assert runs(ab.mask("xaabbx ab aaa"), 2) == [(1, 5), (7, 9), (10, 13)]  # the ASCII path
+    assert runs(ab.mask("ab"), 2) == [(0, 2)]
+    assert runs(ab.mask(""), 1) == []
+    assert ab.count("abxé\udcffa") == ab.count("abxa") == 3
     assert code_points("é€").tolist() == [0xE9, 0x20AC]
     assert isinstance(code_points("x"), np.ndarray)
 
@@ -101,17 +103,33 @@ def test_fast_normalisation_and_words_equal_the_character_by_character_definitio
         assert normalized_words(normalize(text)) == WORDPUNCT.findall(reference)
 
 
-def test_dupe_ngram_fractions_equal_the_counting_definition():
+def test_ngram_fractions_equal_the_counting_definitions():
     import random
     from collections import Counter
 
-    from opencoder.refine.signals.text import frac_chars_dupe_ngrams, word_ids
+    from opencoder.refine.signals.text import (
+        cumulative_lengths,
+        frac_chars_dupe_ngrams,
+        frac_chars_top_ngram,
+        next_ngram_hashes,
+        word_ids,
+    )
 
     rng = random.Random(2)
     for _ in range(300):
         words = [rng.choice(["a", "bb", "ccc", "d"]) for _ in range(rng.randint(0, 40))]
         lengths = np.array([len(w) for w in words], dtype=np.int64)
-        fast = frac_chars_dupe_ngrams(word_ids(words), lengths, 5, 10)
+        cumulative = cumulative_lengths(lengths)
+        hashes = {1: word_ids(words)}
+        for n in range(2, 6):
+            hashes[n] = next_ngram_hashes(hashes[n - 1], hashes[1], n)
+        total = sum(lengths)
+        for n in (2, 3, 4):  # Counter.most_common: the first-seen of the most frequent n-grams
+            grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+            top = Counter(grams).most_common(1)
+            expected = sum(map(len, top[0][0])) * top[0][1] / total if top and top[0][1] > 1 else 0.0
+            assert frac_chars_top_ngram(hashes[n], cumulative, n) == expected, (words, n)
+        fast = frac_chars_dupe_ngrams(hashes[5], hashes[1], cumulative, 5, 10)
         for n in range(5, 11):
             grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
             counts = Counter(grams)
@@ -119,6 +137,5 @@ def test_dupe_ngram_fractions_equal_the_counting_definition():
             for i, gram in enumerate(grams):
                 if counts[gram] > 1:
                     covered[i : i + n] = [True] * n
-            total = sum(lengths)
             expected = sum(int(x) for x, c in zip(lengths, covered, strict=True) if c) / total if total else 0.0
             assert fast[n] == pytest.approx(expected), (words, n)

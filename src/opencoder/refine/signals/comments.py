@@ -50,14 +50,25 @@ def _lexer(lang: str, compat: str) -> Lexer | None:
         return None
 
 
-_STRINGS = r""""(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'"""
+def _scanner(first_chars: str, pattern: str) -> re.Pattern[str]:
+    """A scanner regex: a comment (group ``c``) or a string literal (group ``s``, code), whichever comes first.
+
+    The leading lookahead names the characters a match can start with, so the regex engine skips every
+    other position at once (about twice as fast on Python code).
+    """
+    return re.compile(f"(?=[{re.escape(first_chars)}])(?:{pattern})")
+
+
+_QUOTED = r""""(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'"""
+_STRINGS = f"(?P<s>{_QUOTED})"
 _BLOCK = r"(?P<c>//[^\n]*|/\*[\s\S]*?\*/)"
-_C_LIKE = re.compile(_BLOCK + "|" + _STRINGS)
-_C_LIKE_BACKTICK = re.compile(_BLOCK + r"|`(?:\\[\s\S]|[^`\\])*`|" + _STRINGS)
-_HASH = re.compile(r"(?P<c>#[^\n]*)|" + _STRINGS)
-_PYTHON = re.compile(r'(?P<d>"""[\s\S]*?"""' + r"|'''[\s\S]*?''')|(?P<c>#[^\n]*)|" + _STRINGS)
-_SQL = re.compile(r"(?P<c>--[^\n]*|/\*[\s\S]*?\*/)|" + _STRINGS)
-_MARKUP = re.compile(r"(?P<c><!--[\s\S]*?-->)")
+_C_LIKE = _scanner("/\"'", _BLOCK + "|" + _STRINGS)
+_C_LIKE_BACKTICK = _scanner("/\"'`", _BLOCK + r"|(?P<s>`(?:\\[\s\S]|[^`\\])*`|" + _QUOTED + ")")
+_HASH = _scanner("#\"'", r"(?P<c>#[^\n]*)|" + _STRINGS)
+# Group ``d``: a triple-quoted string, a comment (pygments' String.Doc) when it starts its line (see _scan).
+_PYTHON = _scanner("#\"'", r'(?P<d>"""[\s\S]*?"""' + r"|'''[\s\S]*?''')|(?P<c>#[^\n]*)|" + _STRINGS)
+_SQL = _scanner("-/\"'", r"(?P<c>--[^\n]*|/\*[\s\S]*?\*/)|" + _STRINGS)
+_MARKUP = _scanner("<", r"(?P<c><!--[\s\S]*?-->)")
 _NO_COMMENTS = re.compile(r"(?P<c>(?!))")
 
 # Language -> scanner, for the languages whose comment syntax one regex captures (``fixed`` mode only).
@@ -74,24 +85,30 @@ SCANNERS: dict[str, re.Pattern[str]] = {
 
 
 def _scan(text: str, scanner: re.Pattern[str]) -> tuple[str, list[str]]:
-    """Split with a scanner regex: group ``c`` is a comment, ``d`` a docstring when it starts its line."""
-    code: list[str] = []
-    comments: list[str] = []
-    pos = 0
-    for m in scanner.finditer(text):
-        kind = m.lastgroup
-        if kind is None:
-            continue  # a string literal: code
-        start = m.start()
-        if kind == "d":
-            line_start = text.rfind("\n", 0, start) + 1
-            if text[line_start:start].rstrip("rRuUbB").strip():
-                continue  # a triple-quoted string inside an expression: code
-        code.append(text[pos:start])
-        comments.append(m.group())
-        pos = m.end()
-    code.append(text[pos:])
-    return "".join(code), comments
+    """Split with a scanner regex: group ``c`` is a comment, everything else is code.
+
+    ``re.split`` returns the text between matches followed by each match's groups, so the split happens in C
+    and Python only picks the comments out of that list. A ``d`` match is a comment when only whitespace and
+    string-prefix letters precede it on its line.
+    """
+    parts = scanner.split(text)
+    stride = scanner.groups + 1
+    comment_slots = parts[scanner.groupindex["c"] :: stride]
+    parts[scanner.groupindex["c"] :: stride] = [None] * len(comment_slots)
+    taken = [k for k, c in enumerate(comment_slots) if c is not None]  # match numbers
+    doc = scanner.groupindex.get("d")
+    if doc is not None:
+        docstrings = []
+        for k, d in enumerate(parts[doc::stride]):
+            if d is not None:
+                before = parts[k * stride]  # the text since the previous match
+                line_start = before.rfind("\n") + 1
+                if (line_start or k == 0) and not before[line_start:].rstrip("rRuUbB").strip():
+                    comment_slots[k] = d
+                    parts[doc + k * stride] = None
+                    docstrings.append(k)
+        taken = sorted(taken + docstrings)
+    return "".join(filter(None, parts)), [comment_slots[k] for k in taken]
 
 
 def split_code_comments(text: str, lang: str, compat: str = "fixed") -> tuple[str, list[str]]:

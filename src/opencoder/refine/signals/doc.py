@@ -70,7 +70,7 @@ def num_chars(doc: CodeDocument) -> int:
 def mean_word_length(doc: CodeDocument) -> float | None:
     """Mean length of the normalised words."""
     n = len(doc.normalized_words)
-    return float(doc.word_lengths.sum()) / n if n else None
+    return float(doc.cumulative_word_lengths[-1]) / n if n else None
 
 
 def frac_words_unique(doc: CodeDocument) -> float | None:
@@ -81,7 +81,7 @@ def frac_words_unique(doc: CodeDocument) -> float | None:
 
 def top_ngram(n: int) -> Callable[[CodeDocument], float]:
     """frac_chars_top_{n}grams: characters of the most frequent word n-gram x its count / word characters."""
-    return lambda doc: frac_chars_top_ngram(doc.ngram_hashes(n), doc.word_lengths, n)
+    return lambda doc: frac_chars_top_ngram(doc.ngram_hashes(n), doc.cumulative_word_lengths, n)
 
 
 def dupe_ngrams(n: int) -> Callable[[CodeDocument], float]:
@@ -169,11 +169,18 @@ def frac_lines_dupe_lines(doc: CodeDocument) -> float | None:
     return sum(c for c in counts.values() if c > 1) / total if total else None
 
 
+def hex_word_chars(text: str) -> int:
+    """Characters in the ``0x...`` hexadecimal words of ``text`` (most texts have no "0x": no regex pass)."""
+    if "0x" not in text and "0X" not in text:
+        return 0
+    return sum(map(len, HEX_WORD.findall(text)))
+
+
 def frac_chars_hex_words(doc: CodeDocument) -> float | None:
     """Characters in ``0x...`` hexadecimal words / all characters."""
     if not doc.text:
         return None
-    return sum(map(len, HEX_WORD.findall(doc.text))) / len(doc.text)
+    return hex_word_chars(doc.text) / len(doc.text)
 
 
 def frac_chars_hyperlink_html_tag(doc: CodeDocument) -> float | None:

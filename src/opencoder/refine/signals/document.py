@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import ast
 import posixpath
+import re
+import string
 import warnings
 from collections.abc import Callable
 from functools import cached_property
@@ -32,26 +34,26 @@ from opencoder.refine.signals import comments
 from opencoder.refine.signals.text import (
     ASCII_SPACE,
     CJK,
-    WHITESPACE,
-    char_class,
-    clip_ascii,
-    code_points,
+    CharClass,
+    cumulative_lengths,
     frac_chars_dupe_ngrams,
     next_ngram_hashes,
-    ngrams,
+    non_blank_lines,
     normalize,
     normalized_words,
     split_lines,
+    strip_spaces_in_lines,
     word_ids,
     wordpunct,
 )
 
 T = TypeVar("T")
 _ASCII_CLASSES = {
-    "space": char_class(ASCII_SPACE),
-    "alpha": char_class("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"),
-    "digit": char_class("0123456789"),
+    "space": CharClass(ASCII_SPACE),
+    "alpha": CharClass(string.ascii_letters),
+    "digit": CharClass(string.digits),
 }
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
 class CodeDocument:
@@ -92,9 +94,11 @@ class CodeDocument:
         """Natural language of a text document: given, else "zh" when CJK ideographs are >= 30% of letters."""
         if self._nl_lang:
             return self._nl_lang
-        cjk = len(CJK.findall(self.text[:20000]))
-        letters = sum(c.isalpha() for c in self.text[:20000])
-        return "zh" if letters and cjk / letters >= 0.3 else "en"
+        head = self.text[:20000]
+        cjk = len(CJK.findall(head))
+        if not cjk:  # most texts: no need to count the letters
+            return "en"
+        return "zh" if cjk / sum(map(str.isalpha, head)) >= 0.3 else "en"
 
     @cached_property
     def size_bytes(self) -> int:
@@ -107,27 +111,11 @@ class CodeDocument:
         return split_lines(self.text)
 
     @cached_property
-    def visible_chars(self) -> str:
-        """The text with all whitespace removed ("visible content")."""
-        return WHITESPACE.sub("", self.text)
-
-    @cached_property
-    def code_points(self) -> np.ndarray:
-        """The text as uint32 code points, for vectorised character classes (see text.runs)."""
-        return code_points(self.text)
-
-    @cached_property
-    def ascii_points(self) -> np.ndarray:
-        """``code_points`` clipped for ASCII class tables (text.clip_ascii)."""
-        return clip_ascii(self.code_points)
-
-    @cached_property
     def char_counts(self) -> dict[str, int]:
         """Counts of whitespace (``\\s``), alphabetic and digit characters, by str.isspace/isalpha/isdigit."""
-        points = self.code_points
-        counts = {name: int(np.count_nonzero(_ASCII_CLASSES[name][self.ascii_points])) for name in _ASCII_CLASSES}
-        if self.text and not self.text.isascii():  # the rare non-ASCII characters, one by one
-            other = "".join(map(chr, points[points >= 128].tolist()))
+        counts = {name: char_class.count(self.text) for name, char_class in _ASCII_CLASSES.items()}
+        if not self.text.isascii():  # the rare non-ASCII characters, one by one
+            other = "".join(_NON_ASCII.findall(self.text))
             counts["space"] += sum(map(str.isspace, other))
             counts["alpha"] += sum(map(str.isalpha, other))
             counts["digit"] += sum(map(str.isdigit, other))
@@ -156,9 +144,10 @@ class CodeDocument:
         return wordpunct(self.text)
 
     @cached_property
-    def word_lengths(self) -> np.ndarray:
-        """Character length of each normalised word."""
-        return np.fromiter(map(len, self.normalized_words), dtype=np.int64, count=len(self.normalized_words))
+    def cumulative_word_lengths(self) -> np.ndarray:
+        """Running sum of the normalised words' lengths with a leading 0 (text.cumulative_lengths)."""
+        words = self.normalized_words
+        return cumulative_lengths(np.fromiter(map(len, words), dtype=np.int64, count=len(words)))
 
     def ngram_hashes(self, n: int) -> np.ndarray:
         """64-bit hashes of the normalised word n-grams (see text.next_ngram_hashes), computed once per n."""
@@ -171,11 +160,7 @@ class CodeDocument:
     @cached_property
     def dupe_ngram_fractions(self) -> dict[int, float]:
         """frac_chars_dupe_{n}grams for n = 5..10, computed together (see text.frac_chars_dupe_ngrams)."""
-        return frac_chars_dupe_ngrams(self.ngram_hashes(1), self.word_lengths, 5, 10)
-
-    def word_ngrams(self, n: int) -> list[tuple[str, ...]]:
-        """Word n-grams of ``normalized_words``, computed once per n."""
-        return self.memo(f"ngrams.{n}", lambda: ngrams(self.normalized_words, n))
+        return frac_chars_dupe_ngrams(self.ngram_hashes(5), self.ngram_hashes(1), self.cumulative_word_lengths, 5, 10)
 
     @cached_property
     def python_ast(self) -> ast.Module | None:
@@ -199,14 +184,24 @@ class CodeDocument:
         return self._split[0]
 
     @cached_property
+    def comment_pieces(self) -> list[str]:
+        """The comments one by one (comment tokens, or comment lines of the line parsers; see comments.py)."""
+        return self._split[1]
+
+    @cached_property
     def comment_text(self) -> str:
         """The comments only (the comment tokens of comments.py), concatenated."""
-        return "".join(self._split[1])
+        return "".join(self.comment_pieces)
 
     @cached_property
     def code_lines(self) -> list[str]:
         """Non-empty lines (newline kept) of ``code_text``: the released code's ``code_normalized_lines``."""
-        return [line for line in split_lines(self.code_text) if not line.isspace()]
+        return non_blank_lines(self.code_text)
+
+    @cached_property
+    def code_line_keys(self) -> list[str]:
+        """``code_lines`` with all whitespace removed (newline included), for comparing lines."""
+        return list(filter(None, strip_spaces_in_lines(self.code_text).split("\n")))
 
     @cached_property
     def comment_lines(self) -> list[str]:
@@ -215,8 +210,8 @@ class CodeDocument:
         ``opc`` splits the concatenated comment text, so ``# a`` and a later ``# b`` (whose tokens exclude the
         newline) merge into one line; ``fixed`` splits each comment token on its own.
         """
-        pieces = [self.comment_text] if self.compat == "opc" else self._split[1]
-        return [line for piece in pieces for line in split_lines(piece) if not line.isspace()]
+        pieces = [self.comment_text] if self.compat == "opc" else self.comment_pieces
+        return [line for piece in pieces for line in non_blank_lines(piece)]
 
 
 def _chinese_words(text: str) -> list[str]:

@@ -19,6 +19,11 @@ WORDPUNCT = re.compile(r"\w+|[^\w\s]+")
 WHITESPACE = re.compile(r"\s+")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # what ``\s`` / str.isspace match below 128
+# ``\s`` matches exactly the characters of str.isspace, so these agree with str.split / str.isspace.
+LINE = re.compile(r"[^\n]*\n|[^\n]+")
+NON_BLANK_LINE = re.compile(r"^[^\S\n]*\S[^\n]*\n?", re.MULTILINE)  # anchored: linear on long blank lines
+_SPACE_IN_LINE = re.compile(r"[^\S\n]+")
+_ASCII_SPACE_IN_LINE = ASCII_SPACE.replace("\n", "").encode("ascii")
 
 # Control characters the released code maps to "" (or a space for thin / zero-width spaces).
 _CONTROL_TO_NORM: dict[str, str] = {
@@ -62,11 +67,35 @@ _NON_ASCII_SPECIAL = re.compile("[" + "".join(re.escape(chr(c)) for c in _NORM_T
 
 def split_lines(text: str) -> list[str]:
     """Lines split on ``\\n`` keeping the newline; no empty line after a final newline (dolma)."""
-    parts = text.split("\n")
-    lines = [p + "\n" for p in parts[:-1]]
-    if parts[-1]:
-        lines.append(parts[-1])
-    return lines
+    return LINE.findall(text)
+
+
+def non_blank_lines(text: str) -> list[str]:
+    """``split_lines`` without the lines that are only whitespace, in one regex pass."""
+    return NON_BLANK_LINE.findall(text)
+
+
+def strip_spaces_in_lines(text: str) -> str:
+    """``text`` without its whitespace characters other than ``\\n`` (bytes.translate for ASCII text)."""
+    if text.isascii():
+        return text.encode("ascii").translate(None, _ASCII_SPACE_IN_LINE).decode("ascii")
+    return _SPACE_IN_LINE.sub("", text)
+
+
+def count_matching_lines(text: str, pattern: re.Pattern[str]) -> int:
+    """How many ``\\n``-separated lines of ``text`` hold a match of ``pattern``.
+
+    Equals ``sum(bool(pattern.search(line)) for line in split_lines(text))`` for a pattern that never matches
+    across a newline and whose lookarounds treat ``\\n`` like the edge of the string; it costs one search per
+    matching line instead of one per line.
+    """
+    count = pos = 0
+    while (found := pattern.search(text, pos)) is not None:
+        count += 1
+        pos = text.find("\n", found.start()) + 1
+        if pos == 0:
+            break
+    return count
 
 
 def normalize(text: str) -> str:
@@ -105,11 +134,6 @@ def wordpunct(text: str) -> list[str]:
     return WORDPUNCT.findall(text)
 
 
-def ngrams(words: Sequence[str], n: int) -> list[tuple[str, ...]]:
-    """Consecutive word n-grams (none when there are fewer than n words)."""
-    return list(zip(*(words[i:] for i in range(n)), strict=False)) if len(words) >= n else []
-
-
 _HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant: n-gram hashes wrap modulo 2**64
 
 
@@ -128,45 +152,52 @@ def next_ngram_hashes(previous: np.ndarray, ids: np.ndarray, n: int) -> np.ndarr
         return previous[:-1] * _HASH_MULTIPLIER + ids[n - 1 :] + np.uint64(1)
 
 
-def frac_chars_top_ngram(hashes: np.ndarray, lengths: np.ndarray, n: int) -> float:
+def frac_chars_top_ngram(hashes: np.ndarray, cumulative: np.ndarray, n: int) -> float:
     """Characters of the most frequent n-gram times its count / all word characters; 0 if it occurs once.
 
-    Ties go to the n-gram seen first, as ``Counter.most_common`` does.
+    ``cumulative``: running sum of the word lengths with a leading 0 (see ``cumulative_lengths``). Ties go to
+    the n-gram seen first, as ``Counter.most_common`` does.
     """
-    if len(hashes) == 0:
+    size = len(hashes)
+    if size == 0:
         return 0.0
     ordered = np.sort(hashes)
-    bounds = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1], True])
-    counts = np.diff(bounds)
+    bounds = np.concatenate(([0], np.flatnonzero(ordered[1:] != ordered[:-1]) + 1, [size]))
+    counts = bounds[1:] - bounds[:-1]
     top = int(counts.max())
     if top <= 1:
         return 0.0
-    start = int(np.flatnonzero(np.isin(hashes, ordered[bounds[:-1][counts == top]]))[0])
-    return float(lengths[start : start + n].sum()) * top / float(lengths.sum())
+    tops = ordered[bounds[:-1][counts == top]]  # sorted
+    if len(tops) == 1:
+        hits = hashes == tops[0]
+    else:
+        hits = tops[np.minimum(np.searchsorted(tops, hashes), len(tops) - 1)] == hashes
+    start = int(hits.argmax())
+    return float(cumulative[start + n] - cumulative[start]) * top / float(cumulative[-1])
 
 
-def frac_chars_dupe_ngrams(ids: np.ndarray, lengths: np.ndarray, first: int, last: int) -> dict[int, float]:
+def frac_chars_dupe_ngrams(
+    hashes: np.ndarray, ids: np.ndarray, cumulative: np.ndarray, first: int, last: int
+) -> dict[int, float]:
     """For n in first..last: characters of words covered by an n-gram occurring >= 2 times (overlaps counted
     once) / all word characters.
 
-    An n-gram that repeats starts with an (n-1)-gram that repeats, so each n only looks at the positions
-    where the (n-1)-gram was a repeat: the work shrinks as n grows.
+    ``hashes``: the word ``first``-gram hashes (next_ngram_hashes); ``ids``: the word ids; ``cumulative``: see
+    frac_chars_top_ngram. An n-gram that repeats starts with an (n-1)-gram that repeats, so each n only looks
+    at the positions where the (n-1)-gram was a repeat: the work shrinks as n grows.
     """
-    total = float(lengths.sum())
+    total = float(cumulative[-1])
     size = len(ids)
     result = dict.fromkeys(range(first, last + 1), 0.0)
     if size < first or total == 0:
         return result
-    hashes = ids
-    for n in range(2, first + 1):
-        hashes = next_ngram_hashes(hashes, ids, n)
     starts = np.arange(len(hashes))
     for n in range(first, last + 1):
-        if n > first:
-            keep = starts + n <= size
-            starts = starts[keep]
+        if n > first:  # extend the repeated (n-1)-grams that still fit by one word
+            fits = int(np.searchsorted(starts, size - n, side="right"))
+            starts = starts[:fits]
             with np.errstate(over="ignore"):
-                hashes = hashes[keep] * _HASH_MULTIPLIER + ids[starts + n - 1] + np.uint64(1)
+                hashes = hashes[:fits] * _HASH_MULTIPLIER + ids[starts + (n - 1)] + np.uint64(1)
         if len(starts) == 0:
             break
         order = np.argsort(hashes)
@@ -175,10 +206,15 @@ def frac_chars_dupe_ngrams(ids: np.ndarray, lengths: np.ndarray, first: int, las
         repeated[order[1:][same]] = True
         repeated[order[:-1][same]] = True
         starts, hashes = starts[repeated], hashes[repeated]
-        depth = np.bincount(starts, minlength=size + 1) - np.bincount(starts + n, minlength=size + 1)
-        covered = np.cumsum(depth)[:size] > 0
-        result[n] = float(lengths[covered].sum()) / total
+        # Characters of the union of the intervals [start, start + n): each one up to the next start.
+        ends = np.minimum(starts + n, np.append(starts[1:], size))
+        result[n] = float((cumulative[ends] - cumulative[starts]).sum()) / total
     return result
+
+
+def cumulative_lengths(lengths: np.ndarray) -> np.ndarray:
+    """Running sum of word lengths with a leading 0: the characters of words i..j-1 are ``c[j] - c[i]``."""
+    return np.concatenate(([0], np.cumsum(lengths)))
 
 
 def code_points(text: str) -> np.ndarray:
@@ -186,23 +222,34 @@ def code_points(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
-def char_class(chars: str) -> np.ndarray:
-    """A 128-entry lookup table: True for the given ASCII characters."""
-    table = np.zeros(128, dtype=bool)
-    table[[ord(c) for c in chars]] = True
-    return table
+class CharClass:
+    """A set of ASCII characters, tested on a whole text at once: bytes.translate for ASCII text (most code),
+    a 128-entry numpy table over the code points otherwise."""
+
+    def __init__(self, chars: str) -> None:
+        self.chars = chars.encode("ascii")
+        self.table = np.zeros(128, dtype=bool)  # non-ASCII code points are clipped to DEL (127), never a member
+        self.table[list(self.chars)] = True
+        self._to_flag = bytes(int(b < 128 and bool(self.table[b])) for b in range(256))
+
+    def mask(self, text: str) -> np.ndarray:
+        """One bool per character: is it in the class."""
+        if text.isascii():
+            return np.frombuffer(text.encode("ascii").translate(self._to_flag), dtype=bool)
+        return self.table[np.minimum(code_points(text), 127)]
+
+    def count(self, text: str) -> int:
+        """How many characters of ``text`` are in the class."""
+        if text.isascii():
+            data = text.encode("ascii")
+            return len(data) - len(data.translate(None, self.chars))
+        return int(np.count_nonzero(self.mask(text)))
 
 
-def clip_ascii(points: np.ndarray) -> np.ndarray:
-    """Code points as uint8 indexes into a 128-entry class table: every non-ASCII character becomes DEL (127),
-    which no class holds."""
-    return np.minimum(points, 127).astype(np.uint8)
-
-
-def runs(clipped: np.ndarray, table: np.ndarray, min_length: int) -> list[tuple[int, int]]:
-    """(start, end) of the maximal runs of at least ``min_length`` characters in the ASCII class ``table``
-    (``clipped``: see clip_ascii)."""
-    edges = np.flatnonzero(np.diff(table[clipped].view(np.int8), prepend=0, append=0))
+def runs(mask: np.ndarray, min_length: int) -> list[tuple[int, int]]:
+    """(start, end) of the maximal runs of at least ``min_length`` True values of ``mask`` (CharClass.mask)."""
+    inside = np.concatenate(([False], mask, [False]))
+    edges = np.flatnonzero(inside[1:] != inside[:-1])
     starts, ends = edges[::2], edges[1::2]
     keep = ends - starts >= min_length
     return list(zip(starts[keep].tolist(), ends[keep].tolist(), strict=True))

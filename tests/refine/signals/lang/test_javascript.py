@@ -147,3 +147,12 @@ def test_deep_nesting_parses_with_tree_sitter_only(signals):
 
 def test_lone_surrogates_do_not_break_the_parse(signals):
     assert signals("var s = 'a\ud800';\n", "javascript")["cate_ast"] == 1.0
+
+
+def test_a_parse_given_up_early_leaves_the_parser_ready_for_the_next_document(signals):
+    # once every parse tree-sitter holds has met an error, it is cancelled (error recovery costs far more)
+    pieces = "(){}[];,.=+<>/`'\"x \n"
+    garbage = "".join(pieces[(i * 7919) % len(pieces)] for i in range(200_000))
+    assert javascript._parse(garbage.encode()) is None
+    assert signals(garbage, "javascript")["cate_ast"] == 0.0
+    assert signals(JS_SRC, "javascript")["cate_ast"] == 1.0  # a cancelled parser resumes unless reset

@@ -2,10 +2,15 @@
 
 The floor reads the same files and hashes them with SHA-256 in one plain loop, in one process: the least any
 refine must do. Each measurement runs in its own process while this one samples the resident memory of its
-whole process tree, so the peak includes the worker pool. Two corpus sizes show whether memory grows with the
-corpus; the ratio compares throughput per core (ours divided by its workers) with the one-core floor.
+whole process tree, so the peak includes the worker pool; several corpus sizes show whether memory grows with
+the corpus (``over floor``: our peak minus the floor's, whose process holds the same file list).
 
-    PYTHONPATH=src python benchmarks/refine_throughput.py --sizes-mb 50 200 --workers 1 2
+Per core is measured in CPU time (user + system, the pool's workers included), which the other programs on a
+shared machine distort far less than wall time: ``floor/ours`` is our CPU seconds over the floor's for the same
+files. ``excl. start-up`` subtracts the CPU a spawned pool worker spends starting (interpreter, imports, stage
+set-up), measured in the same run; wall-clock figures are printed beside them.
+
+    PYTHONPATH=src python benchmarks/refine_throughput.py --sizes-mb 50 200 800 --workers 1 2
 """
 
 from __future__ import annotations
@@ -13,11 +18,14 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import multiprocessing
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import psutil
@@ -25,7 +33,7 @@ import psutil
 from opencoder.io.corpus import default_corpus
 from opencoder.io.readers import InputSpec
 from opencoder.recipes import load_recipe, parse_recipe
-from opencoder.refine.pipeline import RunOptions, run_refine
+from opencoder.refine.pipeline import RunOptions, _built, run_refine
 
 STAGES = ("preprocess", "langid", "exact_dedup")
 SAMPLE_EVERY_S = 0.05
@@ -33,32 +41,66 @@ SAMPLE_EVERY_S = 0.05
 
 def corpus(size_mb: float) -> list[InputSpec]:
     """The default corpus capped at ``size_mb``: the same files on every call."""
-    return [InputSpec(str(r.root), r.label, r.files) for r in default_corpus(int(size_mb * 1e6))]
+    return [r.input_spec() for r in default_corpus(int(size_mb * 1e6))]
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its children that have ended (a pool's workers, once shut down)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def timed(fn, *args) -> tuple[object, float, float]:
+    """``fn(*args)`` with the wall and CPU seconds it took."""
+    wall, cpu = time.perf_counter(), cpu_seconds()
+    out = fn(*args)
+    return out, time.perf_counter() - wall, cpu_seconds() - cpu
 
 
 def floor(inputs: list[InputSpec]) -> dict[str, float]:
     """Read every listed file and SHA-256 it, in one plain loop."""
-    docs = nbytes = 0
-    started = time.perf_counter()
-    for spec in inputs:
-        for rel in spec.files:
-            with open(os.path.join(spec.path, rel), "rb") as fh:
-                data = fh.read()
-            hashlib.sha256(data).digest()
-            docs += 1
-            nbytes += len(data)
-    return {"docs": docs, "bytes": nbytes, "seconds": time.perf_counter() - started}
+
+    def loop() -> tuple[int, int]:
+        docs = nbytes = 0
+        for spec in inputs:
+            for rel in spec.files:
+                with open(os.path.join(spec.path, rel), "rb") as fh:
+                    data = fh.read()
+                hashlib.sha256(data).digest()
+                docs += 1
+                nbytes += len(data)
+        return docs, nbytes
+
+    (docs, nbytes), wall, cpu = timed(loop)
+    return {"docs": docs, "bytes": nbytes, "seconds": wall, "cpu": cpu}
+
+
+def recipe_json() -> str:
+    """The default recipe cut to ingest, language ID and exact dedup."""
+    recipe = load_recipe(None).model_dump(mode="json")
+    recipe["stages"] = [s for s in recipe["stages"] if s["name"] in STAGES]
+    return json.dumps(parse_recipe(recipe).model_dump(mode="json"), sort_keys=True)
 
 
 def refine(inputs: list[InputSpec], run_dir: str, workers: int) -> dict[str, float]:
-    """The default recipe's ingest, language ID and exact dedup, as `opencoder refine` runs them."""
-    recipe = load_recipe(None).model_dump(mode="json")
-    recipe["stages"] = [s for s in recipe["stages"] if s["name"] in STAGES]
-    started = time.perf_counter()
-    manifest = run_refine(inputs, run_dir, parse_recipe(recipe), RunOptions(workers=workers))
-    seconds = time.perf_counter() - started
+    """The recipe's stages as `opencoder refine` runs them."""
+    recipe = parse_recipe(json.loads(recipe_json()))
+    manifest, wall, cpu = timed(run_refine, inputs, run_dir, recipe, RunOptions(workers=workers))
     nbytes = sum(i["bytes"] for i in manifest["inputs"])
-    return {"docs": manifest["stages"][0]["in"], "bytes": nbytes, "seconds": seconds}
+    return {"docs": manifest["stages"][0]["in"], "bytes": nbytes, "seconds": wall, "cpu": cpu}
+
+
+def start_up(run_dir: str, workers: int) -> dict[str, float]:
+    """What starting the pool's ``workers - 1`` spawned processes costs: each sets up the stages once."""
+    if workers == 1:
+        return {"seconds": 0.0, "cpu": 0.0}
+
+    def pool() -> None:
+        with ProcessPoolExecutor(workers - 1, mp_context=multiprocessing.get_context("spawn")) as ex:
+            list(ex.map(_built, [recipe_json()] * (workers - 1), [run_dir] * (workers - 1)))
+
+    _, wall, cpu = timed(pool)
+    return {"seconds": wall, "cpu": cpu}
 
 
 def measure(args: list[str]) -> dict[str, float]:
@@ -83,37 +125,48 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes-mb", type=float, nargs="+", default=[50, 200], help="corpus caps to measure")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="refine worker counts")
-    parser.add_argument("--child", choices=["floor", "refine"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["floor", "refine", "start-up"], help=argparse.SUPPRESS)
     parser.add_argument("--run-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:  # one measurement, in a process of its own
-        inputs = corpus(args.sizes_mb[0])
-        result = floor(inputs) if args.child == "floor" else refine(inputs, args.run_dir, args.workers[0])
+        workers = args.workers[0]
+        if args.child == "start-up":
+            result = start_up(args.run_dir, workers)
+        else:
+            inputs = corpus(args.sizes_mb[0])
+            result = floor(inputs) if args.child == "floor" else refine(inputs, args.run_dir, workers)
         print(json.dumps(result))
         return
 
-    header = f"{'corpus':>8} {'run':>10} {'docs':>7} {'MB':>7} {'s':>7} {'docs/s':>8} {'MB/s':>7}"
-    print(f"{header} {'MB/s/core':>9} {'floor/ours':>10} {'peak RSS MB':>11}")
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; CPU = user + system, workers included")
+    print(
+        f"{'corpus':>8} {'run':>10} {'docs':>7} {'MB':>6} {'wall s':>6} {'CPU s':>6} {'docs/s':>7} {'MB/s':>6}"
+        f" {'wall/core':>9} {'MB/CPU-s':>8} {'floor/ours':>10} {'excl. start-up':>14}"
+        f" {'peak RSS MB':>11} {'over floor':>10}"
+    )
     with tempfile.TemporaryDirectory(prefix="oc-bench-") as tmp:
+        costs = {w: measure(["--child", "start-up", "--workers", str(w), "--run-dir", tmp]) for w in args.workers}
+        for w in args.workers[1:] if args.workers[0] == 1 else args.workers:
+            print(f"  start-up of {w - 1} pool worker(s): {costs[w]['cpu']:.2f} CPU s, {costs[w]['seconds']:.2f} s")
         for size in args.sizes_mb:
             sized = ["--sizes-mb", str(size)]
             measure(["--child", "floor", *sized])  # warms the page cache; not reported
             base = measure(["--child", "floor", *sized])
-            _row(size, "floor", 1, base, base)
+            _row(size, "floor", 1, base, base, 0.0)
             for workers in args.workers:
                 run_dir = str(Path(tmp) / f"run{size:g}-{workers}")
                 ours = measure(["--child", "refine", *sized, "--workers", str(workers), "--run-dir", run_dir])
-                _row(size, f"refine w{workers}", workers, ours, base)
+                _row(size, f"refine w{workers}", workers, ours, base, costs[workers]["cpu"])
 
 
-def _row(size: float, name: str, cores: int, r: dict[str, float], base: dict[str, float]) -> None:
-    mbps = r["bytes"] / 1e6 / r["seconds"]
-    per_core = mbps / cores
-    base_mbps = base["bytes"] / 1e6 / base["seconds"]
+def _row(size: float, name: str, cores: int, r: dict[str, float], base: dict[str, float], start: float) -> None:
+    mb = r["bytes"] / 1e6
+    wall_ratio = r["seconds"] * cores / base["seconds"]
     print(
-        f"{size:>6g}MB {name:>10} {r['docs']:>7,.0f} {r['bytes'] / 1e6:>7.1f} {r['seconds']:>7.2f}"
-        f" {r['docs'] / r['seconds']:>8,.0f} {mbps:>7.1f} {per_core:>9.1f} {base_mbps / per_core:>9.1f}x"
-        f" {r['peak_rss'] / 1e6:>11.0f}",
+        f"{size:>6g}MB {name:>10} {r['docs']:>7,.0f} {mb:>6.1f} {r['seconds']:>6.2f} {r['cpu']:>6.2f}"
+        f" {r['docs'] / r['seconds']:>7,.0f} {mb / r['seconds']:>6.1f} {wall_ratio:>8.1f}x {mb / r['cpu']:>8.1f}"
+        f" {r['cpu'] / base['cpu']:>9.2f}x {(r['cpu'] - start) / base['cpu']:>13.2f}x {r['peak_rss'] / 1e6:>11.0f}"
+        f" {(r['peak_rss'] - base['peak_rss']) / 1e6:>10.0f}",
         flush=True,
     )
 

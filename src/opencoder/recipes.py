@@ -37,9 +37,9 @@ class EngineSettings(Strict):
     """How input is cut into tasks and batches; part of the run's identity (it decides the task plan)."""
 
     task_files: int = Field(2000, ge=1, description="files of a directory tree per task")
-    task_bytes: int = Field(64_000_000, ge=1, description="bytes of a directory tree per task")
+    task_bytes: int = Field(16_000_000, ge=1, description="bytes of a directory tree per task (~ a kept file)")
     batch_docs: int = Field(2048, ge=1, description="documents per batch inside a task")
-    batch_bytes: int = Field(32_000_000, ge=1, description="bytes per batch inside a task")
+    batch_bytes: int = Field(8_000_000, ge=1, description="bytes per batch inside a task")
     row_group_rows: int = Field(50_000, ge=1, description="kept Parquet row group size (rows)")
     row_group_bytes: int = Field(128_000_000, ge=1, description="kept Parquet row group size (bytes)")
 

@@ -12,7 +12,7 @@ import pytest
 import zstandard
 
 from opencoder.errors import OpencoderError
-from opencoder.io.readers import plan_inputs, read_shard, to_timestamp
+from opencoder.io.readers import InputSpec, plan_inputs, read_shard, to_timestamp
 from opencoder.recipes import Columns, EngineSettings
 
 RECORDS = [
@@ -90,6 +90,14 @@ def test_tree_ids_repos_and_tasks(tmp_path):
     ]
     deeper = read_shard(plan.shards[0], Columns(), settings, repo_depth=2)
     assert next(deeper).docs.column("repo").to_pylist() == ["src/a/sub", "src"]
+
+
+def test_a_listed_tree_is_cut_by_its_listed_sizes(tmp_path):
+    files, sizes = ["a.py", "b.py", "c.py", "d.py"], [10, 10, 25, 5]
+    plan = plan_inputs([InputSpec(str(tmp_path), "t", files, sizes)], EngineSettings(task_bytes=20))
+    assert [s.files for s in plan.shards] == [("a.py", "b.py"), ("c.py",), ("d.py",)]
+    by_count = plan_inputs([InputSpec(str(tmp_path), "t", files)], EngineSettings(task_bytes=20, task_files=3))
+    assert [s.files for s in by_count.shards] == [("a.py", "b.py", "c.py"), ("d.py",)]
 
 
 def test_files_over_the_cap_are_not_read(tmp_path):

@@ -24,7 +24,7 @@ def _decide(rows):
             "commit_time": pa.array([_t(r[3]) for r in rows], pa.timestamp("us", "UTC")),
         }
     )
-    out = stage.finalize([stage.reduce(stage.map(batch))], None)
+    out = stage.reduce(stage.map(batch))
     return {r["id"]: r["duplicate_of"] for r in out.to_pylist()}
 
 
@@ -61,7 +61,7 @@ def test_partitions_split_by_hash_prefix_and_reduce_is_per_partition():
     bucket = mapped.column("partition_key").to_numpy() % 4
     parts = [mapped.filter(pa.array(bucket == p)) for p in range(4)]
     assert sum(p.num_rows > 0 for p in parts) > 1
-    decisions = stage.finalize([stage.reduce(p) for p in parts], None).to_pylist()
+    decisions = pa.concat_tables([stage.reduce(p) for p in parts]).to_pylist()
     assert len(decisions) == 30
     smallest = {g: min(str(i) for i in range(g, 40, 10)) for g in range(10)}  # ids compare as strings
     assert all(d["duplicate_of"] == smallest[int(d["id"]) % 10] for d in decisions)

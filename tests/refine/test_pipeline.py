@@ -5,13 +5,15 @@ from __future__ import annotations
 import itertools
 import json
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from core_fixtures import make_tree, write_recipe
+from core_fixtures import make_tree, stdlib_files, write_recipe
 
 from opencoder.engine.manifest import merge_stage_stats
 from opencoder.errors import OpencoderError
-from opencoder.io.readers import InputSpec
+from opencoder.io.readers import InputSpec, plan_inputs
+from opencoder.io.writers import read_group
 from opencoder.recipes import load_recipe, parse_recipe
 from opencoder.refine.pipeline import RunOptions, run_refine
 
@@ -120,3 +122,26 @@ def test_listed_tree_reads_exactly_its_files_and_reports_their_bytes(tree, tmp_p
     assert manifest["stages"][0]["in"] == 3
     assert manifest["inputs"][0]["bytes"] == sum((tree / rel).stat().st_size for rel in listed)
     assert _ids(tmp_path / "out", "kept") == sorted(f"listed/{rel}" for rel in listed)
+
+
+def test_each_task_gets_only_the_decisions_about_its_own_documents(tmp_path):
+    """Exact dedup's reduce groups its decisions by task, so no process holds the whole decision table: group i
+    of every partition file holds removals of task i's documents only, and together they are all removals."""
+    sources = stdlib_files(6)
+    for copy in range(3):  # every file has copies in other tasks
+        for i, src in enumerate(sources):
+            dst = tmp_path / "corpus" / f"r{copy}" / f"{i}_{src.name}"
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.write_bytes(src.read_bytes())
+    recipe = load_recipe(write_recipe(tmp_path / "r.yaml"))
+    run_refine([(str(tmp_path / "corpus"), None)], tmp_path / "out", recipe, RunOptions(workers=1))
+    shards = plan_inputs([(str(tmp_path / "corpus"), None)], recipe.engine).shards
+    assert len(shards) > 2
+    reduced = sorted((tmp_path / "out" / "work" / "exact_dedup" / "reduce").glob("p*.arrow"))
+    routed = set()
+    for i, shard in enumerate(shards):
+        group = {d for path in reduced for d in read_group(path, i).column("id").to_pylist()}
+        assert group <= {f"corpus/{rel}" for rel in shard.files}
+        routed |= group
+    removed = pa.concat_tables(pq.read_table(f) for f in (tmp_path / "out" / "removed").glob("*.parquet"))
+    assert len(routed) == 12 and routed == set(removed.column("id").to_pylist())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 from core_fixtures import stdlib_files
 
+from opencoder.io.corpus import default_corpus
 from opencoder.refine.preprocess import Preprocess, PreprocessParams, classify
 
 P = PreprocessParams()
@@ -76,3 +77,34 @@ def test_vectorised_and_per_file_paths_agree():
     assert {k: v for k, v in one_by_one.items() if k != "8"} == bulk
     assert one_by_one["8"] == "café\n" and res.counters == {"decoded_fallback": 1}
     assert res.removed.column("reason").to_pylist() == ["binary", "binary"]
+
+
+def test_batch_gives_what_classify_gives_file_by_file_on_real_files():
+    """The bulk path (text as a view of the read buffers) against the per-file reference, on the machine's own
+    code plus every awkward case, in a sliced batch (non-zero array offset)."""
+    files = [p for root in default_corpus(2_000_000) for p in root.paths()][:400]
+    contents = [p.read_bytes() for p in files] + [
+        b"\xef\xbb\xbfx = 1\n",  # BOM
+        "caf\xe9\n".encode("cp1252"),  # fallback
+        b"a\0b",  # NUL
+        b"\x01\x02\x03 x",  # control bytes
+        bytes(range(128, 256)) * 4,  # undecodable
+        "naïve = 'ü'\n".encode(),  # UTF-8, not ASCII
+        b"",
+        None,  # over the size cap
+    ]
+    batch = pa.table(
+        {
+            "id": [str(i) for i in range(len(contents))],
+            "size": [10**8 if c is None else len(c) for c in contents],
+            "content": pa.array(contents, pa.large_binary()),
+        }
+    ).slice(3)
+    res = Preprocess(P).process(batch)
+    expected = {str(i + 3): classify(c, 10**8 if c is None else len(c), P) for i, c in enumerate(contents[3:])}
+    kept = dict(zip(res.kept.column("id").to_pylist(), res.kept.column("text").to_pylist(), strict=True))
+    removed = dict(zip(res.removed.column("id").to_pylist(), res.removed.column("reason").to_pylist(), strict=True))
+    assert kept == {k: text for k, (text, reason, _) in expected.items() if reason is None}
+    assert removed == {k: reason for k, (_, reason, _) in expected.items() if reason is not None}
+    assert set(removed.values()) == {"binary", "undecodable", "too_large"}
+    assert res.counters == {"decoded_fallback": 1}

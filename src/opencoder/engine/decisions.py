@@ -1,8 +1,10 @@
 """Looking up a global stage's decisions for a batch, in time proportional to the batch, not the decisions.
 
-A decision table can hold most of a corpus (75% of files are exact duplicates), so hashing it again for every
-batch would make applying it quadratic. It is indexed once per process instead: the 64-bit xxh3 of each id,
-sorted (8 bytes per decision); a batch is found by binary search, and every hit is confirmed on the id itself.
+A partition-local stage (exact dedup) hands each task only the decisions about its own documents: a few, looked
+up per batch with an arrow hash join (``TaskDecisions``). A finalizing stage (fuzzy dedup) leaves one table for
+the whole corpus, and hashing it again for every batch would make applying it quadratic, so it is indexed once
+per process (``DecisionIndex``): the 64-bit xxh3 of each id, sorted (8 bytes per decision); a batch is found
+by binary search, and every hit is confirmed on the id itself.
 """
 
 from __future__ import annotations
@@ -55,3 +57,16 @@ class DecisionIndex:
                 return int(self.order[j])
             j += 1
         return -1
+
+
+class TaskDecisions:
+    """The decisions about one task's documents, with the same ``rows`` lookup as ``DecisionIndex``."""
+
+    def __init__(self, decisions: pa.Table) -> None:
+        self.decisions = decisions
+        self.ids = decisions.column("id").combine_chunks()
+
+    def rows(self, ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        """For each id, the row of its decision, or -1."""
+        found = pc.fill_null(pc.index_in(ids, value_set=self.ids), -1)
+        return np.asarray(found.to_numpy(), dtype=np.int64)

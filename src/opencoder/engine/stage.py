@@ -1,7 +1,7 @@
 """The shapes every refine stage implements, and the helper that builds removed rows.
 
 A row stage decides per document; a global stage (dedup) needs to see all documents and runs as
-map -> partition -> reduce -> finalize, after which the engine applies its decisions shard by shard.
+map -> partition -> reduce (-> finalize), after which the engine applies its decisions shard by shard.
 """
 
 from __future__ import annotations
@@ -48,12 +48,13 @@ class RowStage(Protocol):
 
 @runtime_checkable
 class GlobalStage(Protocol):
-    """A decision that needs all documents (dedup): map -> partition -> reduce -> finalize.
+    """A decision that needs all documents (dedup): map -> partition -> reduce, optionally -> finalize.
 
     ``map`` returns one row per document with a uint64 ``partition_key`` column; the engine buckets the rows
-    by ``partition_key % n_partitions``, calls ``reduce`` once per bucket and ``finalize`` once on all reduce
-    outputs.
-    ``finalize`` returns decisions (``id``, ``duplicate_of``, ``reason``); the engine removes those ids.
+    by ``partition_key % n_partitions`` and calls ``reduce`` once per bucket. When everything that decides a
+    document's fate lands in its bucket (exact dedup: equal hashes share a bucket), ``reduce`` returns the
+    decisions (``id``, ``duplicate_of``, ``reason``) itself, and the engine hands each task only the
+    decisions about its own documents: no process ever holds the whole decision table.
     """
 
     name: str
@@ -62,6 +63,13 @@ class GlobalStage(Protocol):
     def map(self, batch: pa.Table) -> pa.Table: ...
 
     def reduce(self, part: pa.Table) -> pa.Table: ...
+
+
+@runtime_checkable
+class FinalizingStage(GlobalStage, Protocol):
+    """A global stage whose decisions need all buckets together (fuzzy dedup: a cluster spans buckets):
+    ``finalize`` is called once on all reduce outputs and returns the decisions (``id``, ``duplicate_of``,
+    ``reason``), which every task then looks up."""
 
     def finalize(self, reduced: Iterable[pa.Table], run_dir: Path) -> pa.Table: ...
 
@@ -75,12 +83,19 @@ DECISIONS_SCHEMA = pa.schema(
 )
 
 
+def one_array(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """A column as one array: a single chunk as it is (``combine_chunks`` copies even that), else concatenated."""
+    if isinstance(column, pa.Array):
+        return column
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
 def _column(value: object, n: int, type_: pa.DataType) -> pa.Array:
     """A column of ``n`` values from a scalar (repeated), a sequence or an arrow array."""
     if value is None or isinstance(value, str):
         return pa.nulls(n, type_) if value is None else pa.array([value] * n, type_)
     if isinstance(value, pa.ChunkedArray):
-        value = value.combine_chunks()
+        value = one_array(value)
     arr = value if isinstance(value, pa.Array) else pa.array(value, type_)
     if len(arr) != n:
         raise ValueError(f"removed-row column has {len(arr)} values for {n} rows")

@@ -74,17 +74,21 @@ class CorpusRoot(NamedTuple):
     root: Path
     label: str  # a short, stable name shown in the report, e.g. "python-stdlib"
     files: tuple[str, ...]  # POSIX paths relative to ``root``, sorted
-    total_bytes: int  # sum of the listed files' sizes (as listed; a file may change before it is read)
+    sizes: tuple[int, ...]  # each file's size as listed (a file may change before it is read)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(self.sizes)
 
     def paths(self) -> Iterator[Path]:
         """The listed files as absolute paths, in order."""
         return (self.root / rel for rel in self.files)
 
     def input_spec(self) -> InputSpec:
-        """This root as a refine input that reads exactly the listed files."""
+        """This root as a refine input that reads exactly the listed files (cut into tasks by their sizes)."""
         from opencoder.io.readers import InputSpec
 
-        return InputSpec(str(self.root), self.label, self.files)
+        return InputSpec(str(self.root), self.label, self.files, self.sizes)
 
 
 def discover_candidates() -> list[Candidate]:
@@ -133,11 +137,12 @@ def sample_corpus(candidates: Sequence[Candidate], max_bytes: int | None = None)
             share = remaining // (len(by_size) - left)
             chosen[i] = _take_by_hash(listings[i], share)
             remaining -= sum(size for _, size in chosen[i])
-    return [
-        CorpusRoot(root, cand.label, tuple(sorted(rel for rel, _ in files)), sum(size for _, size in files))
-        for cand, root, files in zip(candidates, roots, chosen, strict=True)
-        if files
-    ]
+    out = []
+    for cand, root, files in zip(candidates, roots, chosen, strict=True):
+        if files:
+            names, sizes = zip(*sorted(files), strict=True)
+            out.append(CorpusRoot(root, cand.label, names, sizes))
+    return out
 
 
 def _take_by_hash(files: list[tuple[str, int]], budget: int) -> list[tuple[str, int]]:

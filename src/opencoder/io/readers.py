@@ -42,12 +42,14 @@ JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".json.gz", ".ndjson")
 
 class InputSpec(NamedTuple):
     """One input: a path, an optional label (a tree's id prefix) and, for trees, an optional list of files
-    (relative POSIX paths) to read instead of walking the tree, e.g. a sampled default corpus. A listed
-    file that is gone by the time it is read is recorded as a read error."""
+    (relative POSIX paths) to read instead of walking the tree, e.g. a sampled default corpus, with their
+    sizes if the lister knows them (tasks are then cut by bytes as well as by count). A listed file that is
+    gone by the time it is read is recorded as a read error."""
 
     path: str
     label: str | None = None
     files: Sequence[str] | None = None
+    sizes: Sequence[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,7 @@ def plan_inputs(inputs: Sequence[InputSpec | tuple[Any, ...]], settings: EngineS
         shards.append(Shard(f"t{len(shards):05d}", kind, source, label, files))
 
     for item in inputs:
-        raw, label, listed = InputSpec(*item)
+        raw, label, listed, sizes = InputSpec(*item)
         path = Path(raw)
         if not path.exists():
             raise OpencoderError(f"{raw}: no such file or directory")
@@ -149,8 +151,12 @@ def plan_inputs(inputs: Sequence[InputSpec | tuple[Any, ...]], settings: EngineS
         labels.add(label)
         if kind == "tree":
             # A given file list is taken as is (its lister already looked at the files): no stat per file,
-            # tasks cut by count, the fingerprint is the list. A walked tree is fingerprinted by size and mtime.
-            entries = list(_walk(path)) if listed is None else [(rel, 0, 0) for rel in listed]
+            # tasks cut by the listed sizes (else by count), the fingerprint is the list. A walked tree is
+            # fingerprinted by size and mtime.
+            if listed is None:
+                entries = list(_walk(path))
+            else:
+                entries = [(rel, s, 0) for rel, s in zip(listed, sizes or [0] * len(listed), strict=True)]
             digest = hashlib.sha256("\n".join(f"{p}\0{s}\0{m}" for p, s, m in entries).encode()).hexdigest()
             prints.append(
                 {

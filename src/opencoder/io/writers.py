@@ -5,8 +5,10 @@ whichever comes first)."""
 
 from __future__ import annotations
 
+import itertools
 import os
-import shutil
+from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +34,6 @@ def write_table_atomic(path: Path, table: pa.Table, compression: str = "zstd") -
     tmp = tmp_path(path)
     pq.write_table(table, tmp, compression=compression)
     os.replace(tmp, path)
-
-
-def replace_dir(tmp: Path, final: Path) -> None:
-    """Move a finished temporary folder into place, replacing a leftover from an interrupted attempt."""
-    if final.exists():
-        shutil.rmtree(final)
-    os.replace(tmp, final)
 
 
 def _is_bulk(t: pa.DataType) -> bool:
@@ -91,6 +86,31 @@ def read_arrow(path: Path) -> pa.Table:
     """An Arrow IPC file written by ArrowSink, memory-mapped."""
     with pa.memory_map(str(path)) as source:
         return pa.ipc.open_file(source).read_all()
+
+
+def write_groups_atomic(path: Path, table: pa.Table, bounds: Sequence[int]) -> None:
+    """An Arrow IPC file whose record batch ``i`` holds rows ``bounds[i]:bounds[i + 1]`` of ``table`` (empty
+    groups included), so that a reader can take one group by its number without touching the others."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_path(path)
+    rows = pa.RecordBatch.from_arrays([c.combine_chunks() for c in table.columns], schema=table.schema)
+    with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        for start, end in itertools.pairwise(bounds):
+            writer.write_batch(rows.slice(start, end - start))
+    os.replace(tmp, path)
+
+
+def read_group(path: Path, group: int) -> pa.RecordBatch:
+    """Group ``group`` of a file written by ``write_groups_atomic``, memory-mapped. A process opens each file
+    once: its footer lists every group, so opening it for each read would cost as much as all of them."""
+    st = os.stat(path)
+    return _group_file(str(path), (st.st_ino, st.st_size, st.st_mtime_ns)).get_batch(group)
+
+
+@lru_cache(maxsize=64)
+def _group_file(path: str, stamp: tuple[int, int, int]) -> pa.ipc.RecordBatchFileReader:
+    """An opened grouped file; ``stamp`` tells a rewritten file from the one cached."""
+    return pa.ipc.open_file(pa.memory_map(path))
 
 
 class ParquetSink:

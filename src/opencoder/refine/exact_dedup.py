@@ -1,13 +1,11 @@
 """Exact dedup (SPEC §1.3): SHA-256 of the text; per group keep the highest stars, then the latest commit
 time, then the smallest id (missing stars or times rank lowest). A global stage: map hashes each document,
-the engine buckets the hashes by their first 8 bytes, reduce resolves each bucket, finalize gathers the
-removals."""
+the engine buckets the hashes by their first 8 bytes, and reduce resolves each bucket on its own (all copies
+of a text share a bucket), so its output is the decisions and no step ever sees them all."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -95,10 +93,6 @@ class ExactDedup:
             },
             schema=DECISIONS_SCHEMA,
         )
-
-    def finalize(self, reduced: Iterable[pa.Table], run_dir: Path) -> pa.Table:
-        tables = list(reduced)
-        return pa.concat_tables(tables).cast(DECISIONS_SCHEMA) if tables else DECISIONS_SCHEMA.empty_table()
 
 
 @register_stage("exact_dedup", params=ExactDedupParams)

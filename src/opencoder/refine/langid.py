@@ -14,7 +14,7 @@ from importlib import resources
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from opencoder.engine.stage import StageContext, StageResult, make_removed
+from opencoder.engine.stage import StageContext, StageResult, make_removed, one_array
 from opencoder.refine.registry import NoParams, register_stage
 
 # The released code capitalises "Gerber Image" in its exclusion list, so Gerber files were not excluded.
@@ -28,11 +28,16 @@ def language_tables() -> dict[str, object]:
     return json.loads(text)
 
 
-def _lookup(keys: pa.Array, table: dict[str, str]) -> pa.Array:
-    """``table[key]`` for every key, null where absent, as one vectorised take."""
-    names = pa.array(list(table.keys()), pa.string())
-    values = pa.array(list(table.values()), pa.string())
-    return pc.take(values, pc.index_in(keys, value_set=names))
+class _Table:
+    """A name -> value table as two arrow arrays, looked up for a whole batch at once."""
+
+    def __init__(self, table: dict[str, str]) -> None:
+        self.keys = pa.array(list(table.keys()), pa.string())
+        self.values = pa.array(list(table.values()), pa.string())
+
+    def __call__(self, keys: pa.Array) -> pa.Array:
+        """``table[key]`` for every key, null where absent, as one vectorised take."""
+        return pc.take(self.values, pc.index_in(keys, value_set=self.keys))
 
 
 class LangId:
@@ -40,44 +45,45 @@ class LangId:
 
     def __init__(self, compat: str = "fixed") -> None:
         t = language_tables()
-        self.by_name: dict[str, str] = t["filename_to_language"]
-        self.by_ext: dict[str, str] = t["extension_to_language"]
+        self.by_name = _Table(t["filename_to_language"])
+        self.by_ext = _Table(t["extension_to_language"])
         excluded = set(t["excluded_languages"])
         if compat == "opc":
             excluded -= OPC_NOT_EXCLUDED
-        self.types = {lang: ("excluded" if lang in excluded else kind) for lang, kind in t["language_to_type"].items()}
+        self.types = _Table(
+            {lang: ("excluded" if lang in excluded else kind) for lang, kind in t["language_to_type"].items()}
+        )
 
     def identify(self, paths: pa.Array, given: pa.Array | None = None) -> tuple[pa.Array, pa.Array]:
         """(lang, doc_type) per path; ``given`` (the input's own language) is the last resort."""
         names = pc.replace_substring_regex(paths, r"^.*/", "")
         ext = pc.struct_field(pc.extract_regex(names, r"\.(?P<ext>[^.]+)$"), [0])
-        candidates = [
-            _lookup(names, self.by_name),
-            _lookup(ext, self.by_ext),
-            _lookup(pc.utf8_lower(ext), self.by_ext),
-        ]
+        candidates = [self.by_name(names), self.by_ext(ext), self.by_ext(pc.utf8_lower(ext))]
         if given is not None:
             candidates.append(pc.utf8_lower(given))
         lang = pc.coalesce(*candidates)
-        doc_type = pc.coalesce(_lookup(lang, self.types), pa.scalar("unknown"))
+        doc_type = pc.coalesce(self.types(lang), pa.scalar("unknown"))
         return lang, doc_type
 
     def process(self, batch: pa.Table) -> StageResult:
-        paths = batch.column("path").combine_chunks().cast(pa.string())
-        given = batch.column("lang").combine_chunks() if "lang" in batch.column_names else None
+        paths = one_array(batch.column("path")).cast(pa.string())
+        given = one_array(batch.column("lang")) if "lang" in batch.column_names else None
         lang, doc_type = self.identify(paths, given)
         batch = batch.set_column(batch.schema.get_field_index("lang"), "lang", lang)
         batch = batch.set_column(batch.schema.get_field_index("doc_type"), "doc_type", doc_type)
         drop = pc.is_in(doc_type, value_set=pa.array(["unknown", "excluded"]))
-        removed_rows = batch.filter(drop)
-        removed = make_removed(removed_rows, self.name, removed_rows.column("doc_type"))
-        kept = batch.filter(pc.invert(drop))
+        if not pc.any(drop).as_py():
+            kept, removed = batch, make_removed(batch.slice(0, 0), self.name, [])
+        else:
+            removed_rows = batch.filter(drop)
+            removed = make_removed(removed_rows, self.name, removed_rows.column("doc_type"))
+            kept = batch.filter(pc.invert(drop))
         counters = {f"type_{k}": v for k, v in _value_counts(kept.column("doc_type")).items()}
         return StageResult(kept, removed, counters)
 
 
 def _value_counts(column: pa.ChunkedArray) -> dict[str, int]:
-    counts = pc.value_counts(column.combine_chunks())
+    counts = pc.value_counts(one_array(column))
     return {
         str(v): int(c)
         for v, c in zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True)

@@ -3,8 +3,9 @@
 The enabled stages are cut into segments at each global stage. A segment runs per shard (one task each):
 it reads the shard (segment 0) or the previous segment's survivors, applies the previous global stage's
 decisions, runs its row stages batch by batch and, when a global stage follows, writes that stage's map
-rows bucketed by partition. Then one reduce task per partition and one finalize produce the decisions the
-next segment applies.
+rows bucketed by partition. Then one reduce task per partition produces the decisions the next segment
+applies: grouped by the task whose documents they are about, so each task reads only its own (or, for a
+stage with ``finalize``, one table of all decisions that each process indexes once).
 
 Every task output is written atomically, and a task's stats file (RUN_DIR/stats/<task>-s<segment>.json) is
 written last: it is the completion marker, so rerunning the same command skips finished tasks and redoes
@@ -27,18 +28,25 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from opencoder import __version__
-from opencoder.engine.decisions import DecisionIndex
+from opencoder.engine.decisions import DecisionIndex, TaskDecisions
 from opencoder.engine.executor import Executor, LocalExecutor
 from opencoder.engine.manifest import StageCounts, merge_stage_stats, package_versions
-from opencoder.engine.stage import GlobalStage, RowStage, StageContext, make_removed
+from opencoder.engine.stage import (
+    DECISIONS_SCHEMA,
+    FinalizingStage,
+    GlobalStage,
+    RowStage,
+    StageContext,
+    make_removed,
+)
 from opencoder.errors import OpencoderError
 from opencoder.io.readers import InputSpec, OnError, Plan, Shard, plan_inputs, read_shard
 from opencoder.io.writers import (
     ArrowSink,
     ParquetSink,
     read_arrow,
-    replace_dir,
-    tmp_path,
+    read_group,
+    write_groups_atomic,
     write_json_atomic,
     write_table_atomic,
 )
@@ -68,6 +76,7 @@ class SegmentJob:
     recipe: str  # the recipe as JSON: small, picklable, the key of the per-process stage cache
     segment: Segment
     shard: Shard
+    task_index: int  # the shard's place in the plan: its group in partition-local decision files
     on_error: OnError
     repo_depth: int
 
@@ -133,43 +142,48 @@ def stage_work(run_dir: Path, name: str) -> Path:
 # -------------------------------------------------------------------------------------------- segment task
 
 
-class PartitionWriter:
-    """A global stage's map rows of one task, one Arrow file per partition, committed as a folder."""
+class MapWriter:
+    """A global stage's map rows of one task, held until the task ends (a few dozen bytes per document) and
+    then written as one Arrow file grouped by partition: the reduce of partition p reads group p of each task."""
 
-    def __init__(self, final: Path, n_partitions: int) -> None:
-        self.final = final
-        self.tmp = tmp_path(final)
+    def __init__(self, path: Path, n_partitions: int) -> None:
+        self.path = path
         self.n = n_partitions
-        shutil.rmtree(self.tmp, ignore_errors=True)
-        self.tmp.mkdir(parents=True)
-        self.sinks: dict[int, ArrowSink] = {}
+        self.tables: list[pa.Table] = []
 
     def write(self, rows: pa.Table) -> None:
-        if rows.num_rows == 0:
-            return
-        bucket = rows.column("partition_key").to_numpy() % np.uint64(self.n)
-        order = np.argsort(bucket, kind="stable")
-        rows, bucket = rows.take(pa.array(order)), bucket[order]
-        starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
-        for start, end in zip(starts, np.r_[starts[1:], len(bucket)], strict=True):
-            p = int(bucket[start])
-            if p not in self.sinks:
-                self.sinks[p] = ArrowSink(self.tmp / f"p{p:05d}.arrow")
-            self.sinks[p].write(rows.slice(start, end - start))
+        if rows.num_rows:
+            self.tables.append(rows)
 
     def commit(self) -> None:
-        for sink in self.sinks.values():
-            sink.commit()
-        replace_dir(self.tmp, self.final)
+        if not self.tables:
+            self.path.unlink(missing_ok=True)
+            return
+        rows = pa.concat_tables(self.tables)
+        bucket = rows.column("partition_key").to_numpy() % np.uint64(self.n)
+        order = np.argsort(bucket, kind="stable")
+        bounds = np.searchsorted(bucket[order], np.arange(self.n + 1, dtype=np.uint64))
+        write_groups_atomic(self.path, rows.take(pa.array(order)), bounds)
 
 
 @lru_cache(maxsize=2)
 def _decisions(path: str, mtime_ns: int) -> DecisionIndex:
-    """A global stage's decisions, indexed once per process."""
+    """A finalizing stage's decisions, indexed once per process."""
     return DecisionIndex(pq.ParquetFile(path).read())
 
 
-def apply_decisions(batch: pa.Table, index: DecisionIndex, stage: str) -> tuple[pa.Table, pa.Table]:
+def load_decisions(run_dir: Path, stage: GlobalStage, task_index: int) -> DecisionIndex | TaskDecisions:
+    """What a task looks its documents up in: its own group of each partition's decisions, or the whole table
+    of a finalizing stage."""
+    work = stage_work(run_dir, stage.name)
+    if isinstance(stage, FinalizingStage):
+        path = work / "decisions.parquet"
+        return _decisions(str(path), path.stat().st_mtime_ns)
+    groups = [read_group(p, task_index) for p in sorted((work / "reduce").glob("p*.arrow"))]
+    return TaskDecisions(pa.Table.from_batches(groups, schema=DECISIONS_SCHEMA))
+
+
+def apply_decisions(batch: pa.Table, index: DecisionIndex | TaskDecisions, stage: str) -> tuple[pa.Table, pa.Table]:
     """Split ``batch`` into (kept, removed) by a global stage's decisions (id -> duplicate_of, reason)."""
     rows = index.rows(batch.column("id"))
     drop = rows >= 0
@@ -243,14 +257,13 @@ def run_segment_task(job: SegmentJob) -> list[dict[str, Any]]:
     decisions = None
     if apply_counts is not None:
         counts.append(apply_counts)
-        dpath = stage_work(run_dir, apply_counts.name) / "decisions.parquet"
-        decisions = _decisions(str(dpath), dpath.stat().st_mtime_ns)
+        decisions = load_decisions(run_dir, stages[seg.apply], job.task_index)
     row_counts = [StageCounts(stages[i].name) for i in seg.rows]
     counts += row_counts
     mapper = None
     if seg.then is not None:
         g = stages[seg.then]
-        mapper = PartitionWriter(stage_work(run_dir, g.name) / "map" / task, g.n_partitions)
+        mapper = MapWriter(stage_work(run_dir, g.name) / "map" / f"{task}.arrow", g.n_partitions)
     has_preprocess = any(s.name == "preprocess" for s in stages)
 
     for batch in _segment_input(job, recipe, has_preprocess, read, removed):
@@ -290,15 +303,32 @@ def run_segment_task(job: SegmentJob) -> list[dict[str, Any]]:
 
 
 def run_reduce_task(job: ReduceJob) -> int:
-    """One partition of a global stage: all tasks' map rows for it -> reduce output; returns its row count."""
+    """One partition of a global stage: all tasks' map rows for it -> reduce output; returns its row count.
+
+    A finalizing stage's output is kept for ``finalize``; otherwise the output is decisions, written grouped
+    by the task that holds each decided document (group i: task i of the plan)."""
     _, stages = _built(job.recipe, job.run_dir)
     stage = stages[job.stage]
     work = stage_work(Path(job.run_dir), stage.name)
     name = f"p{job.partition:05d}"
-    files = [work / "map" / t / f"{name}.arrow" for t in job.tasks]
-    part = pa.concat_tables([read_arrow(f) for f in files if f.exists()])
+    groups, owner = [], []
+    for i, task in enumerate(job.tasks):
+        path = work / "map" / f"{task}.arrow"
+        if path.exists():
+            groups.append(read_group(path, job.partition))
+            owner.append(np.full(groups[-1].num_rows, i, dtype=np.int64))
+    part = pa.Table.from_batches(groups)
     out = stage.reduce(part)
-    write_table_atomic(work / "reduce" / f"{name}.parquet", out)
+    if isinstance(stage, FinalizingStage):
+        write_table_atomic(work / "reduce" / f"{name}.parquet", out)
+        return out.num_rows
+    where = pc.index_in(out.column("id"), value_set=part.column("id").combine_chunks())
+    if where.null_count:
+        raise OpencoderError(f"{stage.name}: reduce decided about a document that is not in partition {name}")
+    task = np.concatenate(owner)[where.to_numpy()]
+    order = np.argsort(task, kind="stable")
+    bounds = np.searchsorted(task[order], np.arange(len(job.tasks) + 1))
+    write_groups_atomic(work / "reduce" / f"{name}.arrow", out.cast(DECISIONS_SCHEMA).take(order), bounds)
     return out.num_rows
 
 
@@ -357,8 +387,8 @@ def run_refine(
             names = [stages[i].name for i in ([seg.apply] if seg.apply is not None else []) + list(seg.rows)]
             label = " + ".join((["read"] if seg.index == 0 else []) + names) or "write"
             jobs = [
-                SegmentJob(str(run_dir), recipe_json, seg, shard, options.on_error, options.repo_depth)
-                for shard in plan.shards
+                SegmentJob(str(run_dir), recipe_json, seg, shard, i, options.on_error, options.repo_depth)
+                for i, shard in enumerate(plan.shards)
                 if not stats_path(run_dir, seg, shard.task).exists()
             ]
             t0 = time.perf_counter()
@@ -422,14 +452,18 @@ def _run_global(
 ) -> None:
     work = stage_work(run_dir, stage.name)
     decisions = work / "decisions.parquet"
-    if decisions.exists():
+    finalizing = isinstance(stage, FinalizingStage)
+    if finalizing and decisions.exists():
         return
-    parts = sorted({int(f.name[1:6]) for t in tasks for f in (work / "map" / t).glob("p*.arrow")})
+    suffix = ".parquet" if finalizing else ".arrow"
+    mapped = any((work / "map" / f"{t}.arrow").exists() for t in tasks)
+    parts = range(stage.n_partitions) if mapped else range(0)
     jobs = [
         ReduceJob(str(run_dir), recipe_json, index, p, tasks)
         for p in parts
-        if not (work / "reduce" / f"p{p:05d}.parquet").exists()
+        if not (work / "reduce" / f"p{p:05d}{suffix}").exists()
     ]
     executor.map(run_reduce_task, jobs, f"{stage.name} reduce")
-    reduced = (pq.ParquetFile(work / "reduce" / f"p{p:05d}.parquet").read() for p in parts)
-    write_table_atomic(decisions, stage.finalize(reduced, run_dir))
+    if finalizing:
+        reduced = (pq.ParquetFile(work / "reduce" / f"p{p:05d}.parquet").read() for p in parts)
+        write_table_atomic(decisions, stage.finalize(reduced, run_dir))

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field
 
-from opencoder.engine.stage import StageContext, StageResult, make_removed
+from opencoder.engine.stage import StageContext, StageResult, make_removed, one_array
 from opencoder.refine.registry import register_stage
 
 _CONTROL = bytes(b for b in range(32) if b not in (9, 10, 11, 12, 13, 27)) + b"\x7f"
@@ -64,7 +64,12 @@ def classify(data: bytes | None, size: int, p: PreprocessParams) -> tuple[str | 
     return None, "undecodable", utf8_error
 
 
-def _is_utf8(data: bytes) -> bool:
+def _plain(data: bytes | None, size: int, p: PreprocessParams) -> bool:
+    """Whether a file passes the byte checks and is UTF-8 without a BOM: the common case, taken in bulk."""
+    if screen(data, size, p) is not None or data.startswith(_BOM):
+        return False
+    if data.isascii():  # ASCII is UTF-8
+        return True
     try:
         data.decode("utf-8")
         return True
@@ -82,31 +87,26 @@ class Preprocess:
 
     def process(self, batch: pa.Table) -> StageResult:
         if "content" in batch.column_names:
-            content = batch.column("content").combine_chunks()
+            content = one_array(batch.column("content"))
             batch = batch.drop_columns(["content"] + (["text"] if "text" in batch.column_names else []))
         else:
-            content = batch.column("text").combine_chunks().cast(pa.large_binary())
+            content = one_array(batch.column("text")).cast(pa.large_binary())
             batch = batch.drop_columns(["text"])
-        sizes = pc.fill_null(batch.column("size").combine_chunks(), 0).to_pylist()
+        sizes = pc.fill_null(batch.column("size"), 0).to_numpy().tolist()
         datas = content.to_pylist()
-        # Bulk path: files that pass the byte checks and are valid UTF-8 become text in one arrow cast over
-        # the same buffers (the others masked as null); only the rest go through ``classify`` one by one.
-        plain = np.array([screen(d, n, self.params) is None for d, n in zip(datas, sizes, strict=True)], dtype=bool)
-        for i in np.flatnonzero(plain):  # ASCII is UTF-8; only the other files are checked one by one
-            if not datas[i].isascii() and not _is_utf8(datas[i]):
-                plain[i] = False
-        text = masked(content, plain).cast(pa.large_string())
-        if pc.any(pc.starts_with(text, "\ufeff")).as_py():
-            text = pc.replace_substring_regex(text, "^\ufeff", "")
+        # Bulk path: the files checked above become text as a view of the same buffers (the others masked as
+        # null), without a copy or a second UTF-8 validation; only the rest go through ``classify`` one by one.
+        plain = np.fromiter((_plain(d, n, self.params) for d, n in zip(datas, sizes, strict=True)), bool, len(datas))
+        text = as_text(content, plain)
         slow = np.flatnonzero(~plain)
         if len(slow) == 0:  # the common case: nothing dropped, nothing decoded another way
             return StageResult(_with_text(batch, text), make_removed(batch.slice(0, 0), self.name, []))
         decided = [classify(datas[i], sizes[i], self.params) for i in slow]
         reason, detail = (pa.array(_scatter(len(datas), slow, [d[k] for d in decided])) for k in (1, 2))
-        fallback = [d[0] for d in decided]  # texts decoded with the fallback encoding (None: dropped)
-        n_fallback = sum(t is not None for t in fallback)
-        if n_fallback:
-            text = pc.coalesce(text, pa.array(_scatter(len(datas), slow, fallback), pa.large_string()))
+        others = [d[0] for d in decided]  # texts with a BOM or in the fallback encoding (None: dropped)
+        n_fallback = sum(d[2] is not None and d[1] is None for d in decided)
+        if any(t is not None for t in others):
+            text = pc.coalesce(text, pa.array(_scatter(len(datas), slow, others), pa.large_string()))
         batch = _with_text(batch, text)
         drop = pc.is_valid(reason)
         removed = make_removed(batch.filter(drop), self.name, reason.filter(drop), detail=detail.filter(drop))
@@ -114,11 +114,12 @@ class Preprocess:
         return StageResult(batch.filter(pc.invert(drop)), removed, counters)
 
 
-def masked(content: pa.Array, keep: np.ndarray) -> pa.Array:
-    """``content`` with the values where ``keep`` is False made null, sharing its buffers (no copy)."""
+def as_text(content: pa.Array, keep: np.ndarray) -> pa.Array:
+    """``content`` (large binary) as large strings, null where ``keep`` is False, sharing its buffers (no copy,
+    no validation: the caller has checked that the kept values are UTF-8)."""
     bits = pa.py_buffer(np.packbits(np.concatenate([np.zeros(content.offset, dtype=bool), keep]), bitorder="little"))
     return pa.Array.from_buffers(
-        content.type, len(content), [bits, *content.buffers()[1:]], null_count=-1, offset=content.offset
+        pa.large_string(), len(content), [bits, *content.buffers()[1:]], null_count=-1, offset=content.offset
     )
 
 

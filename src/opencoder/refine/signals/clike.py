@@ -1,7 +1,9 @@
 """Signals shared by C (``qsc_codec_*``) and C++ (``qsc_codecpp_*``): regex counts over the comment-stripped code.
 
 Line-anchored patterns use ``^[^\\S\\n]*`` where the released ones have ``^\\s*`` (same matches counted, no
-retries across blank lines), and the stdlib ``re`` engine where it measured faster than ``regex``.
+retries across blank lines), and the stdlib ``re`` engine where it measured faster than ``regex``; the include and
+class patterns are written literal first (``#(?<=^[^\\S\\n]*#)...``, regex's variable-length lookbehind), so the
+search skips from one "#" or "class" to the next (same counts, 3-5x faster).
 The function pattern is the released one, rewritten without its ambiguous ``\\w*\\s*(\\*+)?\\s+`` run (which
 backtracks polynomially on long runs of words) and with a possessive type-word loop; it matches the same text.
 """
@@ -13,12 +15,22 @@ from collections.abc import Callable
 
 import regex
 
-from opencoder.refine.signals.langutil import RegexFamily, flag, line_fraction, per_code_line
+from opencoder.refine.signals.langutil import (
+    RE_SPACE,
+    RE_SPACE_IN_LINE,
+    RegexFamily,
+    count_lines,
+    flag,
+    line_fraction,
+    per_code_line,
+)
 
 FUNCTION = re.compile(r"\b(?:[a-zA-Z_]\w*+(?:\s*\*+)?\s++)++\*?\s*[a-zA-Z_]\w*\([^)]*\)\s*")
 MAIN = regex.compile(r"\bmain\s*\([^)]*\)\s*\{")
-INCLUDE = re.compile(r'^[^\S\n]*#\s*include\s+["<][^">]+[">]', re.MULTILINE)
-CLASS = regex.compile(r"^[^\S\n]*class\s+\w+\s*(?::[^{]*)?\{", regex.MULTILINE)
+INCLUDE = regex.compile(  # re's ^[^\S\n]*#\s*include\s+["<][^">]+[">], literal first (see langutil.RE_SPACE)
+    rf'#(?<=^{RE_SPACE_IN_LINE}*#){RE_SPACE}*include{RE_SPACE}+["<][^">]+[">]', regex.MULTILINE
+)
+CLASS = regex.compile(r"class(?<=^[^\S\n]*class)\s+\w+\s*(?::[^{]*)?\{", regex.MULTILINE)
 SIMPLE_VARIABLE = re.compile(
     r"^[^\S\n]*(?:unsigned\s+)?(?:int|float|double|char|bool|std::string|auto)\s+\w+\s*;", re.MULTILINE
 )
@@ -32,12 +44,10 @@ VARIABLE = regex.compile(
 )
 FAMILY = RegexFamily("clike", FUNCTION, (INCLUDE, SIMPLE_VARIABLE, SIMPLE_RETURN, CLASS), VARIABLE)
 HEADER_EXTENSIONS = frozenset({"h", "hpp", "hxx", "hh", "h++"})
-_DIRECTIVE_OPC = regex.compile(
-    r"#\s*(?:include|define|if|ifdef|ifndef|else|elif|endif|error|pragma|warning|undef|line)|struct|using"
-)
-_DIRECTIVE = regex.compile(
-    r"^[^\S\n]*#\s*(?:include|define|if|ifdef|ifndef|else|elif|endif|error|pragma|warning|undef|line)\b|\bstruct\b|\busing\b"
-)
+_DIRECTIVES = "include|define|if|ifdef|ifndef|else|elif|endif|error|pragma|warning|undef|line"
+# Line patterns for langutil.count_lines (matches stay inside a line: [^\S\n] where the per-line ones had \s)
+_DIRECTIVE_OPC = regex.compile(rf"#[^\S\n]*(?:{_DIRECTIVES})|struct|using")
+_DIRECTIVE = regex.compile(rf"#(?<=^[^\S\n]*#)[^\S\n]*(?:{_DIRECTIVES})\b|\bstruct\b|\busing\b", regex.MULTILINE)
 
 
 def cate_bitsstdc(doc) -> float:
@@ -53,7 +63,7 @@ def frac_lines_preprocessor_directives(doc) -> float | None:
     if doc.ext in HEADER_EXTENSIONS:
         return None
     pattern = _DIRECTIVE_OPC if doc.compat == "opc" else _DIRECTIVE
-    return per_code_line(doc, sum(pattern.search(line) is not None for line in doc.code_lines))
+    return per_code_line(doc, count_lines(doc.code_text, pattern))
 
 
 def signals(prefix: str, print_needles: tuple[str, ...], print_fixed: str) -> dict[str, Callable]:

@@ -31,10 +31,11 @@ _FUNCTION_EXPRESSIONS = frozenset({"function_expression", "generator_function"})
 _ALL_FUNCTION_EXPRESSIONS = _FUNCTION_EXPRESSIONS | {"arrow_function"}  # ...and ArrowFunctionExpression types
 _COMMENTS = frozenset({"comment", "html_comment"})
 _NOT_STATEMENTS = _COMMENTS | {"hash_bang_line"}
-# module.exports.X / module.exports[X] (esprima reads the name of a computed Identifier key too)
+# a.b.X / a.b[X] / a[b].X / a[b][X] assigned, for module.exports.X (esprima reads a computed Identifier key's name
+# too); the names are compared in Python: text predicates need the source, which the tree lacks (see _parse)
 _MODULE_EXPORTS = (
-    "[(member_expression object: (identifier) @_module property: (property_identifier) @_exports)"
-    " (subscript_expression object: (identifier) @_module index: (identifier) @_exports)]"
+    "[(member_expression object: (identifier) @module property: (property_identifier) @exports)"
+    " (subscript_expression object: (identifier) @module index: (identifier) @exports)]"
 )
 _EXPORT_LEFT = (
     f"left: [(member_expression object: {_MODULE_EXPORTS} property: (property_identifier) @exported)"
@@ -49,9 +50,8 @@ _QUERY = Query(
     (class_declaration name: (identifier) @class)
     (return_statement) @return
     (import_statement) @import
-    ([(assignment_expression {_EXPORT_LEFT} right: (_) @value)
-      (augmented_assignment_expression {_EXPORT_LEFT} right: (_) @value)]
-     (#eq? @_module "module") (#eq? @_exports "exports"))
+    [(assignment_expression {_EXPORT_LEFT} right: (_) @value)
+     (augmented_assignment_expression {_EXPORT_LEFT} right: (_) @value)]
     """,
 )
 
@@ -80,10 +80,32 @@ def parse(doc) -> Tree | object | None:
             from opencoder.refine.signals import javascript_opc
 
             return javascript_opc.parse(doc.text)
-        tree = _PARSER.parse(doc.text.encode("utf-8", "surrogatepass"))
-        return None if tree.root_node.has_error else tree
+        tree = _parse(_source(doc))
+        return None if tree is None or tree.root_node.has_error else tree
 
     return doc.memo("javascript.ast", run)
+
+
+def _source(doc) -> bytes:
+    return doc.memo("javascript.source", lambda: doc.text.encode("utf-8", "surrogatepass"))
+
+
+def _parse(source: bytes) -> Tree | None:
+    """tree-sitter's tree, or None as soon as every parse the parser still holds has met an error.
+
+    From then on the tree is sure to hold an ERROR or MISSING node, and tree-sitter's error recovery, left to run,
+    costs far more than the parse (random text: 1 MB in 5 s, super-linear). The callbacks are also where a signal
+    timeout can interrupt the parse. The progress callback needs the source as a read callback (a memoryview: no
+    copies); the tree then has no source of its own, so node texts are sliced from ``source`` (``Node.text`` and
+    text predicates crash).
+    """
+    view = memoryview(source)
+    try:
+        return _PARSER.parse(lambda offset, _: view[offset:], progress_callback=lambda _, has_error: has_error)
+    except ValueError:  # cancelled
+        return None
+    finally:  # cancelled or interrupted (a signal timeout raises in the callbacks), the parser would resume this
+        _PARSER.reset()  # text on its next call
 
 
 def _expression(node: Node | None) -> Node | None:
@@ -98,37 +120,36 @@ def _is_simple(node: Node | None) -> bool:
     return node is None or node.type in _SIMPLE_TYPES
 
 
-def _name(node: Node) -> str:
-    return node.text.decode("utf-8", "surrogatepass")
+def _facts(tree: Tree, source: bytes) -> TreeFacts:
+    def name(node: Node) -> str:
+        return source[node.start_byte : node.end_byte].decode("utf-8", "surrogatepass")
 
-
-def _facts(tree: Tree) -> TreeFacts:
     root = tree.root_node
     facts = TreeFacts()
     for _, match in QueryCursor(_QUERY).matches(root):
         if "declared" in match:
             init = _expression(match["init"][0]) if "init" in match else None
             declared = match["declared"][0]
-            name = _name(declared) if declared.type == "identifier" else None  # not for a destructuring pattern
+            declared_name = name(declared) if declared.type == "identifier" else None  # None: a destructuring pattern
             if init is not None and init.type in _FUNCTION_EXPRESSIONS and init.child(0).type != "async":
-                if name:
-                    facts.functions.append(name)
+                if declared_name:
+                    facts.functions.append(declared_name)
                 continue
-            if name:
-                facts.variables.append(name)
+            if declared_name:
+                facts.variables.append(declared_name)
             facts.simple_variables += _is_simple(init)
         elif "function" in match:
-            facts.functions.append(_name(match["function"][0]))
+            facts.functions.append(name(match["function"][0]))
         elif "class" in match:
-            facts.classes.append(_name(match["class"][0]))
+            facts.classes.append(name(match["class"][0]))
         elif "return" in match:
             argument = next((c for c in match["return"][0].named_children if c.type not in _COMMENTS), None)
             facts.simple_returns += _is_simple(argument)
         elif "import" in match:
             facts.imports += 1
-        else:
+        elif name(match["module"][0]) == "module" and name(match["exports"][0]) == "exports":
             value = _expression(match["value"][0])
-            exported = _name(match["exported"][0])
+            exported = name(match["exported"][0])
             if value is not None and value.type in _ALL_FUNCTION_EXPRESSIONS:
                 facts.functions.append(exported)
             else:
@@ -147,7 +168,7 @@ def tree_facts(doc) -> TreeFacts | None:
             from opencoder.refine.signals import javascript_opc
 
             return javascript_opc.tree_facts(tree)
-        return _facts(tree)
+        return _facts(tree, _source(doc))
 
     return doc.memo("javascript.facts", run)
 

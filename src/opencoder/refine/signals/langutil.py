@@ -14,6 +14,10 @@ from dataclasses import dataclass
 import regex
 
 PRECISION = 8
+# The stdlib re's \\s (str.isspace) spelled for the regex module, whose \\s leaves out \\x1c-\\x1f: for patterns
+# moved from re to regex (for its variable-length lookbehind) that must match exactly what they matched before
+RE_SPACE = r"[\s\x1c-\x1f]"
+RE_SPACE_IN_LINE = r"(?:[^\S\n]|[\x1c-\x1f])"
 
 
 def per_code_line(doc, count: int) -> float | None:

@@ -11,16 +11,24 @@ from __future__ import annotations
 
 import ast
 import gc
-import re
 import warnings
 from dataclasses import dataclass
 
 import regex
 
-from opencoder.refine.signals.langutil import count_lines, flag, line_fraction, per_code_line
+from opencoder.refine.signals.langutil import (
+    RE_SPACE,
+    RE_SPACE_IN_LINE,
+    count_lines,
+    flag,
+    line_fraction,
+    per_code_line,
+)
 
 _PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError)
-_SIMPLE_RETURN = re.compile(r"^[^\S\n]*return(?:\s+.+)?\s*$", re.MULTILINE)  # released: ^\s*, same count
+# A "return" line as released (re, ``^\\s*return(?:\\s+.+)?\\s*$``; its matches can run on over following lines),
+# written literal first so that the search skips to each "return"
+_SIMPLE_RETURN = regex.compile(rf"return(?<=^{RE_SPACE_IN_LINE}*return)(?:{RE_SPACE}+.+)?{RE_SPACE}*$", regex.MULTILINE)
 # Line patterns for langutil.count_lines, literal first: an import statement (opc: "import" anywhere in the
 # lower-cased line) and a pass statement, alone or after ":" / ";" (opc: "pass" anywhere)
 _IMPORT_LINE = regex.compile(

@@ -1,6 +1,16 @@
-"""C, C++ and C# signals on hand-made snippets; expected values worked out by hand in the comments."""
+"""C, C++ and C# signals on hand-made snippets (expected values worked out by hand in the comments); rewritten
+patterns against the ones they replace."""
+
+import re
 
 import pytest
+import regex
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from opencoder.refine.signals import clike
+from opencoder.refine.signals.langutil import count_lines
+from opencoder.refine.signals.text import split_lines
 
 C_SRC = """#include <stdio.h>
 int count;
@@ -79,3 +89,40 @@ def test_csharp_var_zero_never_fires_in_opc(signals):
     no_vars = "class A {\n    void F() {\n        Console.WriteLine(1);\n    }\n}\n"
     assert signals(no_vars, "csharp")["cate_var_zero"] == 1.0
     assert signals(no_vars, "csharp", "opc")["cate_var_zero"] == 0.0
+
+
+# The include and class patterns as they were before they were written literal first (the include one in re)
+BEFORE = {
+    clike.INCLUDE: re.compile(r'^[^\S\n]*#\s*include\s+["<][^">]+[">]', re.MULTILINE),
+    clike.CLASS: regex.compile(r"^[^\S\n]*class\s+\w+\s*(?::[^{]*)?\{", regex.MULTILINE),
+}
+# The directive-line patterns as they were, searched in each code line on its own
+_DIRECTIVES = "include|define|if|ifdef|ifndef|else|elif|endif|error|pragma|warning|undef|line"
+LINES_BEFORE = {
+    clike._DIRECTIVE: regex.compile(rf"^[^\S\n]*#\s*(?:{_DIRECTIVES})\b|\bstruct\b|\busing\b"),
+    clike._DIRECTIVE_OPC: regex.compile(rf"#\s*(?:{_DIRECTIVES})|struct|using"),
+}
+TOKENS = ["#", "include", "class", "<a.h>", '"b.h"', "<", ">", "A", ":", "{", "x", " ", "\t", "\n", "\n", "\r"]
+TOKENS += ["\x0c", "\x1c", "\x1f", "\x85", "\u2028", "\xa0", "é", "define", "if", "struct", "using", "destructor"]
+
+
+def _same_counts(text: str) -> bool:
+    lines = [line for line in split_lines(text) if not line.isspace()]
+    same = [len(pattern.findall(text)) == len(before.findall(text)) for pattern, before in BEFORE.items()]
+    same += [
+        count_lines(text, pattern) == sum(before.search(line) is not None for line in lines)
+        for pattern, before in LINES_BEFORE.items()
+    ]
+    return all(same)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), max_size=30).map("".join))
+@example("#\ninclude <a.h>\n#\x1c define X\n  class A\n{\n")  # a line end inside a would-be match
+def test_rewritten_patterns_count_what_the_ones_before_counted(text):
+    assert _same_counts(text)
+
+
+def test_rewritten_patterns_on_real_headers(corpus):
+    for path, text in corpus("usr-include", ".h", 300_000):
+        assert _same_counts(text), path

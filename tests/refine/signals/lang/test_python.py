@@ -2,11 +2,12 @@
 and line patterns against the definitions they replace, on snippets, generated text and real files."""
 
 import ast
+import re
 from types import SimpleNamespace
 
 import pytest
 import regex
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from opencoder.refine.signals import python
@@ -17,7 +18,7 @@ from opencoder.refine.signals.text import split_lines
 # Pieces of lines for generated text: keywords, separators, and whitespace the patterns must treat like Python's
 # per-line loop did ("\r", form feed, "\x1c" and NEL are whitespace to str.isspace, and only "\n" ends a line)
 LINE_TOKENS = ["pass", "import", "from", "print", "PASS", "Import", "İ", "x", "os", ".", ":", ";", " ", "\t", "\n"]
-LINE_TOKENS += ["\n", "\r", "\x0c", "\x1c", "\x85", "\u2028", "\xa0", "password", "printf"]
+LINE_TOKENS += ["\n", "\r", "\x0c", "\x1c", "\x1f", "\x85", "\u2028", "\xa0", "password", "printf", "return"]
 
 SRC = """import os
 from sys import path
@@ -108,6 +109,9 @@ _REFERENCE_LINES = {  # per code line, as defined before the one-pass patterns (
 }
 
 
+_SIMPLE_RETURN_BEFORE = re.compile(r"^[^\S\n]*return(?:\s+.+)?\s*$", re.MULTILINE)  # in the stdlib re
+
+
 def _reference_facts(tree: ast.Module) -> python.TreeFacts:
     """The walk as first written: every statement's five statement-list fields looked up by name."""
     facts = python.TreeFacts()
@@ -196,6 +200,7 @@ def test_tree_walk_and_line_counts_equal_the_reference_on_nested_code(compat):
     assert python.tree_facts(doc) == _reference_facts(ast.parse(NESTING))
     assert python.tree_facts(doc).functions == 10  # every def but the async one
     assert all(fast == slow for fast, slow in _line_counts(doc).values())
+    assert len(python._SIMPLE_RETURN.findall(NESTING)) == len(_SIMPLE_RETURN_BEFORE.findall(NESTING))
 
 
 @pytest.mark.parametrize(
@@ -227,12 +232,15 @@ def test_tree_walk_and_line_counts_equal_the_reference_on_real_files(corpus):
             parsed += 1
         for key, (fast, slow) in _line_counts(doc).items():
             assert fast == slow, (path, key)
+        assert len(python._SIMPLE_RETURN.findall(text)) == len(_SIMPLE_RETURN_BEFORE.findall(text)), path
     assert parsed > len(files) / 2
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(LINE_TOKENS), max_size=40).map("".join))
+@example("import\nx\nfrom a\nimport b\nx:\npass\n\x1creturn\n\nx\n")  # line ends inside would-be matches
 def test_line_patterns_count_what_the_per_line_definitions_count(text):
     lines = [line for line in split_lines(text) if not line.isspace()]
     doc = SimpleNamespace(code_text=text, code_lines=lines)
     assert all(fast == slow for fast, slow in _line_counts(doc).values())
+    assert len(python._SIMPLE_RETURN.findall(text)) == len(_SIMPLE_RETURN_BEFORE.findall(text))

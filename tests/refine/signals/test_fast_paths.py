@@ -77,7 +77,7 @@ def _reference_values(doc: CodeDocument) -> dict[str, float | None]:
     """The restructured code signals, each as one Python step per line (their definitions)."""
     raw = split_lines(doc.text)
     code_lines = [line for line in split_lines(doc.code_text) if not line.isspace()]
-    out: dict[str, float | None] = {}
+    out: dict[str, float | None] = {"code_lines": len(code_lines)}
     counts = Counter("".join(line.split()) for line in code_lines)
     total = sum(counts.values())
     repeated = sum(c for line, c in counts.items() if c > 1 and line != "}," and len(line) != 1)
@@ -113,6 +113,7 @@ def _reference_values(doc: CodeDocument) -> dict[str, float | None]:
 def _fast_values(doc: CodeDocument) -> dict[str, float | None]:
     counts = doc.char_counts
     return {
+        "code_lines": doc.num_code_lines,
         "dupe_lines": code.frac_lines_dupe_lines(doc),
         "assert": code.frac_lines_assert(doc),
         "concat": code.frac_lines_string_concat(doc),

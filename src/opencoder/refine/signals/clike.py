@@ -19,11 +19,11 @@ from opencoder.refine.signals.langutil import (
     RE_SPACE,
     RE_SPACE_IN_LINE,
     RegexFamily,
-    count_lines,
     flag,
     line_fraction,
     per_code_line,
 )
+from opencoder.refine.signals.text import count_matching_lines
 
 FUNCTION = re.compile(r"\b(?:[a-zA-Z_]\w*+(?:\s*\*+)?\s++)++\*?\s*[a-zA-Z_]\w*\([^)]*\)\s*")
 MAIN = regex.compile(r"\bmain\s*\([^)]*\)\s*\{")
@@ -45,7 +45,7 @@ VARIABLE = regex.compile(
 FAMILY = RegexFamily("clike", FUNCTION, (INCLUDE, SIMPLE_VARIABLE, SIMPLE_RETURN, CLASS), VARIABLE)
 HEADER_EXTENSIONS = frozenset({"h", "hpp", "hxx", "hh", "h++"})
 _DIRECTIVES = "include|define|if|ifdef|ifndef|else|elif|endif|error|pragma|warning|undef|line"
-# Line patterns for langutil.count_lines (matches stay inside a line: [^\S\n] where the per-line ones had \s)
+# Line patterns for text.count_matching_lines (matches stay in a line: [^\S\n] where the per-line ones had \s)
 _DIRECTIVE_OPC = regex.compile(rf"#[^\S\n]*(?:{_DIRECTIVES})|struct|using")
 _DIRECTIVE = regex.compile(rf"#(?<=^[^\S\n]*#)[^\S\n]*(?:{_DIRECTIVES})\b|\bstruct\b|\busing\b", regex.MULTILINE)
 
@@ -63,7 +63,7 @@ def frac_lines_preprocessor_directives(doc) -> float | None:
     if doc.ext in HEADER_EXTENSIONS:
         return None
     pattern = _DIRECTIVE_OPC if doc.compat == "opc" else _DIRECTIVE
-    return per_code_line(doc, count_lines(doc.code_text, pattern))
+    return per_code_line(doc, count_matching_lines(doc.code_text, pattern))
 
 
 def signals(prefix: str, print_needles: tuple[str, ...], print_fixed: str) -> dict[str, Callable]:

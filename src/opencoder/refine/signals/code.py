@@ -150,11 +150,11 @@ def frac_lines_dupe_lines(doc: CodeDocument) -> float | None:
 
 def frac_lines_long_string(doc: CodeDocument) -> float | None:
     """String-literal pieces (split on newlines) of more than 20 wordpunct tokens / code lines."""
-    if not doc.code_lines:
+    if not doc.num_code_lines:
         return None
     # A piece of at most 20 characters has at most 20 tokens: only longer ones are tokenised.
     pieces = (p for s in _string_literals(doc, multiline=True) if len(s) > 20 for p in s.split("\n") if len(p) > 20)
-    return sum(len(wordpunct(p)) > 20 for p in pieces) / len(doc.code_lines)
+    return sum(len(wordpunct(p)) > 20 for p in pieces) / doc.num_code_lines
 
 
 def frac_chars_string_length(doc: CodeDocument) -> float | None:
@@ -174,11 +174,11 @@ def frac_chars_long_word_length(doc: CodeDocument) -> float | None:
 
 def frac_lines_string_concat(doc: CodeDocument) -> float | None:
     """Code lines assigning a concatenation of string literals (computed, used by no rule)."""
-    if not doc.code_lines:
+    if not doc.num_code_lines:
         return None
     if not STRING_PLUS.search(doc.code_text):  # every match has a quote, a "+" and a quote
         return 0.0
-    return count_matching_lines(doc.code_text, STRING_CONCAT) / len(doc.code_lines)
+    return count_matching_lines(doc.code_text, STRING_CONCAT) / doc.num_code_lines
 
 
 def cate_encoded_data(doc: CodeDocument) -> bool:
@@ -216,7 +216,7 @@ def frac_lines_prompt_comments(doc: CodeDocument) -> float | None:
 
 def frac_lines_assert(doc: CodeDocument) -> float | None:
     """Code lines with "assert" (fixed: not preceded by a letter, so not "reassert") / code lines."""
-    if not doc.code_lines:
+    if not doc.num_code_lines:
         return None
     text = doc.code_text
     lower = text.lower()  # lines map one to one: lowercasing never adds or removes a newline
@@ -228,7 +228,7 @@ def frac_lines_assert(doc: CodeDocument) -> float | None:
         hits = count_matching_lines(lower, ASSERT_FIXED_LOWER)
     else:
         hits = count_matching_lines(text, ASSERT_FIXED)
-    return hits / len(doc.code_lines)
+    return hits / doc.num_code_lines
 
 
 SIGNALS: dict[str, Callable[[CodeDocument], float | int | bool | None]] = {

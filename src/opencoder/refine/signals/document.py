@@ -38,7 +38,6 @@ from opencoder.refine.signals.text import (
     cumulative_lengths,
     frac_chars_dupe_ngrams,
     next_ngram_hashes,
-    non_blank_lines,
     normalize,
     normalized_words,
     split_lines,
@@ -204,24 +203,15 @@ class CodeDocument:
         return "".join(self.comment_pieces)
 
     @cached_property
-    def code_lines(self) -> list[str]:
-        """Non-empty lines (newline kept) of ``code_text``: the released code's ``code_normalized_lines``."""
-        return non_blank_lines(self.code_text)
-
-    @cached_property
     def code_line_keys(self) -> list[str]:
-        """``code_lines`` with all whitespace removed (newline included), for comparing lines."""
+        """The non-blank lines of ``code_text`` with all whitespace removed (newline included), for comparing
+        lines: the released code's ``code_normalized_lines``, stripped."""
         return list(filter(None, strip_spaces_in_lines(self.code_text).split("\n")))
 
     @cached_property
-    def comment_lines(self) -> list[str]:
-        """Non-empty lines (newline kept) of the comments.
-
-        ``opc`` splits the concatenated comment text, so ``# a`` and a later ``# b`` (whose tokens exclude the
-        newline) merge into one line; ``fixed`` splits each comment token on its own.
-        """
-        pieces = [self.comment_text] if self.compat == "opc" else self.comment_pieces
-        return [line for piece in pieces for line in non_blank_lines(piece)]
+    def num_code_lines(self) -> int:
+        """Lines of ``code_text`` that are not blank (only whitespace), the denominator of the per-line signals."""
+        return len(self.code_line_keys)
 
 
 def _chinese_words(text: str) -> list[str]:

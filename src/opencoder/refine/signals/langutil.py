@@ -1,7 +1,7 @@
 """Helpers shared by the language-specific signal modules (python.py, c.py, ..., javascript.py).
 
 Most language signals are "matches per code line": a count divided by the number of non-empty comment-stripped
-lines (``doc.code_lines``), rounded to 8 decimals as the released code does, and null when there are no code
+lines (``doc.num_code_lines``), rounded to 8 decimals as the released code does, and null when there are no code
 lines. ``doc.compat == "opc"`` selects the released code's behaviour where it differs (docs/signals-lang.md).
 """
 
@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import regex
 
+from opencoder.refine.signals.text import count_matching_lines
+
 PRECISION = 8
 # The stdlib re's \\s (str.isspace) spelled for the regex module, whose \\s leaves out \\x1c-\\x1f: for patterns
 # moved from re to regex (for its variable-length lookbehind) that must match exactly what they matched before
@@ -22,35 +24,18 @@ RE_SPACE_IN_LINE = r"(?:[^\S\n]|[\x1c-\x1f])"
 
 def per_code_line(doc, count: int) -> float | None:
     """``count`` divided by the number of code lines; None when the document has no code lines."""
-    total = len(doc.code_lines)
+    total = doc.num_code_lines
     return round(count / total, PRECISION) if total else None
-
-
-def count_lines(text: str, pattern: regex.Pattern) -> int:
-    """Lines of ``text`` (split on "\\n", as ``doc.code_lines`` are) that hold a match of ``pattern``.
-
-    One search per matching line, in C, instead of a Python loop over lines; over ``doc.code_text`` this counts
-    code lines (a whitespace-only line matches nothing that needs a character). ``pattern`` is compiled MULTILINE
-    (``^``/``$`` are line start/end) and its matches stay inside a line: spell whitespace ``[^\\S\\n]``. Put a
-    literal first where you can (a lookbehind after it for what must precede): the engine then skips ahead to it.
-    """
-    count = start = 0
-    while (match := pattern.search(text, start)) is not None:
-        count += 1
-        start = text.find("\n", match.start()) + 1
-        if not start:
-            break
-    return count
 
 
 def line_fraction(*opc_needles: str, fixed: str) -> Callable[[object], float | None]:
     """A signal: the fraction of code lines holding one of ``opc_needles`` (opc: plain substrings) or a match of
-    the regex ``fixed`` (which stays inside a line, see ``count_lines``)."""
+    the regex ``fixed`` (which stays inside a line, see ``text.count_matching_lines``)."""
     released = regex.compile("|".join(map(regex.escape, opc_needles)))
     repaired = regex.compile(fixed, regex.MULTILINE)
 
     def signal(doc) -> float | None:
-        return per_code_line(doc, count_lines(doc.code_text, released if doc.compat == "opc" else repaired))
+        return per_code_line(doc, count_matching_lines(doc.code_text, released if doc.compat == "opc" else repaired))
 
     return signal
 

@@ -19,17 +19,17 @@ import regex
 from opencoder.refine.signals.langutil import (
     RE_SPACE,
     RE_SPACE_IN_LINE,
-    count_lines,
     flag,
     line_fraction,
     per_code_line,
 )
+from opencoder.refine.signals.text import count_matching_lines
 
 _PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError)
 # A "return" line as released (re, ``^\\s*return(?:\\s+.+)?\\s*$``; its matches can run on over following lines),
 # written literal first so that the search skips to each "return"
 _SIMPLE_RETURN = regex.compile(rf"return(?<=^{RE_SPACE_IN_LINE}*return)(?:{RE_SPACE}+.+)?{RE_SPACE}*$", regex.MULTILINE)
-# Line patterns for langutil.count_lines, literal first: an import statement (opc: "import" anywhere in the
+# Line patterns for text.count_matching_lines, literal first: an import statement (opc: "import" anywhere in the
 # lower-cased line) and a pass statement, alone or after ":" / ";" (opc: "pass" anywhere)
 _IMPORT_LINE = regex.compile(
     r"import(?:(?<=^[^\S\n]*import)(?=\s)|(?<=^[^\S\n]*from[^\S\n]+\S+[^\S\n]+import)\b)", regex.MULTILINE
@@ -132,8 +132,8 @@ def _class_simple_vars(node: ast.ClassDef) -> int:
 def _import_lines(doc) -> int:
     def run() -> int:
         if doc.compat == "opc":  # substring: also "important", "imports" in strings
-            return count_lines(doc.code_text.lower(), _IMPORT_OPC)
-        return count_lines(doc.code_text, _IMPORT_LINE)
+            return count_matching_lines(doc.code_text.lower(), _IMPORT_OPC)
+        return count_matching_lines(doc.code_text, _IMPORT_LINE)
 
     return doc.memo("python.import_lines", run)
 
@@ -154,8 +154,8 @@ def cate_var_zero(doc) -> float | None:
 
 def frac_lines_pass(doc) -> float:
     if doc.compat == "opc":  # substring, case-insensitive: also "password", "compass"
-        return per_code_line(doc, count_lines(doc.code_text.lower(), _PASS_OPC)) or 0.0
-    return per_code_line(doc, count_lines(doc.code_text, _PASS)) or 0.0
+        return per_code_line(doc, count_matching_lines(doc.code_text.lower(), _PASS_OPC)) or 0.0
+    return per_code_line(doc, count_matching_lines(doc.code_text, _PASS)) or 0.0
 
 
 def frac_lines_import(doc) -> float:

@@ -9,8 +9,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from opencoder.refine.signals import clike
-from opencoder.refine.signals.langutil import count_lines
-from opencoder.refine.signals.text import split_lines
+from opencoder.refine.signals.text import count_matching_lines, split_lines
 
 C_SRC = """#include <stdio.h>
 int count;
@@ -110,7 +109,7 @@ def _same_counts(text: str) -> bool:
     lines = [line for line in split_lines(text) if not line.isspace()]
     same = [len(pattern.findall(text)) == len(before.findall(text)) for pattern, before in BEFORE.items()]
     same += [
-        count_lines(text, pattern) == sum(before.search(line) is not None for line in lines)
+        count_matching_lines(text, pattern) == sum(before.search(line) is not None for line in lines)
         for pattern, before in LINES_BEFORE.items()
     ]
     return all(same)

@@ -27,7 +27,7 @@ TOKENS += ["x", "_", "é", ".", "(", " ", "\t", "\n", "\n", "\r", "\x0c", "\x1c"
 
 def _document(text: str, compat: str) -> SimpleNamespace:
     lines = [line for line in split_lines(text) if not line.isspace()]
-    return SimpleNamespace(code_text=text, code_lines=lines, compat=compat)
+    return SimpleNamespace(code_text=text, code_lines=lines, num_code_lines=len(lines), compat=compat)
 
 
 def _per_line(doc, needles: tuple[str, ...], fixed: str) -> float | None:

@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 
 from opencoder.refine.signals import python
 from opencoder.refine.signals.document import CodeDocument
-from opencoder.refine.signals.langutil import count_lines
-from opencoder.refine.signals.text import split_lines
+from opencoder.refine.signals.text import count_matching_lines, split_lines
 
 # Pieces of lines for generated text: keywords, separators, and whitespace the patterns must treat like Python's
 # per-line loop did ("\r", form feed, "\x1c" and NEL are whitespace to str.isspace, and only "\n" ends a line)
@@ -137,12 +136,14 @@ def _reference_facts(tree: ast.Module) -> python.TreeFacts:
 
 
 def _line_counts(doc) -> dict:
+    """Per pattern: (its count over the code text, the per-line reference's count over the non-blank lines)."""
+    lines = [line for line in split_lines(doc.code_text) if not line.isspace()]
     fast = {("fixed", "import"): python._IMPORT_LINE, ("fixed", "pass"): python._PASS}
     fast |= {("opc", "import"): python._IMPORT_OPC, ("opc", "pass"): python._PASS_OPC}
     return {
         key: (
-            count_lines(doc.code_text.lower() if key[0] == "opc" else doc.code_text, pattern),
-            sum(map(_REFERENCE_LINES[key], doc.code_lines)),
+            count_matching_lines(doc.code_text.lower() if key[0] == "opc" else doc.code_text, pattern),
+            sum(map(_REFERENCE_LINES[key], lines)),
         )
         for key, pattern in fast.items()
     }
@@ -240,7 +241,6 @@ def test_tree_walk_and_line_counts_equal_the_reference_on_real_files(corpus):
 @given(st.lists(st.sampled_from(LINE_TOKENS), max_size=40).map("".join))
 @example("import\nx\nfrom a\nimport b\nx:\npass\n\x1creturn\n\nx\n")  # line ends inside would-be matches
 def test_line_patterns_count_what_the_per_line_definitions_count(text):
-    lines = [line for line in split_lines(text) if not line.isspace()]
-    doc = SimpleNamespace(code_text=text, code_lines=lines)
+    doc = SimpleNamespace(code_text=text)
     assert all(fast == slow for fast, slow in _line_counts(doc).values())
     assert len(python._SIMPLE_RETURN.findall(text)) == len(_SIMPLE_RETURN_BEFORE.findall(text))

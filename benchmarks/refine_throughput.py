@@ -25,8 +25,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import psutil
 
@@ -36,6 +38,7 @@ from opencoder.recipes import load_recipe, parse_recipe
 from opencoder.refine.pipeline import RunOptions, _built, run_refine
 
 STAGES = ("preprocess", "langid", "exact_dedup")
+T = TypeVar("T")
 SAMPLE_EVERY_S = 0.05
 
 
@@ -50,7 +53,7 @@ def cpu_seconds() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def timed(fn, *args) -> tuple[object, float, float]:
+def timed(fn: Callable[..., T], *args: object) -> tuple[T, float, float]:
     """``fn(*args)`` with the wall and CPU seconds it took."""
     wall, cpu = time.perf_counter(), cpu_seconds()
     out = fn(*args)

@@ -94,16 +94,18 @@ def _parse(source: bytes) -> Tree | None:
     """tree-sitter's tree, or None as soon as every parse the parser still holds has met an error.
 
     From then on the tree is sure to hold an ERROR or MISSING node, and tree-sitter's error recovery, left to run,
-    costs far more than the parse (random text: 1 MB in 5 s, super-linear), in C, out of the SIGALRM timeout's
-    reach. The progress callback needs the source as a read callback (a memoryview: no copies); the tree then
-    has no source of its own, so node texts are sliced from ``source`` (``Node.text`` and text predicates crash).
+    costs far more than the parse (random text: 1 MB in 5 s, super-linear). The callbacks are also where a signal
+    timeout can interrupt the parse. The progress callback needs the source as a read callback (a memoryview: no
+    copies); the tree then has no source of its own, so node texts are sliced from ``source`` (``Node.text`` and
+    text predicates crash).
     """
     view = memoryview(source)
     try:
         return _PARSER.parse(lambda offset, _: view[offset:], progress_callback=lambda _, has_error: has_error)
-    except ValueError:  # cancelled: the parser would resume this text on the next call unless reset
-        _PARSER.reset()
+    except ValueError:  # cancelled
         return None
+    finally:  # cancelled or interrupted (a signal timeout raises in the callbacks), the parser would resume this
+        _PARSER.reset()  # text on its next call
 
 
 def _expression(node: Node | None) -> Node | None:

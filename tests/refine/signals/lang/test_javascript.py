@@ -2,6 +2,7 @@
 against the released esprima path (compat opc) on snippets and real files that esprima parses."""
 
 import dataclasses
+import signal
 
 import pytest
 
@@ -156,3 +157,21 @@ def test_a_parse_given_up_early_leaves_the_parser_ready_for_the_next_document(si
     assert javascript._parse(garbage.encode()) is None
     assert signals(garbage, "javascript")["cate_ast"] == 0.0
     assert signals(JS_SRC, "javascript")["cate_ast"] == 1.0  # a cancelled parser resumes unless reset
+
+
+def test_a_parse_interrupted_by_a_timeout_leaves_the_parser_ready(signals):
+    class Interrupted(Exception):
+        pass
+
+    def interrupt(*_):
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.05)  # the runner's per-signal timeout works the same way
+        with pytest.raises(Interrupted):
+            javascript._parse(b"var a = 1;\n" * 400_000)  # seconds of parsing; the alarm fires in a callback
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert signals("var b = 2;\n", "javascript")["num_statement_line"] == 1.0  # not the rest of the other text

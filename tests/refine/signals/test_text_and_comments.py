@@ -139,3 +139,17 @@ def test_ngram_fractions_equal_the_counting_definitions():
                     covered[i : i + n] = [True] * n
             expected = sum(int(x) for x, c in zip(lengths, covered, strict=True) if c) / total if total else 0.0
             assert fast[n] == pytest.approx(expected), (words, n)
+
+
+def test_word_ids_tell_apart_strings_whose_internal_bytes_are_equal():
+    from opencoder.refine.signals.text import word_ids
+
+    # "n0" (one byte per character) and U+306E (two bytes per character) share the bytes 6E 30, which is what
+    # CPython's str hash reads; the ids must still differ, or "distinct words" would undercount.
+    ids = word_ids(["n0", "\u306e", "n0"]).tolist()
+    assert ids[0] == ids[2] != ids[1]
+    doc = CodeDocument("n0 \u306e n0 \u306e x", lang="text", doc_type="text")
+    assert doc.normalized_words == ["n0", "\u306e", "n0", "\u306e", "x"]
+    from opencoder.refine.signals import doc as doc_signals
+
+    assert doc_signals.frac_words_unique(doc) == 3 / 5

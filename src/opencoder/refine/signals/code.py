@@ -51,14 +51,16 @@ PROMPT_OPC = re.compile("|".join(PROMPTS))  # on lowercased text
 PROMPT_FIXED = re.compile(r"your code here|\bfixme\b|\btodo\b", re.IGNORECASE)
 ASSERT_OPC = re.compile("assert")  # on lowercased text
 ASSERT_FIXED = re.compile(r"(?<![a-z])assert", re.IGNORECASE)
+# The same matches in lowercased ASCII text, case-sensitive: starting with the literal lets re jump between them.
+ASSERT_FIXED_LOWER = re.compile(r"assert(?<![a-z]assert)")
 # Besides ASCII letters, these are the only characters an IGNORECASE ``[a-z]`` matches.
 _IGNORECASE_EXTRA = frozenset("\u0130\u0131\u017f\u212a")
 
 
-def _may_match(text: str, words: tuple[str, ...]) -> bool:
-    """False only when an IGNORECASE pattern built from these lowercase ASCII ``words`` cannot match ``text``:
-    a cheap substring test that saves the regex pass on most documents."""
-    lower = text.lower()
+def _may_match(text: str, words: tuple[str, ...], lower: str | None = None) -> bool:
+    """False only when an IGNORECASE pattern built from these lowercase ASCII ``words`` cannot match ``text``
+    (``lower``: ``text.lower()`` when already made): a substring test that saves the regex pass on most texts."""
+    lower = text.lower() if lower is None else lower
     return any(w in lower for w in words) or (not text.isascii() and not _IGNORECASE_EXTRA.isdisjoint(text))
 
 
@@ -78,17 +80,18 @@ def size_file_byte(doc: CodeDocument) -> int:
 
 
 def num_lines(doc: CodeDocument) -> int:
-    return len(doc.raw_lines)
+    return doc.num_lines
 
 
 def num_chars_line_max(doc: CodeDocument) -> int:
-    """Longest raw line, newline included."""
-    return max(map(len, doc.raw_lines), default=0)
+    """Longest raw line, newline included (the last line has none)."""
+    pieces = doc.text.split("\n")
+    return max(max(map(len, pieces[:-1]), default=-1) + 1, len(pieces[-1]))
 
 
 def num_chars_line_mean(doc: CodeDocument) -> float:
     """Mean raw line length, newline included."""
-    return len(doc.text) / len(doc.raw_lines) if doc.raw_lines else 0.0
+    return len(doc.text) / doc.num_lines if doc.num_lines else 0.0
 
 
 def frac_chars_comments(doc: CodeDocument) -> float | None:
@@ -126,6 +129,8 @@ def cate_xml_start(doc: CodeDocument) -> bool:
 def cate_autogen(doc: CodeDocument) -> bool:
     """An auto-generated marker in the first 200 characters (opc: also any bare "generate"/"autogen")."""
     head = doc.text[:200]
+    if not _may_match(head, ("generat", "autogen", "do not edit")):  # every phrase holds one of these
+        return False
     if doc.compat == "opc":
         lower = head.lower()
         return bool(AUTOGEN_PHRASES.search(head)) or any(s in lower for s in ("generate", "autogen", "do not edit"))
@@ -198,7 +203,7 @@ def frac_chars_hex_words(doc: CodeDocument) -> float | None:
 
 def frac_lines_prompt_comments(doc: CodeDocument) -> float | None:
     """Comment lines with "your code here", "fixme" or "todo" / all raw lines (opc: also inside words)."""
-    if not doc.raw_lines:
+    if not doc.num_lines:
         return None
     if not _may_match(doc.comment_text, PROMPTS):
         return 0.0
@@ -206,19 +211,23 @@ def frac_lines_prompt_comments(doc: CodeDocument) -> float | None:
         hits = count_matching_lines(doc.comment_text.lower(), PROMPT_OPC)
     else:  # lines of each comment
         hits = sum(count_matching_lines(piece, PROMPT_FIXED) for piece in doc.comment_pieces)
-    return hits / len(doc.raw_lines)
+    return hits / doc.num_lines
 
 
 def frac_lines_assert(doc: CodeDocument) -> float | None:
     """Code lines with "assert" (fixed: not preceded by a letter, so not "reassert") / code lines."""
     if not doc.code_lines:
         return None
-    if not _may_match(doc.code_text, ("assert",)):
+    text = doc.code_text
+    lower = text.lower()  # lines map one to one: lowercasing never adds or removes a newline
+    if not _may_match(text, ("assert",), lower):
         return 0.0
     if doc.compat == "opc":
-        hits = count_matching_lines(doc.code_text.lower(), ASSERT_OPC)
+        hits = count_matching_lines(lower, ASSERT_OPC)
+    elif text.isascii():
+        hits = count_matching_lines(lower, ASSERT_FIXED_LOWER)
     else:
-        hits = count_matching_lines(doc.code_text, ASSERT_FIXED)
+        hits = count_matching_lines(text, ASSERT_FIXED)
     return hits / len(doc.code_lines)
 
 

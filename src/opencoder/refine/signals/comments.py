@@ -22,11 +22,11 @@ they can differ (e.g. comments inside an HTML ``<script>``).
 
 from __future__ import annotations
 
-import re
 from functools import cache
 
 import pygments
 import pygments.token as tok
+import regex
 from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
@@ -50,30 +50,30 @@ def _lexer(lang: str, compat: str) -> Lexer | None:
         return None
 
 
-def _scanner(first_chars: str, pattern: str) -> re.Pattern[str]:
+def _scanner(pattern: str) -> regex.Pattern[str]:
     """A scanner regex: a comment (group ``c``) or a string literal (group ``s``, code), whichever comes first.
 
-    The leading lookahead names the characters a match can start with, so the regex engine skips every
-    other position at once (about twice as fast on Python code).
+    Compiled with the ``regex`` module, which skips the positions where no match can start about twice as fast
+    as ``re`` on these patterns (their syntax means the same in both; the tests compare them on real files).
     """
-    return re.compile(f"(?=[{re.escape(first_chars)}])(?:{pattern})")
+    return regex.compile(pattern)
 
 
 _QUOTED = r""""(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'"""
 _STRINGS = f"(?P<s>{_QUOTED})"
 _BLOCK = r"(?P<c>//[^\n]*|/\*[\s\S]*?\*/)"
-_C_LIKE = _scanner("/\"'", _BLOCK + "|" + _STRINGS)
-_C_LIKE_BACKTICK = _scanner("/\"'`", _BLOCK + r"|(?P<s>`(?:\\[\s\S]|[^`\\])*`|" + _QUOTED + ")")
-_HASH = _scanner("#\"'", r"(?P<c>#[^\n]*)|" + _STRINGS)
+_C_LIKE = _scanner(_BLOCK + "|" + _STRINGS)
+_C_LIKE_BACKTICK = _scanner(_BLOCK + r"|(?P<s>`(?:\\[\s\S]|[^`\\])*`|" + _QUOTED + ")")
+_HASH = _scanner(r"(?P<c>#[^\n]*)|" + _STRINGS)
 # Group ``d``: a triple-quoted string, a comment (pygments' String.Doc) when it starts its line (see _scan).
-_PYTHON = _scanner("#\"'", r'(?P<d>"""[\s\S]*?"""' + r"|'''[\s\S]*?''')|(?P<c>#[^\n]*)|" + _STRINGS)
-_SQL = _scanner("-/\"'", r"(?P<c>--[^\n]*|/\*[\s\S]*?\*/)|" + _STRINGS)
-_MARKUP = _scanner("<", r"(?P<c><!--[\s\S]*?-->)")
-_NO_COMMENTS = re.compile(r"(?P<c>(?!))")
+_PYTHON = _scanner(r'(?P<d>"""[\s\S]*?"""' + r"|'''[\s\S]*?''')|(?P<c>#[^\n]*)|" + _STRINGS)
+_SQL = _scanner(r"(?P<c>--[^\n]*|/\*[\s\S]*?\*/)|" + _STRINGS)
+_MARKUP = _scanner(r"(?P<c><!--[\s\S]*?-->)")
+_NO_COMMENTS = _scanner(r"(?P<c>(?!))")
 
 # Language -> scanner, for the languages whose comment syntax one regex captures (``fixed`` mode only).
 _C_FAMILY = ["c", "cpp", "csharp", "java", "objective-c", "cuda", "rust", "swift", "css", "scss", "less"]
-SCANNERS: dict[str, re.Pattern[str]] = {
+SCANNERS: dict[str, regex.Pattern[str]] = {
     **dict.fromkeys(_C_FAMILY, _C_LIKE),
     **dict.fromkeys(["javascript", "typescript", "go", "kotlin", "scala", "dart", "groovy"], _C_LIKE_BACKTICK),
     **dict.fromkeys(["shell", "makefile", "cmake", "dockerfile", "r", "awk"], _HASH),
@@ -84,10 +84,10 @@ SCANNERS: dict[str, re.Pattern[str]] = {
 }
 
 
-def _scan(text: str, scanner: re.Pattern[str]) -> tuple[str, list[str]]:
+def _scan(text: str, scanner: regex.Pattern[str]) -> tuple[str, list[str]]:
     """Split with a scanner regex: group ``c`` is a comment, everything else is code.
 
-    ``re.split`` returns the text between matches followed by each match's groups, so the split happens in C
+    ``split`` returns the text between matches followed by each match's groups, so the split happens in C
     and Python only picks the comments out of that list. A ``d`` match is a comment when only whitespace and
     string-prefix letters precede it on its line.
     """

@@ -14,6 +14,8 @@ from collections import Counter
 from collections.abc import Callable
 from importlib import resources
 
+import numpy as np
+
 from opencoder.refine.signals.document import CodeDocument
 from opencoder.refine.signals.text import frac_chars_top_ngram
 
@@ -74,9 +76,12 @@ def mean_word_length(doc: CodeDocument) -> float | None:
 
 
 def frac_words_unique(doc: CodeDocument) -> float | None:
-    """Distinct normalised words / all normalised words."""
-    n = len(doc.normalized_words)
-    return len(set(doc.normalized_words)) / n if n else None
+    """Distinct normalised words / all normalised words (counted on the sorted word ids: no set of strings)."""
+    ids = doc.ngram_hashes(1)
+    if not len(ids):
+        return None
+    ordered = np.sort(ids)
+    return (1 + int(np.count_nonzero(ordered[1:] != ordered[:-1]))) / len(ids)
 
 
 def top_ngram(n: int) -> Callable[[CodeDocument], float]:
@@ -110,7 +115,7 @@ def frac_chars_alphabet(doc: CodeDocument) -> float:
 
 
 def num_lines(doc: CodeDocument) -> int:
-    return len(doc.raw_lines)
+    return doc.num_lines
 
 
 def num_sentences(doc: CodeDocument) -> int:

@@ -44,6 +44,7 @@ from opencoder.refine.signals.text import (
     split_lines,
     strip_spaces_in_lines,
     word_ids,
+    word_lengths,
     wordpunct,
 )
 
@@ -106,6 +107,11 @@ class CodeDocument:
         return self.size if self.size is not None else len(self.text.encode("utf-8", "surrogatepass"))
 
     @cached_property
+    def num_lines(self) -> int:
+        """``len(raw_lines)`` without building them: a last line without a newline counts too."""
+        return self.text.count("\n") + (not self.text.endswith("\n") and bool(self.text))
+
+    @cached_property
     def raw_lines(self) -> list[str]:
         """Lines split on "\\n" keeping the newline; empty lines kept (SPEC "Shared text machinery")."""
         return split_lines(self.text)
@@ -144,15 +150,19 @@ class CodeDocument:
         return wordpunct(self.text)
 
     @cached_property
+    def word_lengths(self) -> np.ndarray:
+        """Length of each normalised word."""
+        return word_lengths(self.normalized_words)
+
+    @cached_property
     def cumulative_word_lengths(self) -> np.ndarray:
         """Running sum of the normalised words' lengths with a leading 0 (text.cumulative_lengths)."""
-        words = self.normalized_words
-        return cumulative_lengths(np.fromiter(map(len, words), dtype=np.int64, count=len(words)))
+        return cumulative_lengths(self.word_lengths)
 
     def ngram_hashes(self, n: int) -> np.ndarray:
         """64-bit hashes of the normalised word n-grams (see text.next_ngram_hashes), computed once per n."""
         if n == 1:
-            return self.memo("ngram_hashes.1", lambda: word_ids(self.normalized_words))
+            return self.memo("ngram_hashes.1", lambda: word_ids(self.normalized_words, self.word_lengths))
         return self.memo(
             f"ngram_hashes.{n}", lambda: next_ngram_hashes(self.ngram_hashes(n - 1), self.ngram_hashes(1), n)
         )

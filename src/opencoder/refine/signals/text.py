@@ -137,9 +137,22 @@ def wordpunct(text: str) -> list[str]:
 _HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant: n-gram hashes wrap modulo 2**64
 
 
-def word_ids(words: Sequence[str]) -> np.ndarray:
-    """Each word replaced by its 64-bit ``hash`` (equal words, equal ids; only compared within one process)."""
-    return np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
+def word_lengths(words: Sequence[str]) -> np.ndarray:
+    """The length of each word, in characters."""
+    return np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+
+
+def word_ids(words: Sequence[str], lengths: np.ndarray | None = None) -> np.ndarray:
+    """Each word replaced by a 64-bit id: equal words, equal ids; only compared within one process.
+
+    The id is ``hash(word)`` plus the word's length times an odd constant. CPython's str hash reads the string's
+    internal buffer, so strings of different widths with the same bytes hash alike ("n0" and U+306E "の" are
+    both the bytes 6E 30); their lengths differ, so their ids do not.
+    """
+    lengths = word_lengths(words) if lengths is None else lengths
+    with np.errstate(over="ignore"):
+        hashes = np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
+        return hashes + lengths.view(np.uint64) * _HASH_MULTIPLIER
 
 
 def next_ngram_hashes(previous: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:
@@ -201,14 +214,16 @@ def frac_chars_dupe_ngrams(
         if len(starts) == 0:
             break
         order = np.argsort(hashes)
-        same = hashes[order[1:]] == hashes[order[:-1]]
-        repeated = np.zeros(len(hashes), dtype=bool)
-        repeated[order[1:][same]] = True
-        repeated[order[:-1][same]] = True
+        ordered = hashes[order]
+        same_as_previous = np.zeros(len(order) + 1, dtype=bool)  # [i]: sorted i-1 == i; False at both ends
+        same_as_previous[1:-1] = ordered[1:] == ordered[:-1]
+        repeated = np.empty(len(order), dtype=bool)
+        repeated[order] = same_as_previous[1:] | same_as_previous[:-1]
         starts, hashes = starts[repeated], hashes[repeated]
         # Characters of the union of the intervals [start, start + n): each one up to the next start.
-        ends = np.minimum(starts + n, np.append(starts[1:], size))
-        result[n] = float((cumulative[ends] - cumulative[starts]).sum()) / total
+        ends = starts + n
+        np.minimum(ends[:-1], starts[1:], out=ends[:-1])
+        result[n] = float(cumulative[ends].sum() - cumulative[starts].sum()) / total
     return result
 
 

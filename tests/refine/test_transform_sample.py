@@ -123,3 +123,18 @@ def test_pathological_texts_finish_and_keep_accounting():
     result = TransformStage().process(batch(texts, ["python"] * len(texts)))
     assert result.kept.num_rows == len(texts) and result.removed.num_rows == 0
     assert result.kept.column("text").to_pylist()[4] == "\0" * 1000 + "password = '<PASSWORD>'"
+
+
+def test_one_combined_gate_pass_finds_the_steps_of_one_pass_per_gate():
+    import pyarrow.compute as pc
+
+    from opencoder.refine.pii import GATES
+
+    texts = [*POSITIVES, *TEXTS, "\n".join(POSITIVES), "no secrets here\n", "PASSWORD = 'hunter22'\n", "a:b::c"]
+    table = batch(texts, ["python"] * len(texts))
+    expected = [
+        [step for step, gate in GATES.items() if pc.match_substring_regex(pa.array([text]), gate)[0].as_py()]
+        for text in texts
+    ]
+    assert TransformStage()._steps(table) == expected
+    assert sum(map(bool, expected)) >= len(POSITIVES) and not all(expected)

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
 from opencoder.engine.stage import StageContext, StageResult, make_removed
-from opencoder.refine.pii import GATES, Rewriter, strip_copyright_header
+from opencoder.refine.pii import ANY_GATE, GATES, Rewriter, strip_copyright_header
 from opencoder.refine.registry import register_stage
 
 EMPTY_REASON = "empty_after_transform"
@@ -77,15 +77,17 @@ class TransformStage:
         return StageResult(kept=kept.filter(pc.invert(emptied)), removed=removed, counters=dict(counters))
 
     def _steps(self, batch: pa.Table) -> list[list[str]]:
-        """Per text, the PII steps whose RE2 pre-check matches (one vectorised pass per step over the column)."""
+        """Per text, the PII steps whose RE2 pre-check matches: one vectorised pass of all gates at once over the
+        column, then one pass per step over the few texts that matched any."""
         steps: list[list[str]] = [[] for _ in range(batch.num_rows)]
         if not self.params.pii:
             return steps
         column = batch.column("text")
+        rows = _true_rows(pc.match_substring_regex(column, ANY_GATE))
+        candidates = column.take(pa.array(rows, pa.int64()))
         for step, gate in GATES.items():
-            hits = pc.fill_null(pc.match_substring_regex(column, gate), False).to_numpy(zero_copy_only=False)
-            for row in hits.nonzero()[0]:
-                steps[row].append(step)
+            for i in _true_rows(pc.match_substring_regex(candidates, gate)):
+                steps[rows[i]].append(step)
         return steps
 
     @staticmethod
@@ -93,6 +95,11 @@ class TransformStage:
         earlier = batch.column("original_sha256").to_pylist() if "original_sha256" in batch.column_names else None
         hashes = [None if t is None else sha256_hex(t) for t in texts]
         return hashes if earlier is None else [e or h for e, h in zip(earlier, hashes, strict=True)]
+
+
+def _true_rows(mask: pa.ChunkedArray) -> list[int]:
+    """Indexes of the true values of a boolean column (nulls count as false)."""
+    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False).nonzero()[0].tolist()
 
 
 def _array(values: list[str | None], batch: pa.Table) -> pa.Array:

@@ -138,3 +138,61 @@ def test_secrets():
 )
 def test_secret_negatives(text):
     assert redact(text) == (text, {})
+
+
+CONFIG_FILES = [
+    (
+        "yaml",
+        "database:\n  user: app\n  password: hunter2   # rotate monthly\n  api_token: f8Kd02LmQ9zX7pR4tY6w\n"
+        "  - db_pass: S3cr3t!x\n",
+        "database:\n  user: app\n  password: <PASSWORD>   # rotate monthly\n  api_token: <KEY>\n"
+        "  - db_pass: <PASSWORD>\n",
+    ),
+    (
+        "ini",
+        "[mysql]\nuser = root\npassword = my secret pass ; legacy\n",
+        "[mysql]\nuser = root\npassword = <PASSWORD> ; legacy\n",
+    ),
+    ("java properties", "spring.datasource.password=Tr0ub4dor&3\n", "spring.datasource.password=<PASSWORD>\n"),
+    ("shell", "export DB_PASSWORD=hunter2\nENV=prod\n", "export DB_PASSWORD=<PASSWORD>\nENV=prod\n"),
+    (
+        "dockerfile",
+        "FROM python:3.12\nENV SECRET_KEY=9fK2mL0qZx7Rt4Yw8Pv3\n",
+        "FROM python:3.12\nENV SECRET_KEY=<KEY>\n",
+    ),
+]
+
+
+@pytest.mark.parametrize(("lang", "text", "expected"), CONFIG_FILES)
+def test_unquoted_values_in_config_files(lang, text, expected):
+    rewriter = Rewriter()
+    new = rewriter.redact(text, lang=lang)
+    assert new == expected
+    assert sum(rewriter.counts.values()) == expected.count("<PASSWORD>") + expected.count("<KEY>")
+    assert Rewriter().redact(new, lang=lang) == new  # idempotent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "password: ${DB_PASSWORD}\n",  # a reference, not a value
+        "password: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n",  # a YAML tag
+        "password:\n  file: /run/secrets/db\n",  # a mapping follows, no value on the line
+        "require_password: true\n",  # a YAML literal
+        "token_ttl: 3600\n",  # a key-like name, but the value is not random
+        "passwords_dir = /etc/app\n",  # "passwords" is not a password word part
+    ],
+)
+def test_config_negatives(text):
+    assert redact_config(text) == text
+
+
+def test_unquoted_values_only_in_config_languages():
+    text = "password = getpass()\nkey = make_key(seed)\n"
+    for lang in ("python", "ruby", None):
+        assert Rewriter().redact(text, lang=lang) == text
+    assert Rewriter().redact(text, lang="ini") == "password = <PASSWORD>\nkey = make_key(seed)\n"
+
+
+def redact_config(text: str) -> str:
+    return Rewriter().redact(text, lang="yaml")

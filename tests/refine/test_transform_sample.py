@@ -138,3 +138,14 @@ def test_one_combined_gate_pass_finds_the_steps_of_one_pass_per_gate():
     ]
     assert TransformStage()._steps(table) == expected
     assert sum(map(bool, expected)) >= len(POSITIVES) and not all(expected)
+
+
+def test_unquoted_config_values_go_through_the_stage_for_config_languages_only():
+    text = "db:\n  password: hunter2\n"
+    result = TransformStage().process(
+        batch([text, text, "password: pw1\n" * 100_000 + "a" * 1_000_000], ["yaml", "python", "yaml"])
+    )
+    new = result.kept.column("text").to_pylist()
+    assert new[:2] == ["db:\n  password: <PASSWORD>\n", text]
+    assert new[2].count("<PASSWORD>") == 100_000
+    assert result.counters["pii_password"] == 100_001

@@ -163,6 +163,19 @@ ASSIGNMENT_RE = re.compile(
     r"""(["']?[ \t]*(?::=|=>|==|[:=])[ \t]*[bru]?["'])([^"'\s]{1,200})(?=["'])""",  # separator, quoted value
     re.IGNORECASE,
 )
+# The same in line-oriented configuration files, where values need no quotes: ``password: hunter2`` (YAML),
+# ``password = hunter2`` (INI, properties), ``export DB_PASSWORD=hunter2`` (shell, dotenv), ``ENV API_TOKEN=…``
+# (Dockerfile). The value runs to the end of the line, less a trailing `` #``/`` ;`` comment. In program code an
+# unquoted right-hand side is an expression (``password = getpass()``), so only these languages get this step.
+CONFIG_ASSIGNMENT_RE = re.compile(
+    r"^([ \t]*(?:(?:export|ENV|ARG)[ \t]+|-[ \t]+)?)"  # indentation, a shell/Dockerfile keyword or a YAML list dash
+    r"([\w.-]{0,64}(?:pass|pwd|secret|token|key)[\w.-]{0,64})"  # the name
+    r"[ \t]*[:=][ \t]*"  # separator
+    r"""([^\s"'!&*|>#;][^\n]{0,199}?)(?=[ \t]*(?:[ \t][#;][^\n]*)?$)""",  # unquoted value, no YAML tag/anchor/block
+    re.IGNORECASE | re.MULTILINE,
+)
+CONFIG_LANGS = frozenset({"yaml", "ini", "java properties", "dotenv", "shell", "dockerfile", "git config"})
+_CONFIG_LITERALS = frozenset({"true", "false", "yes", "no", "on", "off", "null", "none", "~"})
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 KEY_NAME_RE = re.compile(r"api[_-]?key|apikey|secret|token|access[_-]?key|auth[_-]?key|private[_-]?key", re.IGNORECASE)
 URL_CREDENTIALS_RE = re.compile(r"(://[^/\s:@\"']{1,100}:)([^/\s@\"']{1,200})@")
@@ -176,6 +189,8 @@ GATES: dict[str, str] = {
     "private_key": r"PRIVATE KEY",
     "token": r"AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|gh[pousr]_|github_pat_|xox[abposr]-|AIza|[sr]k_(live|test)_",
     "assignment": r"(?i)(pass|pwd|secret|token|key)[\w.-]*[\"']?[ \t]*(:=|=>|==|[:=])[ \t]*[bru]?[\"']",
+    "config_assignment": r"(?im)^[ \t]*((export|ENV|ARG)[ \t]+|-[ \t]+)?[\w.-]*(pass|pwd|secret|token|key)[\w.-]*"
+    r"[ \t]*[:=][ \t]*[^\s\"'!&*|>#;]",
     "url_credentials": r"://[^/\s:@\"']+:[^/\s@\"']+@",
     "email": r"[A-Za-z0-9._%+-]@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2}",
     "ipv4": r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}",
@@ -231,10 +246,11 @@ class Rewriter:
 
         return pattern.sub(one, text)
 
-    def redact(self, text: str, steps: Collection[str] = STEPS) -> str:
+    def redact(self, text: str, steps: Collection[str] = STEPS, lang: str | None = None) -> str:
         """Replace secrets, e-mail addresses and public IP addresses in ``text`` with placeholders.
 
         ``steps`` (names from GATES) limits the work to the steps whose pre-check matched; order is fixed.
+        ``lang`` (as langid names it) enables unquoted configuration values for the CONFIG_LANGS.
         """
         if "private_key" in steps:
             text = self._sub(PRIVATE_KEY_RE, text, "pii_key", lambda m: KEY)
@@ -242,6 +258,8 @@ class Rewriter:
             text = self._sub(TOKEN_RE, text, "pii_key", lambda m: KEY)
         if "assignment" in steps:
             text = self._assignments(text)
+        if "config_assignment" in steps and lang in CONFIG_LANGS:
+            text = self._config_assignments(text)
         if "url_credentials" in steps:
             text = self._sub(URL_CREDENTIALS_RE, text, "pii_password", _url_password)
         if "email" in steps:
@@ -272,6 +290,25 @@ class Rewriter:
             pieces.append(placeholder)
             done = hit.end(2)
         return text if not pieces else "".join(pieces) + text[done:]
+
+    def _config_assignments(self, text: str) -> str:
+        """Unquoted values of password-like names (any value but a placeholder or a YAML/INI literal) and of
+        key-like names (random ones), in configuration files."""
+
+        def one(match: re.Match) -> str:
+            name, value = match[2], match[3]
+            if _is_password_name(name):
+                if _PLACEHOLDER_VALUE.match(value) or value.lower() in _CONFIG_LITERALS:
+                    return match[0]
+                placeholder, kind = PASSWORD, "pii_password"
+            elif KEY_NAME_RE.search(name) and _looks_random(value):
+                placeholder, kind = KEY, "pii_key"
+            else:
+                return match[0]
+            self.counts[kind] += 1
+            return match[0][: match.start(3) - match.start()] + placeholder
+
+        return CONFIG_ASSIGNMENT_RE.sub(one, text)
 
 
 def _url_password(match: re.Match) -> str | None:

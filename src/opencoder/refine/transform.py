@@ -56,7 +56,7 @@ class TransformStage:
                 new, blocks = strip_copyright_header(new, (lang or "").lower())
                 counters["copyright_headers"] += blocks
             if new and doc_steps:
-                new = rewriter.redact(new, doc_steps)
+                new = rewriter.redact(new, doc_steps, (lang or "").lower())
             counters["docs_rewritten"] += new != text
             new_texts.append(new)
         counters.update(rewriter.counts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from datetime import datetime, timezone
 
 import pyarrow as pa
@@ -12,7 +13,7 @@ import pytest
 import zstandard
 
 from opencoder.errors import OpencoderError
-from opencoder.io.readers import InputSpec, plan_inputs, read_shard, to_timestamp
+from opencoder.io.readers import Contents, InputSpec, open_regular, plan_inputs, read_shard, to_timestamp
 from opencoder.recipes import Columns, EngineSettings
 
 RECORDS = [
@@ -98,6 +99,24 @@ def test_a_listed_tree_is_cut_by_its_listed_sizes(tmp_path):
     assert [s.files for s in plan.shards] == [("a.py", "b.py"), ("c.py",), ("d.py",)]
     by_count = plan_inputs([InputSpec(str(tmp_path), "t", files)], EngineSettings(task_bytes=20, task_files=3))
     assert [s.files for s in by_count.shards] == [("a.py", "b.py", "c.py"), ("d.py",)]
+
+
+def test_contents_buffer_reads_files_whose_size_changed_and_grows_past_its_capacity(tmp_path):
+    """Files go straight into one buffer; a size that fstat got wrong (the file grew or shrank since) or a file
+    larger than the buffer still gives exactly the bytes on disk."""
+    files = {"grew": b"0123456789", "shrank": b"abc", "big": os.urandom(5000), "empty": b""}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    claimed = {"grew": 3, "shrank": 20, "big": 5000, "empty": 0}
+    contents = Contents(capacity=8)
+    for name in files:
+        fd, _ = open_regular(str(tmp_path / name))
+        try:
+            assert contents.read(fd, claimed[name]) == len(files[name])
+        finally:
+            os.close(fd)
+    contents.skip()
+    assert contents.array().to_pylist() == [*files.values(), None]
 
 
 def test_files_over_the_cap_are_not_read(tmp_path):

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -216,10 +217,16 @@ def _to_stars(value: Any) -> int | None:
     raise ValueError(f"stars is not an integer: {value!r}")
 
 
-def _docs_table(cols: dict[str, list[Any]]) -> pa.Table:
+def _docs_table(cols: dict[str, list[Any] | pa.Array]) -> pa.Table:
     n = len(cols["id"])
-    arrays = [pa.array(cols[f.name], f.type) if f.name in cols else pa.nulls(n, f.type) for f in READ_SCHEMA]
+    arrays = [_as_array(cols.get(f.name), f.type, n) for f in READ_SCHEMA]
     return pa.Table.from_arrays(arrays, schema=READ_SCHEMA)
+
+
+def _as_array(value: list[Any] | pa.Array | None, type_: pa.DataType, n: int) -> pa.Array:
+    if value is None:
+        return pa.nulls(n, type_)
+    return value if isinstance(value, pa.Array) else pa.array(value, type_)
 
 
 def _errors_table(rows: list[tuple[str, str | None, str, str]]) -> pa.Table:
@@ -259,25 +266,68 @@ class _Fail:
 # --------------------------------------------------------------------------------------------------- readers
 
 
-def read_file(path: str, max_bytes: int | None = None) -> tuple[bytes | None, int]:
-    """(content, size) of a regular file; content None when it is over ``max_bytes`` (only the size is needed
-    to drop it). Opened non-blocking and checked with fstat, so a FIFO or device fails instead of hanging."""
+def open_regular(path: str) -> tuple[int, int]:
+    """(file descriptor, size) of a regular file. Opened non-blocking and checked with fstat, so a FIFO or a
+    device fails instead of hanging."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise OSError(0, "not a regular file")
-        if max_bytes is not None and st.st_size > max_bytes:
-            return None, st.st_size
-        data = os.read(fd, st.st_size + 1)
-        if len(data) != st.st_size:  # the file changed size since fstat: read to the end
-            parts = [data]
-            while chunk := os.read(fd, 1 << 20):
-                parts.append(chunk)
-            data = b"".join(parts)
-        return data, len(data)
-    finally:
+    except OSError:
         os.close(fd)
+        raise
+    return fd, st.st_size
+
+
+class Contents:
+    """Files read straight into one growing buffer that becomes a batch's ``content`` column as it is: building
+    the column from one bytes object per file would copy every byte once more."""
+
+    def __init__(self, capacity: int) -> None:
+        self.data = np.empty(capacity, dtype=np.uint8)  # untouched pages cost nothing
+        self.used = 0
+        self.ends: list[int] = []
+        self.valid: list[bool] = []
+
+    def skip(self) -> None:
+        """A null value: a file that is not read (over the size cap)."""
+        self.ends.append(self.used)
+        self.valid.append(False)
+
+    def read(self, fd: int, size: int) -> int:
+        """Append an open file that fstat said has ``size`` bytes, to its end (it may have changed since);
+        returns the bytes read. A failed read leaves nothing behind."""
+        start, want = self.used, size + 1  # one byte more than expected shows that the file grew
+        try:
+            while True:
+                self._reserve(want)
+                n = os.readv(fd, [memoryview(self.data)[self.used : self.used + want]])
+                self.used += n
+                if n < want:  # a short read of a regular file is its end
+                    break
+                want = max(want, 1 << 20)
+        except BaseException:
+            self.used = start
+            raise
+        self.ends.append(self.used)
+        self.valid.append(True)
+        return self.used - start
+
+    def _reserve(self, n: int) -> None:
+        if self.used + n > len(self.data):
+            grown = np.empty(max(2 * len(self.data), self.used + n), dtype=np.uint8)
+            memoryview(grown)[: self.used] = memoryview(self.data)[: self.used]
+            self.data = grown
+
+    def array(self) -> pa.Array:
+        """The values as a large binary array over this buffer (no copy)."""
+        offsets = np.zeros(len(self.ends) + 1, dtype=np.int64)
+        offsets[1:] = self.ends
+        valid = np.array(self.valid, dtype=bool)
+        bits = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+        data = pa.py_buffer(self.data[: self.used])
+        return pa.Array.from_buffers(pa.large_binary(), len(self.ends), [bits, pa.py_buffer(offsets), data])
 
 
 def _repo(label: str, rel: str, depth: int) -> str:
@@ -291,37 +341,41 @@ def _read_tree(
 ) -> Iterator[Batch]:
     prefix = shard.source.rstrip("/") + "/"
     label = shard.label
+    capacity = settings.batch_bytes + (max_bytes or 0)  # a batch ends once past batch_bytes: room for one more file
     rels: list[str] = []
-    datas: list[bytes | None] = []
     sizes: list[int] = []
-    nbytes = 0
+    contents = Contents(capacity)
 
     def flush() -> Batch:
-        nonlocal rels, datas, sizes, nbytes
+        nonlocal rels, sizes, contents
         cols = {
             "id": [f"{label}/{r}" for r in rels],
             "path": rels,
             "repo": [_repo(label, r, repo_depth) for r in rels],
             "size": sizes,
             "source": [shard.source] * len(rels),
-            "content": datas,
+            "content": contents.array(),
         }
         batch = Batch(_docs_table(cols), fail.take())
-        rels, datas, sizes, nbytes = [], [], [], 0
+        rels, sizes, contents = [], [], Contents(capacity)
         return batch
 
     for rel in shard.files:
         try:
-            data, size = read_file(prefix + rel, max_bytes)
+            fd, size = open_regular(prefix + rel)
+            try:
+                if max_bytes is not None and size > max_bytes:
+                    contents.skip()  # only the size is needed to drop it
+                else:
+                    size = contents.read(fd, size)
+            finally:
+                os.close(fd)
         except OSError as err:
             fail(prefix + rel, err.strerror or str(err), doc_id=f"{label}/{rel}", path=rel, source=shard.source)
             continue
         rels.append(rel)
-        datas.append(data)
         sizes.append(size)
-        if data is not None:
-            nbytes += size
-        if len(rels) >= settings.batch_docs or nbytes >= settings.batch_bytes:
+        if len(rels) >= settings.batch_docs or contents.used >= settings.batch_bytes:
             yield flush()
     if rels or fail.rows:
         yield flush()

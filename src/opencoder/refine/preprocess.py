@@ -94,7 +94,7 @@ class Preprocess:
             batch = batch.drop_columns(["text"])
         sizes = pc.fill_null(batch.column("size"), 0).to_numpy().tolist()
         datas = content.to_pylist()
-        # Bulk path: the files checked above become text as a view of the same buffers (the others masked as
+        # Bulk path: files that pass ``_plain`` become text as a view of the same buffers (the others masked as
         # null), without a copy or a second UTF-8 validation; only the rest go through ``classify`` one by one.
         plain = np.fromiter((_plain(d, n, self.params) for d, n in zip(datas, sizes, strict=True)), bool, len(datas))
         text = as_text(content, plain)

@@ -5,7 +5,7 @@ import pytest
 
 from opencoder.refine.signals.comments import split_code_comments
 from opencoder.refine.signals.document import CodeDocument
-from opencoder.refine.signals.text import CharClass, code_points, normalize, runs, split_lines, wordpunct
+from opencoder.refine.signals.text import CharClass, code_points, normalize, split_lines, wordpunct
 
 
 def test_lines_keep_newlines_and_empty_lines():
@@ -24,10 +24,10 @@ def test_normalisation_order_and_words():
 
 def test_runs_finds_maximal_runs_of_a_character_class():
     ab = CharClass("ab")
-    assert runs(ab.mask("xaabbx ab aaaé"), 2) == [(1, 5), (7, 9), (10, 13)]
-    assert runs(ab.mask("xaabbx ab aaa"), 2) == [(1, 5), (7, 9), (10, 13)]  # the ASCII path
-    assert runs(ab.mask("ab"), 2) == [(0, 2)]
-    assert runs(ab.mask(""), 1) == []
+    assert ab.runs("xaabbx ab aaaé", 2) == [(1, 5), (7, 9), (10, 13)]
+    assert ab.runs("xaabbx ab aaa", 2) == [(1, 5), (7, 9), (10, 13)]  # the ASCII path
+    assert ab.runs("ab", 2) == [(0, 2)]
+    assert ab.runs("", 1) == []
     assert ab.count("abxé\udcffa") == ab.count("abxa") == 3
     assert code_points("é€").tolist() == [0xE9, 0x20AC]
     assert isinstance(code_points("x"), np.ndarray)

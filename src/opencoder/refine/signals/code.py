@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from opencoder.refine.signals import doc as common
 from opencoder.refine.signals.document import CodeDocument
-from opencoder.refine.signals.text import ASCII_SPACE, CharClass, count_matching_lines, runs, wordpunct
+from opencoder.refine.signals.text import ASCII_SPACE, CharClass, count_matching_lines, wordpunct
 
 # String literals as the released code finds them: triple quotes first, then quotes (non-greedy).
 STRINGS_OPC_MULTILINE = re.compile(r"'''(.*?)'''|\"\"\"(.*?)\"\"\"|'(.*?)'|\"(.*?)\"", re.DOTALL)
@@ -184,9 +184,9 @@ def frac_lines_string_concat(doc: CodeDocument) -> float | None:
 def cate_encoded_data(doc: CodeDocument) -> bool:
     """A base64/hex/\\u run longer than 1024 characters, or such runs covering over half of the text."""
     text = doc.text
-    lengths = [end - start for start, end in runs(BASE64_CHARS.mask(text), 64)]
+    lengths = [end - start for start, end in BASE64_CHARS.runs(text, 64)]
     hex_bytes = HEX_BYTES_OPC if doc.compat == "opc" else HEX_BYTES_FIXED
-    for start, end in runs(HEX_BYTES_CHARS.mask(text), 23):
+    for start, end in HEX_BYTES_CHARS.runs(text, 23):
         if len("".join(text[start:end].split())) >= 16:  # 8 hex pairs; most stretches are indentation
             lengths += map(len, hex_bytes.findall(text, max(start - 1, 0), end + 1))
     if text.count("\\u") >= 8:

@@ -132,7 +132,9 @@ def wordpunct(text: str) -> list[str]:
     return WORDPUNCT.findall(text)
 
 
-_HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant: n-gram hashes wrap modulo 2**64
+# Odd 64-bit constant: n-gram hashes wrap modulo 2**64. numpy never checks integer overflow in array arithmetic
+# (only in scalar arithmetic, which these hashes never use), so no np.errstate is needed around them.
+_HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 
 
 def word_lengths(words: Sequence[str]) -> np.ndarray:
@@ -148,9 +150,8 @@ def word_ids(words: Sequence[str], lengths: np.ndarray | None = None) -> np.ndar
     both the bytes 6E 30); their lengths differ, so their ids do not.
     """
     lengths = word_lengths(words) if lengths is None else lengths
-    with np.errstate(over="ignore"):
-        hashes = np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
-        return hashes + lengths.view(np.uint64) * _HASH_MULTIPLIER
+    hashes = np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
+    return hashes + lengths.view(np.uint64) * _HASH_MULTIPLIER
 
 
 def next_ngram_hashes(previous: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:
@@ -159,8 +160,7 @@ def next_ngram_hashes(previous: np.ndarray, ids: np.ndarray, n: int) -> np.ndarr
     Equal n-grams get equal hashes; distinct ones collide with probability ~2**-64, so counting hashes counts
     n-grams without building tuples.
     """
-    with np.errstate(over="ignore"):
-        return previous[:-1] * _HASH_MULTIPLIER + ids[n - 1 :] + np.uint64(1)
+    return previous[:-1] * _HASH_MULTIPLIER + ids[n - 1 :] + np.uint64(1)
 
 
 def frac_chars_top_ngram(hashes: np.ndarray, cumulative: np.ndarray, n: int) -> float:
@@ -207,8 +207,7 @@ def frac_chars_dupe_ngrams(
         if n > first:  # extend the repeated (n-1)-grams that still fit by one word
             fits = int(np.searchsorted(starts, size - n, side="right"))
             starts = starts[:fits]
-            with np.errstate(over="ignore"):
-                hashes = hashes[:fits] * _HASH_MULTIPLIER + ids[starts + (n - 1)] + np.uint64(1)
+            hashes = hashes[:fits] * _HASH_MULTIPLIER + ids[starts + (n - 1)] + np.uint64(1)
         if len(starts) == 0:
             break
         order = np.argsort(hashes)
@@ -251,18 +250,28 @@ class CharClass:
             return np.frombuffer(text.encode("ascii").translate(self._to_flag), dtype=bool)
         return self.table[np.minimum(code_points(text), 127)]
 
+    def runs(self, text: str, min_length: int) -> list[tuple[int, int]]:
+        """(start, end) of the maximal runs of at least ``min_length`` (>= 1) characters of the class in ``text``.
+
+        For ASCII text a substring search of the flag bytes first: most texts have no run that long, and then no
+        array is built.
+        """
+        if text.isascii():
+            flags = text.encode("ascii").translate(self._to_flag)
+            if b"\x01" * min_length not in flags:
+                return []
+            mask = np.frombuffer(flags, dtype=bool)
+        else:
+            mask = self.mask(text)
+        inside = np.concatenate(([False], mask, [False]))
+        edges = np.flatnonzero(inside[1:] != inside[:-1])
+        starts, ends = edges[::2], edges[1::2]
+        keep = ends - starts >= min_length
+        return list(zip(starts[keep].tolist(), ends[keep].tolist(), strict=True))
+
     def count(self, text: str) -> int:
         """How many characters of ``text`` are in the class."""
         if text.isascii():
             data = text.encode("ascii")
             return len(data) - len(data.translate(None, self.chars))
         return int(np.count_nonzero(self.mask(text)))
-
-
-def runs(mask: np.ndarray, min_length: int) -> list[tuple[int, int]]:
-    """(start, end) of the maximal runs of at least ``min_length`` True values of ``mask`` (CharClass.mask)."""
-    inside = np.concatenate(([False], mask, [False]))
-    edges = np.flatnonzero(inside[1:] != inside[:-1])
-    starts, ends = edges[::2], edges[1::2]
-    keep = ends - starts >= min_length
-    return list(zip(starts[keep].tolist(), ends[keep].tolist(), strict=True))

@@ -7,6 +7,7 @@ sample of this machine's own files (opencoder.io.corpus), languages as the langi
 
 from __future__ import annotations
 
+import random
 import re
 from collections import Counter
 from pathlib import Path
@@ -148,3 +149,11 @@ def test_character_class_runs_equal_the_regex_runs(real_files):
         for text, _ in real_files:
             expected = [m.span() for m in pattern.finditer(text)]
             assert char_class.runs(text, min_length) == expected, text[:200]
+
+
+def test_over_20_tokens_matches_exactly_the_texts_of_more_than_20_wordpunct_tokens():
+    rng = random.Random(3)
+    pieces = ["ab", "x_1", "é", "中", "+=", ";", "«", " ", "\t", "\x0c", "\x1c", "\xa0", "\u2028", "0x1F", "'"]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 60)))
+        assert (code.OVER_20_TOKENS.match(text) is not None) == (len(wordpunct(text)) > 20), text

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from opencoder.refine.signals import doc as common
 from opencoder.refine.signals.document import CodeDocument
-from opencoder.refine.signals.text import ASCII_SPACE, CharClass, count_matching_lines, wordpunct
+from opencoder.refine.signals.text import ASCII_SPACE, CharClass, count_matching_lines
 
 # String literals as the released code finds them: triple quotes first, then quotes (non-greedy).
 STRINGS_OPC_MULTILINE = re.compile(r"'''(.*?)'''|\"\"\"(.*?)\"\"\"|'(.*?)'|\"(.*?)\"", re.DOTALL)
@@ -25,6 +25,9 @@ STRINGS_OPC = re.compile(r"'''(.*?)'''|\"\"\"(.*?)\"\"\"|'([^\n]*?)'|\"([^\n]*?)
 # Fixed: a quoted string ends at its line and skips escaped quotes.
 STRINGS_FIXED = re.compile(r"'''(.*?)'''|\"\"\"(.*?)\"\"\"|'((?:\\.|[^'\\\n])*)'|\"((?:\\.|[^\"\\\n])*)\"", re.DOTALL)
 URL_WORD = re.compile(r".*https?://\S+")
+# Matches a text of at least 21 wordpunct tokens (``\w+|[^\w\s]+``): possessive, so a token is never split in two;
+# it stops at the 21st token instead of listing them all.
+OVER_20_TOKENS = re.compile(r"(?:\s*+(?:\w++|[^\w\s]++)){21}")
 STRING_PLUS = re.compile(r"[\"']\s*\+\s*[\"']")
 # The released per-line pattern is ``\s*=\s*["'].+?["']\s*\+\s*["'].+?["'].*``; searched in the whole code
 # instead, it drops what cannot decide whether a line matches (the leading ``\s*`` and the trailing ``.*``)
@@ -154,7 +157,7 @@ def frac_lines_long_string(doc: CodeDocument) -> float | None:
         return None
     # A piece of at most 20 characters has at most 20 tokens: only longer ones are tokenised.
     pieces = (p for s in _string_literals(doc, multiline=True) if len(s) > 20 for p in s.split("\n") if len(p) > 20)
-    return sum(len(wordpunct(p)) > 20 for p in pieces) / doc.num_code_lines
+    return sum(OVER_20_TOKENS.match(p) is not None for p in pieces) / doc.num_code_lines
 
 
 def frac_chars_string_length(doc: CodeDocument) -> float | None:

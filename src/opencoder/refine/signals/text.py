@@ -245,9 +245,8 @@ class CharClass:
         self._to_flag = bytes(int(b < 128 and bool(self.table[b])) for b in range(256))
 
     def mask(self, text: str) -> np.ndarray:
-        """One bool per character: is it in the class."""
-        if text.isascii():
-            return np.frombuffer(text.encode("ascii").translate(self._to_flag), dtype=bool)
+        """One bool per character: is it in the class (by the table over the code points; ``count`` and ``runs``
+        take their own ``bytes.translate`` path for ASCII text)."""
         return self.table[np.minimum(code_points(text), 127)]
 
     def runs(self, text: str, min_length: int) -> list[tuple[int, int]]:

@@ -12,34 +12,24 @@ JavaScript): how much the signals cost beyond the parse that defines ``cate_ast`
 from __future__ import annotations
 
 import argparse
-import ast
-import gc
 import time
-import warnings
 from collections import Counter
 
 import tree_sitter
 import tree_sitter_javascript
-from signals_throughput import load
+from signals_throughput import load, python_parse_floor
 
 from opencoder.refine.signals import code, language_module
 from opencoder.refine.signals.document import CodeDocument
 
 
-def parse_python(text: str) -> None:
-    gc.disable()
-    try:
-        ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
-        pass
-    finally:
-        gc.enable()
-
-
 def parser_floors() -> dict:
     """The bare parser of each parsed language, as a function of the text."""
     parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_javascript.language()))
-    return {"python": parse_python, "javascript": lambda text: parser.parse(text.encode("utf-8", "surrogatepass"))}
+    return {
+        "python": lambda text: python_parse_floor([text]),
+        "javascript": lambda text: parser.parse(text.encode("utf-8", "surrogatepass")),
+    }
 
 
 def main() -> None:
@@ -47,7 +37,6 @@ def main() -> None:
     arg_parser.add_argument("--mb", type=float, default=10.0, help="sample size of the default corpus (MB)")
     arg_parser.add_argument("--compat", choices=["fixed", "opc"], default="fixed")
     args = arg_parser.parse_args()
-    warnings.simplefilter("ignore")  # SyntaxWarnings of odd escapes in the floor's parses
 
     rows = [r for r in load(args.mb).to_pylist() if language_module(r["lang"]) is not None]
     seconds: Counter[str] = Counter()

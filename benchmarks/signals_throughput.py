@@ -17,7 +17,6 @@ run in a subprocess on the same documents, with how often its keep/drop decision
 from __future__ import annotations
 
 import argparse
-import ast
 import gc
 import importlib
 import json
@@ -25,7 +24,6 @@ import resource
 import subprocess
 import tempfile
 import time
-import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -36,6 +34,7 @@ from opencoder.io.corpus import default_corpus
 from opencoder.refine.filter import FilterParams, build_filter
 from opencoder.refine.langid import LangId
 from opencoder.refine.registry import stage_entry
+from opencoder.refine.signals.document import parse_python
 from opencoder.refine.signals.runner import SignalsParams, build_signals
 
 RELEASED_MB_S = 0.27  # OpenCoder's opc_data_filtering on 50 MB of this machine's files, one core (ANCHORS.md)
@@ -74,20 +73,11 @@ def baseline_line_split(texts: list[str]) -> int:
 def python_parse_floor(texts: list[str]) -> int:
     """``ast.parse`` of each Python document as the Python signals run it (cyclic GC paused, each tree dropped
     at once): a cost no signal code can remove."""
-    parsed = 0
     gc.disable()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for text in texts:
-                try:
-                    ast.parse(text)
-                    parsed += 1
-                except (SyntaxError, ValueError, RecursionError, MemoryError):
-                    pass
+        return sum(parse_python(text) is not None for text in texts)
     finally:
         gc.enable()
-    return parsed
 
 
 def main() -> None:
@@ -154,8 +144,11 @@ def main() -> None:
         f"{mb / total_wall:.2f} MB/s (wall); {mb / total_cpu / RELEASED_MB_S:.1f}x the released code's "
         f"{RELEASED_MB_S} MB/s"
     )
-    python = [t for t, lang in zip(texts, table.column("lang").to_pylist(), strict=True) if lang == "python"]
-    python_mb = sum(len(t.encode("utf-8", "surrogatepass")) for t in python) / 1e6
+    langs = table.column("lang").to_pylist()
+    python = [t for t, lang in zip(texts, langs, strict=True) if lang == "python"]
+    python_mb = (
+        sum(s for s, lang in zip(table.column("size").to_pylist(), langs, strict=True) if lang == "python") / 1e6
+    )
     _, _, parse_cpu = timed(python_parse_floor, python)
     print(
         f"python parse floor: ast.parse alone on the {len(python)} Python documents ({python_mb:.1f} MB): "

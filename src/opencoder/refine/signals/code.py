@@ -132,10 +132,10 @@ def cate_xml_start(doc: CodeDocument) -> bool:
 def cate_autogen(doc: CodeDocument) -> bool:
     """An auto-generated marker in the first 200 characters (opc: also any bare "generate"/"autogen")."""
     head = doc.text[:200]
-    if not _may_match(head, ("generat", "autogen", "do not edit")):  # every phrase holds one of these
+    lower = head.lower()
+    if not _may_match(head, ("generat", "autogen", "do not edit"), lower):  # every phrase holds one of these
         return False
     if doc.compat == "opc":
-        lower = head.lower()
         return bool(AUTOGEN_PHRASES.search(head)) or any(s in lower for s in ("generate", "autogen", "do not edit"))
     return bool(AUTOGEN_FIXED.search(head))
 
@@ -208,10 +208,11 @@ def frac_lines_prompt_comments(doc: CodeDocument) -> float | None:
     """Comment lines with "your code here", "fixme" or "todo" / all raw lines (opc: also inside words)."""
     if not doc.num_lines:
         return None
-    if not _may_match(doc.comment_text, PROMPTS):
+    lower = doc.comment_text.lower()
+    if not _may_match(doc.comment_text, PROMPTS, lower):
         return 0.0
     if doc.compat == "opc":  # lines of the joined comments
-        hits = count_matching_lines(doc.comment_text.lower(), PROMPT_OPC)
+        hits = count_matching_lines(lower, PROMPT_OPC)
     else:  # lines of each comment
         hits = sum(count_matching_lines(piece, PROMPT_FIXED) for piece in doc.comment_pieces)
     return hits / doc.num_lines
@@ -221,8 +222,7 @@ def frac_lines_assert(doc: CodeDocument) -> float | None:
     """Code lines with "assert" (fixed: not preceded by a letter, so not "reassert") / code lines."""
     if not doc.num_code_lines:
         return None
-    text = doc.code_text
-    lower = text.lower()  # lines map one to one: lowercasing never adds or removes a newline
+    text, lower = doc.code_text, doc.code_text_lower
     if not _may_match(text, ("assert",), lower):
         return 0.0
     if doc.compat == "opc":

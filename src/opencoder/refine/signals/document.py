@@ -56,6 +56,20 @@ _ASCII_CLASSES = {
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
+# Why ``ast.parse`` may fail on a text: a syntax error, NUL bytes, nesting too deep for the compiler, huge literals.
+PYTHON_PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError)
+
+
+def parse_python(text: str) -> ast.Module | None:
+    """``ast.parse(text)``, None when the text does not parse; its SyntaxWarnings (odd escapes) are not ours."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(text)
+    except PYTHON_PARSE_ERRORS:
+        return None
+
+
 class CodeDocument:
     """One document plus its lazily computed shared views (lines, words, n-grams, code/comment split)."""
 
@@ -173,13 +187,8 @@ class CodeDocument:
 
     @cached_property
     def python_ast(self) -> ast.Module | None:
-        """``ast.parse(text)`` for Python sources, None when it fails (syntax error, too deep, NUL bytes)."""
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes is not our concern
-                return ast.parse(self.text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return None
+        """``ast.parse(text)`` for Python sources, None when it fails (see ``parse_python``)."""
+        return parse_python(self.text)
 
     # ---------------------------------------------------------------- code / comment split
 
@@ -191,6 +200,11 @@ class CodeDocument:
     def code_text(self) -> str:
         """The text without comments (pygments tokens per SPEC; see comments.py for the fallbacks)."""
         return self._split[0]
+
+    @cached_property
+    def code_text_lower(self) -> str:
+        """``code_text.lower()``, for the case-insensitive line counts (line for line: lowercasing adds no newline)."""
+        return self.code_text.lower()
 
     @cached_property
     def comment_pieces(self) -> list[str]:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import ast
 import gc
-import warnings
 from dataclasses import dataclass
 
 import regex
 
+from opencoder.refine.signals.document import parse_python
 from opencoder.refine.signals.langutil import (
     RE_SPACE,
     RE_SPACE_IN_LINE,
@@ -25,7 +25,6 @@ from opencoder.refine.signals.langutil import (
 )
 from opencoder.refine.signals.text import count_matching_lines
 
-_PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError)
 # A "return" line as released (re, ``^\\s*return(?:\\s+.+)?\\s*$``; its matches can run on over following lines),
 # written literal first so that the search skips to each "return"
 _SIMPLE_RETURN = regex.compile(rf"return(?<=^{RE_SPACE_IN_LINE}*return)(?:{RE_SPACE}+.+)?{RE_SPACE}*$", regex.MULTILINE)
@@ -80,13 +79,8 @@ def tree_facts(doc) -> TreeFacts | None:
 
 
 def _parse_and_walk(text: str) -> TreeFacts | None:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes etc. is not our business
-            tree = ast.parse(text)
-    except _PARSE_ERRORS:
-        return None
-    return _walk(tree)
+    tree = parse_python(text)
+    return None if tree is None else _walk(tree)
 
 
 def _walk(tree: ast.Module) -> TreeFacts:
@@ -132,7 +126,7 @@ def _class_simple_vars(node: ast.ClassDef) -> int:
 def _import_lines(doc) -> int:
     def run() -> int:
         if doc.compat == "opc":  # substring: also "important", "imports" in strings
-            return count_matching_lines(doc.code_text.lower(), _IMPORT_OPC)
+            return count_matching_lines(doc.code_text_lower, _IMPORT_OPC)
         return count_matching_lines(doc.code_text, _IMPORT_LINE)
 
     return doc.memo("python.import_lines", run)
@@ -154,7 +148,7 @@ def cate_var_zero(doc) -> float | None:
 
 def frac_lines_pass(doc) -> float:
     if doc.compat == "opc":  # substring, case-insensitive: also "password", "compass"
-        return per_code_line(doc, count_matching_lines(doc.code_text.lower(), _PASS_OPC)) or 0.0
+        return per_code_line(doc, count_matching_lines(doc.code_text_lower, _PASS_OPC)) or 0.0
     return per_code_line(doc, count_matching_lines(doc.code_text, _PASS)) or 0.0
 
 

@@ -133,7 +133,7 @@ class SignalRunner:
                 else:
                     values[name] = _as_float(result)
         except SignalTimeout:
-            self._started = None
+            self._started = None  # at once, not in finally: a later tick would raise again inside this handler
             return DocumentSignals(values, "signal_timeout", f"{name} ran over {self.timeout_s:g} s")
         except Exception as err:  # a bug or a pathological input: record it, never lose the document
             self._started = None

@@ -17,7 +17,6 @@ import regex
 
 # wordpunct_tokenize (nltk) is exactly this pattern, with the stdlib ``re``.
 WORDPUNCT = re.compile(r"\w+|[^\w\s]+")
-WHITESPACE = re.compile(r"\s+")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # what ``\s`` / str.isspace match below 128
 # ``\s`` matches exactly the characters of str.isspace, so these agree with str.split / str.isspace.

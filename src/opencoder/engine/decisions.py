@@ -14,6 +14,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
 
+from opencoder.engine.stage import one_array
+
 
 def id_hashes(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """xxh3-64 of each id's UTF-8 bytes."""
@@ -26,7 +28,7 @@ class DecisionIndex:
 
     def __init__(self, decisions: pa.Table) -> None:
         self.decisions = decisions
-        self.ids = decisions.column("id").combine_chunks()
+        self.ids = one_array(decisions.column("id"))
         keys = id_hashes(self.ids)
         self.order = np.argsort(keys, kind="stable")
         self.keys = keys[self.order]
@@ -36,7 +38,7 @@ class DecisionIndex:
         out = np.full(len(ids), -1, dtype=np.int64)
         if len(self.keys) == 0 or len(ids) == 0:
             return out
-        ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
+        ids = one_array(ids)
         h = id_hashes(ids)
         pos = np.minimum(np.searchsorted(self.keys, h), len(self.keys) - 1)
         hit = np.flatnonzero(self.keys[pos] == h)
@@ -64,7 +66,7 @@ class TaskDecisions:
 
     def __init__(self, decisions: pa.Table) -> None:
         self.decisions = decisions
-        self.ids = decisions.column("id").combine_chunks()
+        self.ids = one_array(decisions.column("id"))
 
     def rows(self, ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
         """For each id, the row of its decision, or -1."""

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field
 
-from opencoder.engine.stage import DECISIONS_SCHEMA, StageContext
+from opencoder.engine.stage import DECISIONS_SCHEMA, StageContext, one_array
 from opencoder.refine.registry import register_stage
 
 REASON = "exact_duplicate"
@@ -26,8 +26,7 @@ class ExactDedupParams(BaseModel):
 
 def sha256_digests(texts: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """SHA-256 of each string's UTF-8 bytes, as an (n, 32) uint8 array; hashes the arrow buffer in place."""
-    arr = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
-    arr = arr.cast(pa.large_binary())
+    arr = one_array(texts).cast(pa.large_binary())
     n = len(arr)
     if n == 0:
         return np.empty((0, 32), dtype=np.uint8)

@@ -28,6 +28,8 @@ import pyarrow.compute as pc
 import rensa
 import xxhash
 
+from opencoder.engine.stage import one_array
+
 ShingleUnit = Literal["words", "code"]
 SHINGLE_UNITS: tuple[str, ...] = ("words", "code")
 
@@ -61,9 +63,7 @@ def _byte_classes(data: np.ndarray, unit: str) -> np.ndarray:
 
 def _bytes_and_offsets(texts: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     """The UTF-8 bytes of ``texts`` (nulls read as empty), padded with 16 zero bytes; int64 offsets from 0."""
-    if isinstance(texts, pa.ChunkedArray):
-        texts = texts.combine_chunks()
-    texts = pc.fill_null(texts.cast(pa.large_string()), "")
+    texts = pc.fill_null(one_array(texts).cast(pa.large_string()), "")
     offsets = np.frombuffer(texts.buffers()[1], dtype=np.int64)[texts.offset : texts.offset + len(texts) + 1]
     raw = np.frombuffer(texts.buffers()[2], dtype=np.uint8) if offsets[-1] > offsets[0] else np.zeros(0, np.uint8)
     data = np.zeros(int(offsets[-1] - offsets[0]) + 16, dtype=np.uint8)

@@ -32,7 +32,7 @@ from typing import TypeVar
 
 import psutil
 
-from opencoder.io.corpus import default_corpus
+from opencoder.io.corpus import default_inputs
 from opencoder.io.readers import InputSpec
 from opencoder.recipes import load_recipe, parse_recipe
 from opencoder.refine.pipeline import RunOptions, _built, run_refine
@@ -44,7 +44,7 @@ SAMPLE_EVERY_S = 0.05
 
 def corpus(size_mb: float) -> list[InputSpec]:
     """The default corpus capped at ``size_mb``: the same files on every call."""
-    return [r.input_spec() for r in default_corpus(int(size_mb * 1e6))]
+    return default_inputs(int(size_mb * 1e6))
 
 
 def cpu_seconds() -> float:

@@ -6,16 +6,12 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
 from opencoder import __version__
 from opencoder.demo import DemoScale
 from opencoder.errors import OpencoderError
-
-if TYPE_CHECKING:
-    from opencoder.io.readers import InputSpec
 
 app = typer.Typer(
     name="opencoder",
@@ -122,16 +118,6 @@ class ExecutorKind(str, Enum):
     ray = "ray"
 
 
-def _default_inputs(max_bytes: int | None) -> list[InputSpec]:
-    """The embedded default corpus (the code on this machine): labelled trees with their listed files."""
-    from opencoder.io.corpus import default_corpus
-
-    roots = default_corpus(max_bytes)
-    if not roots:
-        raise OpencoderError("no INPUT given and no source trees found on this machine: pass INPUT paths")
-    return [r.input_spec() for r in roots]
-
-
 @app.command()
 def refine(
     inputs: list[Path] | None = typer.Argument(
@@ -154,11 +140,12 @@ def refine(
     ray_address: str = typer.Option("auto", help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT."),
 ) -> None:
     """RefineCode: read, preprocess, identify languages, deduplicate, transform, signals, filter, sample (resumable)."""
+    from opencoder.io.corpus import default_inputs
     from opencoder.io.readers import InputSpec
     from opencoder.recipes import load_recipe
     from opencoder.refine.pipeline import RunOptions, run_refine
 
-    pairs = [InputSpec(str(p)) for p in inputs] if inputs else _default_inputs(corpus_bytes)
+    pairs = [InputSpec(str(p)) for p in inputs] if inputs else default_inputs(corpus_bytes)
     options = RunOptions(workers=workers, on_error=on_error.value, repo_depth=repo_depth)
     runner = None
     if executor is ExecutorKind.ray:

@@ -61,7 +61,7 @@ class Step:
 
 def refine_step(ctx: DemoContext) -> Path:
     """Refine a capped sample of the machine's own code (or ``ctx.corpus``) with the default recipe."""
-    from opencoder.io.corpus import default_corpus
+    from opencoder.io.corpus import default_inputs
     from opencoder.io.readers import InputSpec
     from opencoder.recipes import load_recipe
     from opencoder.refine.pipeline import RunOptions, run_refine
@@ -69,11 +69,10 @@ def refine_step(ctx: DemoContext) -> Path:
     if ctx.corpus is not None:
         inputs = [InputSpec(str(ctx.corpus))]
     else:
-        corpus = default_corpus(ctx.max_bytes)
-        files = sum(len(root.files) for root in corpus)
-        megabytes = sum(r.total_bytes for r in corpus) / 1e6
-        Console(stderr=True).print(f"corpus: {files:,} files, {megabytes:,.1f} MB from {len(corpus)} trees")
-        inputs = [root.input_spec() for root in corpus]
+        inputs = default_inputs(ctx.max_bytes)
+        files = sum(len(spec.files) for spec in inputs)
+        megabytes = sum(sum(spec.sizes) for spec in inputs) / 1e6
+        Console(stderr=True).print(f"corpus: {files:,} files, {megabytes:,.1f} MB from {len(inputs)} trees")
     run_refine(inputs, ctx.run_dir, load_recipe(None), RunOptions(workers=ctx.workers))
     return refine_output(ctx)
 

@@ -2,6 +2,10 @@ import os
 import sysconfig
 from pathlib import Path
 
+import pytest
+
+from opencoder.errors import OpencoderError
+from opencoder.io import corpus
 from opencoder.io.corpus import Candidate, default_corpus, sample_corpus
 
 
@@ -65,3 +69,17 @@ def test_default_corpus_reads_this_interpreters_standard_library_within_the_cap(
     assert stdlib.root == Path(sysconfig.get_paths()["stdlib"]).resolve()
     assert stdlib.files and all(not f.startswith("site-packages/") for f in stdlib.files)
     assert all((r.root / r.files[0]).is_file() for r in roots)
+
+
+def test_default_inputs_name_the_problem_on_a_machine_without_source_trees(monkeypatch):
+    monkeypatch.setattr(corpus, "discover_candidates", list)
+    with pytest.raises(OpencoderError, match="no source trees found"):
+        corpus.default_inputs(1_000_000)
+
+
+def test_default_inputs_read_exactly_the_listed_files():
+    inputs = corpus.default_inputs(1_000_000)
+    roots = default_corpus(1_000_000)
+    assert [(i.label, list(i.files), list(i.sizes)) for i in inputs] == [
+        (r.label, list(r.files), list(r.sizes)) for r in roots
+    ]

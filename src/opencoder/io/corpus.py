@@ -10,8 +10,8 @@ each tree, rather than the first folders in alphabetical order. Files are picked
 *relative to the root*, so two copies of the same tree (the Python standard library under pyenv and under
 ``/usr/lib``) sample the same files: even a capped demo keeps real exact duplicates for dedup to find.
 
-How refine reads it: ``CorpusRoot.input_spec()`` makes each root a directory-tree input with its file list, so the
-reader opens exactly the listed files.
+How refine reads it: ``default_inputs`` (``CorpusRoot.input_spec()``) makes each root a directory-tree input with
+its file list, so the reader opens exactly the listed files.
 """
 
 from __future__ import annotations
@@ -118,6 +118,16 @@ def discover_candidates() -> list[Candidate]:
 def default_corpus(max_bytes: int | None = None) -> list[CorpusRoot]:
     """The machine's own code as labelled directory-tree inputs; with ``max_bytes``, a fixed sample."""
     return sample_corpus(discover_candidates(), max_bytes)
+
+
+def default_inputs(max_bytes: int | None = None) -> list[InputSpec]:
+    """``default_corpus`` as refine inputs; a clear error on a machine where no source tree was found."""
+    from opencoder.errors import OpencoderError
+
+    roots = default_corpus(max_bytes)
+    if not roots:
+        raise OpencoderError("no INPUT given and no source trees found on this machine: pass INPUT paths")
+    return [r.input_spec() for r in roots]
 
 
 def sample_corpus(candidates: Sequence[Candidate], max_bytes: int | None = None) -> list[CorpusRoot]:

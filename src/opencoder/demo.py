@@ -17,8 +17,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
 
 # Small enough that set-up plus the demo stay under 10 minutes on 2 cores, large enough for real duplicates.
 DEFAULT_DEMO_BYTES = 32_000_000
@@ -59,6 +61,13 @@ class Step:
     output: Callable[[DemoContext], Path] | None = None  # written last; when it exists the step is skipped
 
 
+def _console() -> Console:
+    """rich's console, imported here: `opencoder` imports this module for DemoScale on every command."""
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
 def refine_step(ctx: DemoContext) -> Path:
     """Refine a capped sample of the machine's own code (or ``ctx.corpus``) with the default recipe."""
     from opencoder.io.corpus import default_inputs
@@ -72,7 +81,7 @@ def refine_step(ctx: DemoContext) -> Path:
         inputs = default_inputs(ctx.max_bytes)
         files = sum(len(spec.files) for spec in inputs)
         megabytes = sum(sum(spec.sizes) for spec in inputs) / 1e6
-        Console(stderr=True).print(f"corpus: {files:,} files, {megabytes:,.1f} MB from {len(inputs)} trees")
+        _console().print(f"corpus: {files:,} files, {megabytes:,.1f} MB from {len(inputs)} trees")
     run_refine(inputs, ctx.run_dir, load_recipe(None), RunOptions(workers=ctx.workers))
     return refine_output(ctx)
 
@@ -118,7 +127,7 @@ def pretrain_step(ctx: DemoContext) -> Path:
         save_every=max(1, ctx.scale.train_steps // 3),
         lr=3e-3,  # a small model on few steps learns faster with a larger rate; still stable with the warmup
     )
-    console = Console(stderr=True)
+    console = _console()
     every = max(1, ctx.scale.train_steps // 10)
 
     def show(record: dict) -> None:
@@ -148,7 +157,7 @@ def eval_step(ctx: DemoContext) -> Path:
     )
     scores = evaluate_model(options, HFBackend(model, chat=False), 1, 0.0, ctx.scale.max_tokens)
     summary = ", ".join(f"{name} {value:.3f}" for name, value in scores.pass_at_k.items())
-    Console(stderr=True).print(f"humaneval, first {len(scores.per_task)} tasks: {summary}")
+    _console().print(f"humaneval, first {len(scores.per_task)} tasks: {summary}")
     return eval_output(ctx)
 
 
@@ -189,7 +198,7 @@ def run_demo(
     if fresh:
         shutil.rmtree(ctx.run_dir, ignore_errors=True)
     ctx.run_dir.mkdir(parents=True, exist_ok=True)
-    console = Console(stderr=True)
+    console = _console()
     for step in DEMO_STEPS:
         console.rule(step.name)
         done = step.output(ctx) if step.output else None

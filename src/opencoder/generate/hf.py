@@ -65,13 +65,15 @@ class HFBackend:
     ) -> list[list[str]]:
         torch = self._torch
         torch.manual_seed(self.seed)
+        sampling = (
+            {"do_sample": True, "temperature": temperature, "top_p": 1.0} if temperature > 0 else {"do_sample": False}
+        )
         out: list[list[str]] = []
         for start in range(0, len(prompts), self.batch_size):
             texts = [self._render(p) for p in prompts[start : start + self.batch_size]]
             # Chat templates already hold the BOS token; base prompts get the tokenizer's own special tokens.
             batch = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=not self.chat)
             batch = batch.to(self.device)
-            sampling = {"do_sample": True, "temperature": temperature, "top_p": 1.0} if temperature > 0 else {}
             with torch.no_grad():
                 tokens = self.model.generate(
                     **batch,
@@ -80,7 +82,7 @@ class HFBackend:
                     stop_strings=list(stop) or None,
                     tokenizer=self.tokenizer,
                     pad_token_id=self.tokenizer.pad_token_id,
-                    **(sampling or {"do_sample": False}),
+                    **sampling,
                 )
             new = tokens[:, batch["input_ids"].shape[1] :]
             decoded = self.tokenizer.batch_decode(new, skip_special_tokens=True)

@@ -17,7 +17,7 @@ import pytest
 
 from opencoder.io.corpus import default_corpus
 from opencoder.refine.langid import LangId
-from opencoder.refine.signals import code, comments
+from opencoder.refine.signals import code, comments, kernel
 from opencoder.refine.signals.code import (
     ASSERT_FIXED,
     PROMPT_FIXED,
@@ -27,6 +27,15 @@ from opencoder.refine.signals.code import (
 from opencoder.refine.signals.document import CodeDocument
 from opencoder.refine.signals.text import split_lines, wordpunct
 
+# String literals by regex, what the kernel's scan (kernel.string_literals) must find: released (a quoted string
+# ends at the next quote, on its line or anywhere) and fixed (at its line, escaped quotes skipped).
+STRING_PATTERNS = {
+    code.STRINGS_OPC_MULTILINE: re.compile(r"'''(.*?)'''|\"\"\"(.*?)\"\"\"|'(.*?)'|\"(.*?)\"", re.DOTALL),
+    code.STRINGS_OPC: re.compile(r"'''(.*?)'''|\"\"\"(.*?)\"\"\"|'([^\n]*?)'|\"([^\n]*?)\"", re.DOTALL),
+    code.STRINGS_FIXED: re.compile(
+        r"'''(.*?)'''|\"\"\"(.*?)\"\"\"|'((?:\\.|[^'\\\n])*)'|\"((?:\\.|[^\"\\\n])*)\"", re.DOTALL
+    ),
+}
 RELEASED_STRING_CONCAT = re.compile(r"\s*=\s*[\"'].+?[\"']\s*\+\s*[\"'].+?[\"'].*")
 
 
@@ -130,6 +139,14 @@ def test_restructured_code_signals_equal_their_per_line_definitions(real_files, 
     for text, lang in real_files:
         doc = CodeDocument(text, lang=lang, compat=compat)
         assert _fast_values(doc) == _reference_values(doc), (lang, text[:200])
+
+
+def test_string_literal_scan_equals_the_regexes(real_files):
+    tricky = ["'''", "''''", "'''a'''b'", '"""x\n\\"""y', "'a\\'b'", "'a\\", "'\n'", '"é\\\ud800"', "'😀' \"\""]
+    for text in [t for t, _ in real_files] + tricky:
+        for mode, pattern in STRING_PATTERNS.items():
+            expected = [s for s in map("".join, pattern.findall(text)) if s]  # one group per match is set
+            assert kernel.string_literals(text, mode) == expected, (mode, text[:200])
 
 
 def test_comment_scanners_equal_a_match_by_match_split(real_files):

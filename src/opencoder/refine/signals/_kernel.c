@@ -286,10 +286,220 @@ static PyObject *word_stats(PyObject *module, PyObject *source) {
     return result;
 }
 
+/* ------------------------------------------------------------------ character classes */
+
+enum { IS_SPACE = 1, IS_ALPHA = 2, IS_DIGIT = 4 };
+static unsigned char ascii_flags[128];
+
+static inline int char_flags(Py_UCS4 c) {
+    if (c < 128) return ascii_flags[c];
+    return (Py_UNICODE_ISSPACE(c) ? IS_SPACE : 0) | (Py_UNICODE_ISALPHA(c) ? IS_ALPHA : 0) |
+           (Py_UNICODE_ISDIGIT(c) ? IS_DIGIT : 0);
+}
+
+#define DEFINE_COUNT_CLASSES(NAME, CHAR)                                                \
+    static void NAME(const CHAR *data, Py_ssize_t length, Py_ssize_t counts[3]) {       \
+        for (Py_ssize_t i = 0; i < length; i++) {                                       \
+            int flags = char_flags(data[i]);                                            \
+            counts[0] += flags & IS_SPACE;                                              \
+            counts[1] += (flags & IS_ALPHA) >> 1;                                       \
+            counts[2] += (flags & IS_DIGIT) >> 2;                                       \
+        }                                                                               \
+    }
+
+DEFINE_COUNT_CLASSES(count_classes_ucs1, Py_UCS1)
+DEFINE_COUNT_CLASSES(count_classes_ucs2, Py_UCS2)
+DEFINE_COUNT_CLASSES(count_classes_ucs4, Py_UCS4)
+
+/* char_counts(text) -> (whitespace, letters, digits): str.isspace / isalpha / isdigit per character. */
+static PyObject *char_counts(PyObject *module, PyObject *text) {
+    if (!PyUnicode_Check(text)) return PyErr_Format(PyExc_TypeError, "char_counts takes a str");
+    Py_ssize_t counts[3] = {0, 0, 0};
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    switch (PyUnicode_KIND(text)) {
+        case PyUnicode_1BYTE_KIND: count_classes_ucs1(data, length, counts); break;
+        case PyUnicode_2BYTE_KIND: count_classes_ucs2(data, length, counts); break;
+        default: count_classes_ucs4(data, length, counts);
+    }
+    return Py_BuildValue("(nnn)", counts[0], counts[1], counts[2]);
+}
+
+/* ------------------------------------------------------------------ duplicate code lines */
+
+/* code_line_stats(code) -> (code_lines, lines_in_repeated_groups): the lines' keys are the lines without their
+ * whitespace (str.isspace); a key that is empty is no code line; a key seen more than once counts each of its
+ * lines, except the keys "}," and those of one character. Keys are compared by 64-bit hashes. */
+static PyObject *code_line_stats(PyObject *module, PyObject *text) {
+    if (!PyUnicode_Check(text)) return PyErr_Format(PyExc_TypeError, "code_line_stats takes a str");
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text), n_lines = 0, capacity = 256, repeated = 0;
+    uint64_t *keys = PyMem_Malloc(capacity * sizeof(uint64_t));
+    unsigned char *counted = PyMem_Malloc(capacity); /* the key may count: not "}," and longer than 1 */
+    Table table = {NULL, NULL, 0};
+    uint32_t *slot = NULL;
+    if (!keys || !counted) goto no_memory;
+    Py_ssize_t i = 0;
+    while (i < length) {
+        uint64_t h = FNV_OFFSET;
+        Py_ssize_t key_length = 0;
+        Py_UCS4 first = 0, second = 0, c;
+        for (; i < length && (c = PyUnicode_READ(kind, data, i)) != '\n'; i++) {
+            if (c < 128 ? ascii_flags[c] & IS_SPACE : Py_UNICODE_ISSPACE(c)) continue;
+            if (key_length == 0) first = c;
+            if (key_length == 1) second = c;
+            key_length++;
+            h = (h ^ c) * FNV_PRIME;
+        }
+        i++; /* past the newline */
+        if (key_length == 0) continue;
+        if (n_lines == capacity) {
+            capacity *= 2;
+            uint64_t *more_keys = PyMem_Realloc(keys, capacity * sizeof(uint64_t));
+            if (more_keys == NULL) goto no_memory;
+            keys = more_keys;
+            unsigned char *more_counted = PyMem_Realloc(counted, capacity);
+            if (more_counted == NULL) goto no_memory;
+            counted = more_counted;
+        }
+        keys[n_lines] = word_hash(h, key_length);
+        counted[n_lines++] = key_length > 1 && !(key_length == 2 && first == '}' && second == ',');
+    }
+    if (n_lines > 0) {
+        slot = PyMem_Malloc(n_lines * sizeof(uint32_t));
+        if (slot == NULL || table_init(&table, n_lines) < 0) goto no_memory;
+        table_count(&table, keys, n_lines, slot);
+        for (Py_ssize_t k = 0; k < n_lines; k++) repeated += counted[k] && table.counts[slot[k]] > 1;
+    }
+    PyMem_Free(keys);
+    PyMem_Free(counted);
+    PyMem_Free(slot);
+    PyMem_Free(table.keys);
+    PyMem_Free(table.counts);
+    return Py_BuildValue("(nn)", n_lines, repeated);
+no_memory:
+    PyMem_Free(keys);
+    PyMem_Free(counted);
+    PyMem_Free(slot);
+    PyMem_Free(table.keys);
+    PyMem_Free(table.counts);
+    return PyErr_NoMemory();
+}
+
+/* ------------------------------------------------------------------ string literals */
+
+enum { STRINGS_FIXED = 0, STRINGS_OPC = 1, STRINGS_OPC_MULTILINE = 2 };
+
+/* Where the literal opened by the quote at `open` ends (the index of its closing quote), or -1 when no literal
+ * starts there: the regex alternatives of code.py's STRINGS_* patterns for one quote character, which need no
+ * backtracking (an escape pair or a character other than the quote, backslash and newline never ends with the
+ * quote, so the greedy run is the only way to a match). */
+static Py_ssize_t single_quoted_end(int kind, const void *data, Py_ssize_t length, Py_ssize_t open, Py_UCS4 quote,
+                                    int mode) {
+    Py_ssize_t i = open + 1;
+    if (mode == STRINGS_FIXED) {
+        while (i < length) {
+            Py_UCS4 c = PyUnicode_READ(kind, data, i);
+            if (c == quote) return i;
+            if (c == '\n') return -1;
+            if (c == '\\') {
+                if (i + 1 >= length) return -1;
+                i += 2;
+            } else {
+                i++;
+            }
+        }
+        return -1;
+    }
+    for (; i < length; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c == quote) return i;
+        if (c == '\n' && mode == STRINGS_OPC) return -1;
+    }
+    return -1;
+}
+
+/* The first index >= from where three `quote`s start, or -1. */
+static Py_ssize_t find_triple(int kind, const void *data, Py_ssize_t length, Py_ssize_t from, Py_UCS4 quote) {
+    Py_ssize_t run = 0;
+    for (Py_ssize_t i = from; i < length; i++) {
+        if (PyUnicode_READ(kind, data, i) != quote) {
+            run = 0;
+        } else if (++run == 3) {
+            return i - 2;
+        }
+    }
+    return -1;
+}
+
+static inline int is_triple(int kind, const void *data, Py_ssize_t length, Py_ssize_t at, Py_UCS4 quote) {
+    return at + 2 < length && PyUnicode_READ(kind, data, at + 1) == quote && PyUnicode_READ(kind, data, at + 2) == quote;
+}
+
+/* string_literals(code, mode) -> the non-empty contents of the string literals, in order, as
+ * re.findall(STRINGS_FIXED / STRINGS_OPC / STRINGS_OPC_MULTILINE) of code.py finds them (mode 0 / 1 / 2):
+ * triple-quoted strings first, then quoted ones, scanning left to right. */
+static PyObject *string_literals(PyObject *module, PyObject *args) {
+    PyObject *text;
+    int mode;
+    if (!PyArg_ParseTuple(args, "Ui:string_literals", &text, &mode)) return NULL;
+    if (mode < STRINGS_FIXED || mode > STRINGS_OPC_MULTILINE) return PyErr_Format(PyExc_ValueError, "mode %d", mode);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    PyObject *found = PyList_New(0);
+    if (found == NULL) return NULL;
+    Py_ssize_t i = 0;
+    while (i < length) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c != '\'' && c != '"') {
+            i++;
+            continue;
+        }
+        Py_ssize_t start = -1, end = -1, after = -1; /* the content, and where the scan goes on */
+        if (is_triple(kind, data, length, i, c)) {
+            Py_ssize_t close = find_triple(kind, data, length, i + 3, c);
+            if (close >= 0) {
+                start = i + 3;
+                end = close;
+                after = close + 3;
+            }
+        }
+        if (start < 0) {
+            Py_ssize_t close = single_quoted_end(kind, data, length, i, c, mode);
+            if (close >= 0) {
+                start = i + 1;
+                end = close;
+                after = close + 1;
+            }
+        }
+        if (start < 0) {
+            i++;
+            continue;
+        }
+        if (end > start) {
+            PyObject *content = PyUnicode_Substring(text, start, end);
+            if (content == NULL || PyList_Append(found, content) < 0) {
+                Py_XDECREF(content);
+                Py_DECREF(found);
+                return NULL;
+            }
+            Py_DECREF(content);
+        }
+        i = after;
+    }
+    return found;
+}
+
 static PyMethodDef methods[] = {
     {"word_stats", word_stats, METH_O,
      "word_stats(text_or_words) -> (num_words, distinct_words, word_chars, top_2, top_3, top_4, dupe_5, ..., "
      "dupe_10)"},
+    {"char_counts", char_counts, METH_O, "char_counts(text) -> (whitespace, letters, digits)"},
+    {"code_line_stats", code_line_stats, METH_O, "code_line_stats(code) -> (code_lines, lines_in_repeated_groups)"},
+    {"string_literals", string_literals, METH_VARARGS,
+     "string_literals(code, mode) -> non-empty string literal contents (mode 0 fixed, 1 opc, 2 opc multiline)"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -298,6 +508,10 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernel", "Compiled 
 
 PyMODINIT_FUNC PyInit__kernel(void) {
     for (Py_UCS4 c = 0; c < 128; c++)
+    {
         ascii_class[c] = Py_UNICODE_ISSPACE(c) ? SPACE : (Py_UNICODE_ISALNUM(c) || c == '_') ? WORD : SYMBOL;
+        ascii_flags[c] = (Py_UNICODE_ISSPACE(c) ? IS_SPACE : 0) | (Py_UNICODE_ISALPHA(c) ? IS_ALPHA : 0) |
+                         (Py_UNICODE_ISDIGIT(c) ? IS_DIGIT : 0);
+    }
     return PyModule_Create(&module);
 }

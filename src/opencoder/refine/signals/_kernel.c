@@ -492,6 +492,175 @@ static PyObject *string_literals(PyObject *module, PyObject *args) {
     return found;
 }
 
+/* ------------------------------------------------------------------ code / comment split */
+
+/* The comment syntax of a family of languages (comments.py, SCANNERS). Scanning goes left to right; at each
+ * position the first construct that matches there is taken (comment, docstring or string literal) and the scan
+ * goes on after it; where none matches (an unterminated string or block comment too) it goes on one character
+ * later, as a regex search does. */
+typedef struct {
+    const char *line;  /* a line comment's opener ("//", "#", "--"), or NULL */
+    const char *open;  /* a block comment's delimiters, or NULL */
+    const char *close;
+    int docstrings;    /* Python: triple-quoted strings (a comment when only prefix letters precede them) */
+    int quotes;        /* '...' and "..." string literals, ending at their line, escapes skipped */
+    int backticks;     /* `...` string literals, across lines, escapes skipped */
+    const char *starters; /* the characters any of these can start with */
+} Syntax;
+
+static const Syntax SYNTAXES[] = {
+    {NULL, NULL, NULL, 0, 0, 0, ""},           /* 0: no comments */
+    {"//", "/*", "*/", 0, 1, 0, "/\"'"},      /* 1: C-like */
+    {"//", "/*", "*/", 0, 1, 1, "/\"'`"},     /* 2: C-like with backtick strings */
+    {"#", NULL, NULL, 0, 1, 0, "#\"'"},       /* 3: hash */
+    {"#", NULL, NULL, 1, 1, 0, "#\"'"},       /* 4: Python */
+    {"--", "/*", "*/", 0, 1, 0, "-/\"'"},     /* 5: SQL */
+    {NULL, "<!--", "-->", 0, 0, 0, "<"},       /* 6: markup */
+};
+#define N_SYNTAXES ((int)(sizeof(SYNTAXES) / sizeof(SYNTAXES[0])))
+
+/* Does the ASCII string `s` start at `at`? */
+static inline int starts_with(int kind, const void *data, Py_ssize_t length, Py_ssize_t at, const char *s) {
+    for (; *s; s++, at++)
+        if (at >= length || PyUnicode_READ(kind, data, at) != (Py_UCS4)(unsigned char)*s) return 0;
+    return 1;
+}
+
+/* The first index >= from where `s` starts, or -1. */
+static Py_ssize_t find_ascii(int kind, const void *data, Py_ssize_t length, Py_ssize_t from, const char *s) {
+    Py_UCS4 first = (unsigned char)s[0];
+    for (Py_ssize_t i = from; i < length; i++)
+        if (PyUnicode_READ(kind, data, i) == first && starts_with(kind, data, length, i, s)) return i;
+    return -1;
+}
+
+/* The end of the string literal opened by the quote at `open`, closing quote included, or -1. */
+static Py_ssize_t quoted_end(int kind, const void *data, Py_ssize_t length, Py_ssize_t open, Py_UCS4 quote,
+                             int across_lines) {
+    for (Py_ssize_t i = open + 1; i < length;) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c == quote) return i + 1;
+        if (c == '\\') {
+            if (i + 1 >= length || (!across_lines && PyUnicode_READ(kind, data, i + 1) == '\n')) return -1;
+            i += 2;
+        } else if (c == '\n' && !across_lines) {
+            return -1;
+        } else {
+            i++;
+        }
+    }
+    return -1;
+}
+
+/* A Python triple-quoted string is a docstring (a comment) when the text since the previous construct holds a
+ * newline (or there was none before it) and only whitespace and string-prefix letters follow that newline. */
+static int is_docstring(int kind, const void *data, Py_ssize_t since, Py_ssize_t at, int first) {
+    Py_ssize_t i = at;
+    for (; i > since; i--) { /* the string prefix letters */
+        Py_UCS4 c = PyUnicode_READ(kind, data, i - 1);
+        if (c != 'r' && c != 'R' && c != 'u' && c != 'U' && c != 'b' && c != 'B') break;
+    }
+    for (; i > since; i--) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i - 1);
+        if (c == '\n') return 1;
+        if (!Py_UNICODE_ISSPACE(c)) return 0;
+    }
+    return first;
+}
+
+enum { NONE, CODE, COMMENT };
+
+/* What starts at i: CODE (a string literal, kept) or COMMENT, and where it ends; NONE when nothing does. */
+static int construct_at(const Syntax *syntax, int kind, const void *data, Py_ssize_t length, Py_ssize_t i,
+                        Py_ssize_t *end, int *docstring) {
+    Py_UCS4 c = PyUnicode_READ(kind, data, i);
+    *docstring = 0;
+    if (c == 0 || c >= 128 || !strchr(syntax->starters, (int)c)) return NONE;
+    if (syntax->docstrings && (c == '"' || c == '\'') && is_triple(kind, data, length, i, c)) {
+        const char *delimiter = c == '"' ? "\"\"\"" : "'''";
+        Py_ssize_t close = find_ascii(kind, data, length, i + 3, delimiter);
+        if (close >= 0) {
+            *end = close + 3;
+            *docstring = 1;
+            return COMMENT;
+        }
+    }
+    if (syntax->line && starts_with(kind, data, length, i, syntax->line)) {
+        Py_ssize_t j = i;
+        while (j < length && PyUnicode_READ(kind, data, j) != '\n') j++;
+        *end = j;
+        return COMMENT;
+    }
+    if (syntax->open && starts_with(kind, data, length, i, syntax->open)) {
+        Py_ssize_t close = find_ascii(kind, data, length, i + strlen(syntax->open), syntax->close);
+        if (close >= 0) {
+            *end = close + strlen(syntax->close);
+            return COMMENT;
+        }
+    }
+    if ((syntax->backticks && c == '`') || (syntax->quotes && (c == '"' || c == '\''))) {
+        Py_ssize_t close = quoted_end(kind, data, length, i, c, c == '`');
+        if (close >= 0) {
+            *end = close;
+            return CODE;
+        }
+    }
+    return NONE;
+}
+
+static int append_slice(PyObject *list, PyObject *text, Py_ssize_t start, Py_ssize_t end) {
+    PyObject *piece = PyUnicode_Substring(text, start, end);
+    if (piece == NULL) return -1;
+    int failed = PyList_Append(list, piece);
+    Py_DECREF(piece);
+    return failed;
+}
+
+/* split_comments(text, syntax) -> (code, comments): the text without its comments, and the comments one by one,
+ * for the comment syntax numbered `syntax` (SYNTAXES). A Python triple-quoted string that is no docstring stays
+ * code. */
+static PyObject *split_comments(PyObject *module, PyObject *args) {
+    PyObject *text;
+    int number;
+    if (!PyArg_ParseTuple(args, "Ui:split_comments", &text, &number)) return NULL;
+    if (number < 0 || number >= N_SYNTAXES) return PyErr_Format(PyExc_ValueError, "no comment syntax %d", number);
+    const Syntax *syntax = &SYNTAXES[number];
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    PyObject *code = PyList_New(0), *comments = PyList_New(0), *result = NULL;
+    if (code == NULL || comments == NULL) goto done;
+    Py_ssize_t i = 0, kept = 0, previous_end = 0; /* kept: code since here; previous_end: of the last construct */
+    int first = 1;
+    while (i < length) {
+        Py_ssize_t end;
+        int docstring;
+        int what = construct_at(syntax, kind, data, length, i, &end, &docstring);
+        if (what == NONE) {
+            i++;
+            continue;
+        }
+        if (what == COMMENT && (!docstring || is_docstring(kind, data, previous_end, i, first))) {
+            if ((i > kept && append_slice(code, text, kept, i) < 0) || append_slice(comments, text, i, end) < 0)
+                goto done;
+            kept = end;
+        }
+        previous_end = i = end;
+        first = 0;
+    }
+    if (length > kept && append_slice(code, text, kept, length) < 0) goto done;
+    PyObject *empty = PyUnicode_New(0, 0);
+    if (empty == NULL) goto done;
+    PyObject *joined = PyUnicode_Join(empty, code);
+    Py_DECREF(empty);
+    if (joined != NULL) result = PyTuple_Pack(2, joined, comments);
+    Py_XDECREF(joined);
+done:
+    Py_XDECREF(code);
+    Py_XDECREF(comments);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"word_stats", word_stats, METH_O,
      "word_stats(text_or_words) -> (num_words, distinct_words, word_chars, top_2, top_3, top_4, dupe_5, ..., "
@@ -500,6 +669,9 @@ static PyMethodDef methods[] = {
     {"code_line_stats", code_line_stats, METH_O, "code_line_stats(code) -> (code_lines, lines_in_repeated_groups)"},
     {"string_literals", string_literals, METH_VARARGS,
      "string_literals(code, mode) -> non-empty string literal contents (mode 0 fixed, 1 opc, 2 opc multiline)"},
+    {"split_comments", split_comments, METH_VARARGS,
+     "split_comments(text, syntax) -> (code, comments) (syntax: 0 none, 1 C-like, 2 C-like with backticks, 3 hash, "
+     "4 Python, 5 SQL, 6 markup)"},
     {NULL, NULL, 0, NULL},
 };
 

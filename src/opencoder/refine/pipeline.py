@@ -160,10 +160,8 @@ class MapWriter:
             self.path.unlink(missing_ok=True)
             return
         rows = pa.concat_tables(self.tables)
-        bucket = rows.column("partition_key").to_numpy() % np.uint64(self.n)
-        order = np.argsort(bucket, kind="stable")
-        bounds = np.searchsorted(bucket[order], np.arange(self.n + 1, dtype=np.uint64))
-        write_groups_atomic(self.path, rows.take(pa.array(order)), bounds)
+        partition = rows.column("partition_key").to_numpy() % np.uint64(self.n)
+        write_groups_atomic(self.path, rows, partition, self.n)
 
 
 @lru_cache(maxsize=2)
@@ -325,10 +323,12 @@ def run_reduce_task(job: ReduceJob) -> int:
     where = pc.index_in(out.column("id"), value_set=part.column("id").combine_chunks())
     if where.null_count:
         raise OpencoderError(f"{stage.name}: reduce decided about a document that is not in partition {name}")
-    task = np.concatenate(owner)[where.to_numpy()]
-    order = np.argsort(task, kind="stable")
-    bounds = np.searchsorted(task[order], np.arange(len(job.tasks) + 1))
-    write_groups_atomic(work / "reduce" / f"{name}.arrow", out.cast(DECISIONS_SCHEMA).take(order), bounds)
+    write_groups_atomic(
+        work / "reduce" / f"{name}.arrow",
+        out.cast(DECISIONS_SCHEMA),
+        np.concatenate(owner)[where.to_numpy()],
+        len(job.tasks),
+    )
     return out.num_rows
 
 

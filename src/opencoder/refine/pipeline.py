@@ -309,12 +309,8 @@ def run_reduce_task(job: ReduceJob) -> int:
     stage = stages[job.stage]
     work = stage_work(Path(job.run_dir), stage.name)
     name = f"p{job.partition:05d}"
-    groups, owner = [], []
-    for i, task in enumerate(job.tasks):
-        path = work / "map" / f"{task}.arrow"
-        if path.exists():
-            groups.append(read_group(path, job.partition))
-            owner.append(np.full(groups[-1].num_rows, i, dtype=np.int64))
+    mapped = [(i, path) for i, task in enumerate(job.tasks) if (path := work / "map" / f"{task}.arrow").exists()]
+    groups = [read_group(path, job.partition) for _, path in mapped]
     part = pa.Table.from_batches(groups)
     out = stage.reduce(part)
     if isinstance(stage, FinalizingStage):
@@ -323,11 +319,10 @@ def run_reduce_task(job: ReduceJob) -> int:
     where = pc.index_in(out.column("id"), value_set=part.column("id").combine_chunks())
     if where.null_count:
         raise OpencoderError(f"{stage.name}: reduce decided about a document that is not in partition {name}")
+    # the task each row of ``part`` came from; indexed by ``where``: the task each decided document belongs to
+    owner = np.repeat(np.array([i for i, _ in mapped], dtype=np.int64), [g.num_rows for g in groups])
     write_groups_atomic(
-        work / "reduce" / f"{name}.arrow",
-        out.cast(DECISIONS_SCHEMA),
-        np.concatenate(owner)[where.to_numpy()],
-        len(job.tasks),
+        work / "reduce" / f"{name}.arrow", out.cast(DECISIONS_SCHEMA), owner[where.to_numpy()], len(job.tasks)
     )
     return out.num_rows
 

@@ -398,9 +398,9 @@ def run_refine(
             local.close()
 
     order = ["read"] + [s.name for s in stages]
-    task_stats = [json.loads(p.read_text())["stages"] for p in sorted((run_dir / "stats").glob("*.json"))]
-    inputs = _inputs_with_bytes(plan, run_dir)
-    merged = merge_stage_stats(task_stats, order)
+    task_stats = [json.loads(p.read_text()) for p in sorted((run_dir / "stats").glob("*.json"))]
+    inputs = _inputs_with_bytes(plan, {s["task"]: s["stages"][0] for s in task_stats if s["segment"] == 0})
+    merged = merge_stage_stats((s["stages"] for s in task_stats), order)
     for d in (run_dir / "work").glob("seg*"):
         shutil.rmtree(d)  # the survivors between segments: only needed while the run is under way
     timings["total"] = time.perf_counter() - started
@@ -427,13 +427,13 @@ def run_refine(
     return manifest
 
 
-def _inputs_with_bytes(plan: Plan, run_dir: Path) -> list[dict[str, Any]]:
-    """The input fingerprints, with the bytes read filled in where planning did not stat (listed trees)."""
+def _inputs_with_bytes(plan: Plan, read_stats: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The input fingerprints, with the bytes read filled in where planning did not stat (listed trees);
+    ``read_stats``: each task's stats of its read stage."""
     read_bytes: dict[str, int] = {}
-    seg0 = Segment(0, None, (), None, last=False)
     for shard in plan.shards:
-        stats = json.loads(stats_path(run_dir, seg0, shard.task).read_text())["stages"][0]
-        read_bytes[shard.source] = read_bytes.get(shard.source, 0) + stats["counters"].get("bytes", 0)
+        nbytes = read_stats[shard.task]["counters"].get("bytes", 0)
+        read_bytes[shard.source] = read_bytes.get(shard.source, 0) + nbytes
     return [{**i, "bytes": read_bytes.get(i["path"], 0)} if i.get("bytes") is None else i for i in plan.inputs]
 
 

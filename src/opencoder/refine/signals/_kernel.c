@@ -128,38 +128,63 @@ static int hash_list(PyObject *list, Words *w) {
     return 0;
 }
 
-/* Open addressing counts of 64-bit keys; slot[i] remembers where the i-th key went. */
+/* Open addressing counts of 64-bit keys, each slot holding a key, its count (0: empty) and where it was first
+ * seen; slot[i] remembers where the i-th key went. Sized per call for at most 2/3 load. */
 typedef struct {
-    uint64_t *keys;
-    uint32_t *counts; /* 0: empty slot */
-    size_t mask;
+    uint64_t key;
+    uint32_t count;
+    uint32_t first;
+} Entry;
+
+typedef struct {
+    Entry *entries;
+    size_t capacity, mask;
 } Table;
 
-static int table_init(Table *t, Py_ssize_t entries) {
+static size_t table_size(Py_ssize_t keys) {
     size_t size = 16;
-    while (size < 2 * (size_t)entries) size <<= 1;
-    t->mask = size - 1;
-    t->keys = PyMem_Malloc(size * sizeof(uint64_t));
-    t->counts = PyMem_Calloc(size, sizeof(uint32_t));
-    return t->keys && t->counts ? 0 : -1;  /* the caller raises MemoryError */
+    while (2 * size < 3 * (size_t)keys) size <<= 1;
+    return size;
 }
 
-/* Counts the keys; returns the number of distinct ones and fills slot (one entry per key). */
-static Py_ssize_t table_count(Table *t, const uint64_t *keys, Py_ssize_t n, uint32_t *slot) {
-    memset(t->counts, 0, (t->mask + 1) * sizeof(uint32_t));
-    Py_ssize_t distinct = 0;
+static int table_init(Table *t, Py_ssize_t keys) {
+    t->capacity = table_size(keys);
+    t->entries = PyMem_Malloc(t->capacity * sizeof(Entry));
+    return t->entries ? 0 : -1; /* the caller raises MemoryError */
+}
+
+typedef struct {
+    Py_ssize_t distinct;
+    uint32_t top;     /* the highest count */
+    Py_ssize_t first; /* where the first-seen of the keys with that count was first seen */
+} Counts;
+
+/* Counts the n keys (slot: where each went, or NULL). */
+static Counts table_count(Table *t, const uint64_t *keys, Py_ssize_t n, uint32_t *slot) {
+    t->mask = table_size(n) - 1;
+    memset(t->entries, 0, (t->mask + 1) * sizeof(Entry));
+    Counts counts = {0, 0, 0};
     for (Py_ssize_t i = 0; i < n; i++) {
         uint64_t key = keys[i];
         size_t j = (size_t)mix(key) & t->mask;
-        while (t->counts[j] && t->keys[j] != key) j = (j + 1) & t->mask;
-        if (!t->counts[j]) {
-            t->keys[j] = key;
-            distinct++;
+        Entry *e = &t->entries[j];
+        while (e->count && e->key != key) {
+            j = (j + 1) & t->mask;
+            e = &t->entries[j];
         }
-        t->counts[j]++;
-        slot[i] = (uint32_t)j;
+        if (!e->count) {
+            e->key = key;
+            e->first = (uint32_t)i;
+            counts.distinct++;
+        }
+        uint32_t c = ++e->count;
+        if (c > counts.top || (c == counts.top && e->first < counts.first)) {
+            counts.top = c;
+            counts.first = e->first;
+        }
+        if (slot) slot[i] = (uint32_t)j;
     }
-    return distinct;
+    return counts;
 }
 
 /* Extends n-gram hashes to (n+1)-grams in place: the gram starting at starts[i] gains the word after it. */
@@ -174,16 +199,9 @@ static void top_ngrams(const Words *w, Table *table, uint64_t *grams, uint32_t *
     for (int n = TOP_FIRST; n <= TOP_LAST && n <= n_words; n++) {
         Py_ssize_t count = n_words - n + 1;
         for (Py_ssize_t i = 0; i < count; i++) grams[i] = extend(grams[i], ids[i + n - 1]);
-        table_count(table, grams, count, slot);
-        uint32_t top = 0;
-        Py_ssize_t first = 0; /* the first position of a most frequent n-gram: where it was first seen */
-        for (Py_ssize_t i = 0; i < count; i++) {
-            uint32_t c = table->counts[slot[i]];
-            if (c > top) {
-                top = c;
-                first = i;
-            }
-        }
+        Counts counts = table_count(table, grams, count, n == TOP_LAST ? slot : NULL);
+        uint32_t top = counts.top;
+        Py_ssize_t first = counts.first; /* the first position of a most frequent n-gram: where it was first seen */
         if (top > 1)
             tops[n - TOP_FIRST] =
                 (double)(cumulative[first + n] - cumulative[first]) * (double)top / (double)cumulative[n_words];
@@ -198,7 +216,7 @@ static void dupe_ngrams(const Words *w, Table *table, uint64_t *grams, uint32_t 
     const int64_t *cumulative = w->cumulative;
     Py_ssize_t n_words = w->size, kept = 0;
     for (Py_ssize_t i = 0; i + DUPE_FIRST <= n_words; i++) {
-        if (table->counts[slot[i]] > 1) {
+        if (table->entries[slot[i]].count > 1) {
             starts[kept] = i;
             grams[kept++] = grams[i];
         }
@@ -210,7 +228,7 @@ static void dupe_ngrams(const Words *w, Table *table, uint64_t *grams, uint32_t 
         table_count(table, grams, kept, slot);
         Py_ssize_t repeated = 0;
         for (Py_ssize_t i = 0; i < kept; i++) {
-            if (table->counts[slot[i]] > 1) {
+            if (table->entries[slot[i]].count > 1) {
                 starts[repeated] = starts[i];
                 grams[repeated++] = grams[i];
             }
@@ -231,7 +249,7 @@ static void dupe_ngrams(const Words *w, Table *table, uint64_t *grams, uint32_t 
 static PyObject *stats(const Words *w) {
     Py_ssize_t n_words = w->size, distinct = 0;
     double fractions[N_FRACTIONS] = {0};
-    Table table = {NULL, NULL, 0};
+    Table table = {NULL, 0, 0};
     uint64_t *grams = NULL;
     Py_ssize_t *starts = NULL;
     uint32_t *slot = NULL;
@@ -242,14 +260,13 @@ static PyObject *stats(const Words *w) {
         if (table_init(&table, n_words) < 0 || !grams || !starts || !slot) {
             PyErr_NoMemory();
         } else {
-            distinct = table_count(&table, w->hashes, n_words, slot);
+            distinct = table_count(&table, w->hashes, n_words, NULL).distinct;
             top_ngrams(w, &table, grams, slot, fractions);
             if (n_words >= DUPE_FIRST)
                 dupe_ngrams(w, &table, grams, slot, starts, fractions + (TOP_LAST - TOP_FIRST + 1));
         }
     }
-    PyMem_Free(table.keys);
-    PyMem_Free(table.counts);
+    PyMem_Free(table.entries);
     PyMem_Free(grams);
     PyMem_Free(starts);
     PyMem_Free(slot);
@@ -337,7 +354,7 @@ static PyObject *code_line_stats(PyObject *module, PyObject *text) {
     Py_ssize_t length = PyUnicode_GET_LENGTH(text), n_lines = 0, capacity = 256, repeated = 0;
     uint64_t *keys = PyMem_Malloc(capacity * sizeof(uint64_t));
     unsigned char *counted = PyMem_Malloc(capacity); /* the key may count: not "}," and longer than 1 */
-    Table table = {NULL, NULL, 0};
+    Table table = {NULL, 0, 0};
     uint32_t *slot = NULL;
     if (!keys || !counted) goto no_memory;
     Py_ssize_t i = 0;
@@ -370,20 +387,18 @@ static PyObject *code_line_stats(PyObject *module, PyObject *text) {
         slot = PyMem_Malloc(n_lines * sizeof(uint32_t));
         if (slot == NULL || table_init(&table, n_lines) < 0) goto no_memory;
         table_count(&table, keys, n_lines, slot);
-        for (Py_ssize_t k = 0; k < n_lines; k++) repeated += counted[k] && table.counts[slot[k]] > 1;
+        for (Py_ssize_t k = 0; k < n_lines; k++) repeated += counted[k] && table.entries[slot[k]].count > 1;
     }
     PyMem_Free(keys);
     PyMem_Free(counted);
     PyMem_Free(slot);
-    PyMem_Free(table.keys);
-    PyMem_Free(table.counts);
+    PyMem_Free(table.entries);
     return Py_BuildValue("(nn)", n_lines, repeated);
 no_memory:
     PyMem_Free(keys);
     PyMem_Free(counted);
     PyMem_Free(slot);
-    PyMem_Free(table.keys);
-    PyMem_Free(table.counts);
+    PyMem_Free(table.entries);
     return PyErr_NoMemory();
 }
 
@@ -661,6 +676,51 @@ done:
     return result;
 }
 
+/* ------------------------------------------------------------------ lines and hexadecimal words */
+
+/* longest_line(text) -> the length of the longest line, its newline included (the last line has none). */
+static PyObject *longest_line(PyObject *module, PyObject *text) {
+    if (!PyUnicode_Check(text)) return PyErr_Format(PyExc_TypeError, "longest_line takes a str");
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text), longest = 0, start = 0;
+    for (Py_ssize_t i = 0; i < length; i++) {
+        if (PyUnicode_READ(kind, data, i) == '\n') {
+            if (i + 1 - start > longest) longest = i + 1 - start;
+            start = i + 1;
+        }
+    }
+    if (length - start > longest) longest = length - start;
+    return PyLong_FromSsize_t(longest);
+}
+
+static inline int is_word_char(Py_UCS4 c) { return c < 128 ? ascii_class[c] == WORD : Py_UNICODE_ISALNUM(c); }
+
+static inline int is_hex_digit(Py_UCS4 c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* hex_word_chars(text) -> the characters of the matches of ``\b0[xX][0-9a-fA-F]+\b`` (re's Unicode \b): a "0x"
+ * after a non-word character, its hex digits, and a non-word character (or the end) right after them; a longer
+ * word (0x1g) has no boundary anywhere inside, so it never matches. */
+static PyObject *hex_word_chars(PyObject *module, PyObject *text) {
+    if (!PyUnicode_Check(text)) return PyErr_Format(PyExc_TypeError, "hex_word_chars takes a str");
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text), chars = 0;
+    for (Py_ssize_t i = 0; i + 2 < length; i++) {
+        if (PyUnicode_READ(kind, data, i) != '0') continue;
+        Py_UCS4 x = PyUnicode_READ(kind, data, i + 1);
+        if ((x != 'x' && x != 'X') || !is_hex_digit(PyUnicode_READ(kind, data, i + 2))) continue;
+        if (i > 0 && is_word_char(PyUnicode_READ(kind, data, i - 1))) continue;
+        Py_ssize_t j = i + 3;
+        while (j < length && is_hex_digit(PyUnicode_READ(kind, data, j))) j++;
+        if (j == length || !is_word_char(PyUnicode_READ(kind, data, j))) chars += j - i;
+        i = j - 1;
+    }
+    return PyLong_FromSsize_t(chars);
+}
+
 static PyMethodDef methods[] = {
     {"word_stats", word_stats, METH_O,
      "word_stats(text_or_words) -> (num_words, distinct_words, word_chars, top_2, top_3, top_4, dupe_5, ..., "
@@ -672,6 +732,8 @@ static PyMethodDef methods[] = {
     {"split_comments", split_comments, METH_VARARGS,
      "split_comments(text, syntax) -> (code, comments) (syntax: 0 none, 1 C-like, 2 C-like with backticks, 3 hash, "
      "4 Python, 5 SQL, 6 markup)"},
+    {"longest_line", longest_line, METH_O, "longest_line(text) -> longest line length, newline included"},
+    {"hex_word_chars", hex_word_chars, METH_O, "hex_word_chars(text) -> characters of the 0x... words"},
     {NULL, NULL, 0, NULL},
 };
 

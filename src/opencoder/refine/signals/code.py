@@ -90,8 +90,7 @@ def num_lines(doc: CodeDocument) -> int:
 
 def num_chars_line_max(doc: CodeDocument) -> int:
     """Longest raw line, newline included (the last line has none)."""
-    pieces = doc.text.split("\n")
-    return max(max(map(len, pieces[:-1]), default=-1) + 1, len(pieces[-1]))
+    return kernel.longest_line(doc.text)
 
 
 def num_chars_line_mean(doc: CodeDocument) -> float:
@@ -198,7 +197,7 @@ def frac_chars_hex_words(doc: CodeDocument) -> float | None:
     """Characters in ``0x...`` words / characters of the comment-free code."""
     if not doc.code_text:
         return None
-    return common.hex_word_chars(doc.code_text) / len(doc.code_text)
+    return kernel.hex_word_chars(doc.code_text) / len(doc.code_text)
 
 
 def frac_lines_prompt_comments(doc: CodeDocument) -> float | None:

@@ -3,12 +3,11 @@ misbehaves: errors, hangs, garbage, refusals, or is not there at all."""
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 
 import pytest
-from fake_llm_server import completions, serve
+from fake_llm_server import chat_completions, completions, serve
 
 from opencoder.errors import OpencoderError
 from opencoder.generate import OpenAIBackend, generate
@@ -18,7 +17,7 @@ def echo(request, body, number):
     """A well-behaved server: answers with the prompt's last word and a stop string followed by more text."""
     if request.path.endswith("/chat/completions"):
         content = body["messages"][-1]["content"]
-        return 200, json.dumps({"choices": [{"message": {"role": "assistant", "content": f"chat:{content}"}}]}).encode()
+        return 200, chat_completions(f"chat:{content}")
     word = body["prompt"].split()[-1]
     return 200, completions(*[f"{word}-{i}\ndef more():" for i in range(body["n"])])
 

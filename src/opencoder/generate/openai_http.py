@@ -131,7 +131,7 @@ class OpenAIBackend:
             if err.code in _RETRY_STATUS:
                 raise _Transient(f"HTTP {err.code}: {detail}") from None
             raise OpencoderError(f"server {self.base}{path} refused the request: HTTP {err.code}: {detail}") from None
-        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as err:
+        except OSError as err:  # URLError (no server, refused), TimeoutError, ConnectionError: all OSErrors
             raise _Transient(f"{type(err).__name__}: {getattr(err, 'reason', err)}") from None
         try:
             choices = json.loads(raw)["choices"]

@@ -58,6 +58,11 @@ def test_errors_then_success_are_retried():
         assert len(seen) == 3 and backend.failures == {}
 
 
+def cut_short(request, body, number):
+    """Promises a 100-byte body, sends 6 bytes of it and hangs up (a server that dies while answering)."""
+    request.wfile.write(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"choi')
+
+
 @pytest.mark.parametrize(
     "misbehave",
     [
@@ -65,8 +70,9 @@ def test_errors_then_success_are_retried():
         lambda request, body, number: (200, b"<html>not json</html>"),
         lambda request, body, number: (200, b'{"choices": []}'),
         lambda request, body, number: None,  # hangs up without answering
+        cut_short,
     ],
-    ids=["http-500", "not-json", "no-choices", "hang-up"],
+    ids=["http-500", "not-json", "no-choices", "hang-up", "cut-short"],
 )
 def test_a_prompt_that_keeps_failing_is_recorded_and_the_run_goes_on(misbehave):
     def handler(request, body, number):

@@ -65,8 +65,12 @@ def classify(data: bytes | None, size: int, p: PreprocessParams) -> tuple[str | 
 
 
 def _plain(data: bytes | None, size: int, p: PreprocessParams) -> bool:
-    """Whether a file passes the byte checks and is UTF-8 without a BOM: the common case, taken in bulk."""
-    if screen(data, size, p) is not None or data.startswith(_BOM):
+    """Whether a file passes the byte checks and is UTF-8 without a BOM: the common case, taken in bulk. The
+    checks of ``screen`` inlined (this runs once per file)."""
+    if data is None or size > p.max_bytes or b"\0" in data or data.startswith(_BOM):
+        return False
+    sample = data[: p.sniff_bytes]
+    if len(sample) - len(sample.translate(None, _CONTROL)) > p.binary_control_ratio * len(sample):
         return False
     if data.isascii():  # ASCII is UTF-8
         return True
@@ -97,21 +101,32 @@ class Preprocess:
         # Bulk path: files that pass ``_plain`` become text as a view of the same buffers (the others masked as
         # null), without a copy or a second UTF-8 validation; only the rest go through ``classify`` one by one.
         plain = np.fromiter((_plain(d, n, self.params) for d, n in zip(datas, sizes, strict=True)), bool, len(datas))
-        text = as_text(content, plain)
+        batch = _with_text(batch, as_text(content, plain))
         slow = np.flatnonzero(~plain)
         if len(slow) == 0:  # the common case: nothing dropped, nothing decoded another way
-            return StageResult(_with_text(batch, text), make_removed(batch.slice(0, 0), self.name, []))
+            return StageResult(batch, make_removed(batch.slice(0, 0), self.name, []))
         decided = [classify(datas[i], sizes[i], self.params) for i in slow]
-        reason, detail = (pa.array(_scatter(len(datas), slow, [d[k] for d in decided])) for k in (1, 2))
-        others = [d[0] for d in decided]  # texts with a BOM or in the fallback encoding (None: dropped)
-        n_fallback = sum(d[2] is not None and d[1] is None for d in decided)
-        if any(t is not None for t in others):
-            text = pc.coalesce(text, pa.array(_scatter(len(datas), slow, others), pa.large_string()))
-        batch = _with_text(batch, text)
-        drop = pc.is_valid(reason)
-        removed = make_removed(batch.filter(drop), self.name, reason.filter(drop), detail=detail.filter(drop))
+        dropped = np.array([d[1] is not None for d in decided])
+        gone = slow[dropped]
+        removed = make_removed(
+            batch.take(gone),
+            self.name,
+            [d[1] for d, x in zip(decided, dropped, strict=True) if x],
+            detail=[d[2] for d, x in zip(decided, dropped, strict=True) if x],
+        )
+        keep = np.ones(len(datas), dtype=bool)
+        keep[gone] = False
+        kept = batch.filter(keep) if len(gone) else batch  # the one copy of the kept text
+        others = slow[~dropped]  # kept files with a BOM or in the fallback encoding: their text is decoded here
+        n_fallback = sum(d[2] is not None for d, x in zip(decided, dropped, strict=True) if not x)
+        if len(others):
+            where = np.cumsum(keep)[others] - 1  # their rows among the kept
+            decoded = [d[0] for d, x in zip(decided, dropped, strict=True) if not x]
+            patch = pa.array(_scatter(kept.num_rows, where, decoded), pa.large_string())
+            i = kept.schema.get_field_index("text")
+            kept = kept.set_column(i, kept.field(i), pc.coalesce(kept.column(i), patch))
         counters = {"decoded_fallback": n_fallback} if n_fallback else {}
-        return StageResult(batch.filter(pc.invert(drop)), removed, counters)
+        return StageResult(kept, removed, counters)
 
 
 def as_text(content: pa.Array, keep: np.ndarray) -> pa.Array:

@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint clean kernel
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,10 +14,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[train,ray,eval,dev]"
 	touch $(STAMP)
 
-demo: $(STAMP)
+# The compiled signal kernel, in place next to its source (pip install -e builds it too; this rebuilds it after
+# a change to the C file, and is a no-op otherwise).
+kernel: $(STAMP)
+	$(PY) setup.py -q build_ext --inplace
+
+demo: kernel
 	$(VENV)/bin/opencoder demo
 
-test: $(STAMP)
+test: kernel
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
@@ -25,4 +30,4 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check src tests benchmarks
 
 clean:
-	rm -rf $(VENV) .demo
+	rm -rf $(VENV) .demo build src/opencoder/refine/signals/*.so

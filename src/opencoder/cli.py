@@ -276,7 +276,9 @@ def eval_command(
     temperature: float = typer.Option(0.0, help="0 is greedy (then n must be 1)."),
     max_tokens: int = typer.Option(512, help="New tokens per completion at most."),
     batch_size: int = typer.Option(8, help="--model: prompts per forward batch."),
-    limit: int = typer.Option(None, help="Only the first N tasks."),
+    limit: int = typer.Option(
+        None, min=1, help="Only the benchmark's first N tasks (with --samples: other tasks' samples are left out)."
+    ),
     data: Path = typer.Option(None, help="Benchmark JSONL(.gz) to use instead of the bundled copy (needed for mbpp+)."),
     out: Path = typer.Option(None, help="Output folder [default: runs/eval/<benchmark>]."),
     k: str = typer.Option("1", help="pass@k values, comma-separated; each needs at least k samples per task."),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -20,6 +21,13 @@ def fail_on_three(x: int) -> int:
     return x
 
 
+def fail_in_the_pool(parent: int) -> int:
+    if os.getpid() != parent:
+        raise OpencoderError("failed in a pool worker")
+    time.sleep(0.05)  # slow here, so that the pool's worker has claimed the first items
+    return parent
+
+
 def test_results_keep_item_order_and_this_process_works_too():
     with LocalExecutor(2) as ex:
         out = ex.map(pid_and_square, list(range(12)), "squares")
@@ -34,3 +42,8 @@ def test_a_failing_task_raises_its_error():
         ex.map(fail_on_three, list(range(8)), "fails")
     with pytest.raises(OpencoderError, match="item 3 is bad"):
         LocalExecutor(1).map(fail_on_three, list(range(8)), "fails inline")
+
+
+def test_a_task_failing_in_the_pool_raises_its_error_here():
+    with LocalExecutor(2) as ex, pytest.raises(OpencoderError, match="failed in a pool worker"):
+        ex.map(fail_in_the_pool, [os.getpid()] * 8, "fails in the pool")

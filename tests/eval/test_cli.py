@@ -5,12 +5,23 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from opencoder.eval.benchmarks import load_benchmark
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "opencoder.cli", "eval", *args], capture_output=True, text=True)
+
+
+def _score(tmp_path, lines: list[str], *args: str) -> tuple[subprocess.CompletedProcess, Path]:
+    """Score these JSONL lines on HumanEval; returns the finished process and the output folder."""
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    proc = _cli("--benchmark", "humaneval", "--samples", str(samples), "--out", str(out), *args)
+    assert proc.returncode == 0, proc.stderr
+    return proc, out
 
 
 def test_scoring_a_samples_file_with_good_bad_and_broken_lines(tmp_path):
@@ -28,11 +39,7 @@ def test_scoring_a_samples_file_with_good_bad_and_broken_lines(tmp_path):
         json.dumps({"task_id": "HumanEval/9999", "completion": "    return 1\n"}),  # no such task
         json.dumps({"completion": "    return 1\n"}),  # no task id
     ]
-    samples = tmp_path / "samples.jsonl"
-    samples.write_text("\n".join(lines) + "\n")
-    out = tmp_path / "out"
-    proc = _cli("--benchmark", "humaneval", "--samples", str(samples), "--out", str(out), "--k", "1,2")
-    assert proc.returncode == 0, proc.stderr
+    proc, out = _score(tmp_path, lines, "--k", "1,2")
     results = json.loads((out / "results.json").read_text())
     assert results["benchmark"] == "humaneval"
     rows = {row["task_id"]: row for row in results["per_task"]}
@@ -51,6 +58,25 @@ def test_scoring_a_samples_file_with_good_bad_and_broken_lines(tmp_path):
     report = (out / "report.md").read_text()
     assert "pass@1" in report and "Invalid input lines" in report
     assert "pass@1 0.8500" in proc.stdout
+
+
+def test_limit_scores_only_the_samples_of_the_first_tasks(tmp_path):
+    tasks = load_benchmark("humaneval").tasks[:3]
+    lines = [json.dumps({"task_id": t.task_id, "completion": t.canonical}) for t in reversed(tasks)]
+    lines.append(json.dumps({"task_id": "HumanEval/9999", "completion": "    return 1\n"}))  # no such task
+    proc, out = _score(tmp_path, lines, "--limit", "2")
+    results = json.loads((out / "results.json").read_text())
+    assert sorted(row["task_id"] for row in results["per_task"]) == sorted(t.task_id for t in tasks[:2])
+    assert results["missing_tasks"] == [] and results["pass@k"]["pass@1"] == 1.0
+    scored = [json.loads(line)["task_id"] for line in (out / "samples.jsonl").read_text().splitlines()]
+    assert sorted(scored) == sorted([t.task_id for t in tasks[:2]] + ["HumanEval/9999"])
+    assert "over 2 tasks" in proc.stdout
+
+    only_later = tmp_path / "later.jsonl"
+    only_later.write_text(lines[0] + "\n")  # the third task's sample only
+    none = _cli("--benchmark", "humaneval", "--samples", str(only_later), "--out", str(out), "--limit", "2")
+    assert none.returncode == 2
+    assert none.stderr.strip() == f"error: {only_later}: no sample for the first 2 tasks"
 
 
 def test_bad_arguments_give_one_line_errors(tmp_path):

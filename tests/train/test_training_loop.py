@@ -104,6 +104,18 @@ def test_bad_inputs_fail_before_compute(pretrained, tokens_dir, tmp_path):
         load_recipe("sft1", bad, model="tiny")
 
 
+def test_seq_len_beyond_the_model_context_is_a_recipe_error(tmp_path):
+    path = tmp_path / "long.yaml"
+    path.write_text("model: tiny\nseq_len: 512\n")
+    with pytest.raises(
+        OpencoderError, match=r"long\.yaml: invalid recipe \(seq_len: 512 exceeds model tiny's context of 256\)"
+    ):
+        load_recipe("pretrain", path)
+    with pytest.raises(OpencoderError, match=r"^invalid recipe \(seq_len: 257 exceeds"):
+        load_recipe("pretrain", model="tiny", seq_len=257)
+    assert load_recipe("pretrain", path, seq_len=256).seq_len == 256  # the flag wins; the full context is allowed
+
+
 @pytest.mark.parametrize("damage", ["truncate", "garble"])
 def test_corrupt_checkpoint_is_named(pretrained, tokens_dir, tmp_path, damage):
     run = tmp_path / "run"

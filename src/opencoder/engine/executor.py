@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor
+from functools import partial
+from queue import Empty, SimpleQueue
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
@@ -80,7 +82,10 @@ class LocalExecutor:
             if self._pool is None:
                 spawn = multiprocessing.get_context("spawn")
                 self._pool = ProcessPoolExecutor(self.workers - 1, mp_context=spawn)
+            finished: SimpleQueue[int] = SimpleQueue()
             futures = [self._pool.submit(fn, item) for item in items]
+            for i, fut in enumerate(futures):
+                fut.add_done_callback(partial(_report_finished, finished, i))
             pending = dict(enumerate(futures))
             try:
                 for i in reversed(range(len(items))):
@@ -88,25 +93,36 @@ class LocalExecutor:
                         del pending[i]
                         results[i] = fn(items[i])
                         progress.advance(bar)
-                    self._collect(pending, results, progress, bar, block=False)
-                self._collect(pending, results, progress, bar, block=True)
+                    self._collect(pending, finished, results, progress, bar, block=False)
+                self._collect(pending, finished, results, progress, bar, block=True)
             finally:
                 for fut in pending.values():
                     fut.cancel()
         return results  # type: ignore[return-value]
 
     @staticmethod
-    def _collect(pending: dict[int, Future], results: list, progress: Progress, bar: TaskID, block: bool) -> None:
-        """Move finished futures' results into ``results``; raise the first failure; optionally wait for all."""
+    def _collect(
+        pending: dict[int, Future],
+        finished: SimpleQueue[int],
+        results: list,
+        progress: Progress,
+        bar: TaskID,
+        block: bool,
+    ) -> None:
+        """Move the results of the futures reported finished into ``results`` (raising the first failure):
+        those reported so far, or with ``block`` all that are pending, waiting for them."""
         while pending:
-            done, _ = wait(pending.values(), timeout=None if block else 0, return_when=FIRST_EXCEPTION)
-            if not done:
+            try:
+                i = finished.get(block=block)
+            except Empty:
                 return
-            for i in [i for i, fut in pending.items() if fut in done]:
-                fut = pending.pop(i)
-                if fut.cancelled():
-                    continue
-                results[i] = fut.result()  # raises the task's exception
-                progress.advance(bar)
-            if not block:
-                return
+            results[i] = pending.pop(i).result()  # raises the task's exception
+            progress.advance(bar)
+
+
+def _report_finished(finished: SimpleQueue[int], i: int, future: Future) -> None:
+    """A pool future's done callback: queue its item number once it has run (or failed), so that ``map``
+    collects each result once, without rescanning the pending futures; not for a future this process took
+    over by cancelling it."""
+    if not future.cancelled():
+        finished.put(i)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from opencoder.errors import OpencoderError
 from opencoder.eval.benchmarks import Benchmark, load_benchmark
 from opencoder.eval.prompting import build_prompt, solution_code, stop_words
 from opencoder.eval.results import write_results
@@ -65,11 +66,26 @@ def score_samples(
     return scores
 
 
+def _first_tasks(benchmark: Benchmark, limit: int | None) -> set[str]:
+    """Cut ``benchmark`` to its first ``limit`` tasks (``--limit``); returns the ids of the tasks cut off."""
+    if limit is None:
+        return set()
+    cut = {t.task_id for t in benchmark.tasks[limit:]}
+    benchmark.tasks = benchmark.tasks[:limit]
+    return cut
+
+
 def evaluate_samples(options: EvalOptions) -> Scores:
-    """`opencoder eval --samples FILE`: score completions another harness or an earlier run wrote."""
+    """`opencoder eval --samples FILE`: score completions another harness or an earlier run wrote (with
+    ``limit``, only those of the benchmark's first tasks)."""
     assert options.samples is not None
     benchmark = load_benchmark(options.benchmark, options.data)
+    cut = _first_tasks(benchmark, options.limit)
     samples, invalid = read_samples(options.samples, benchmark)
+    if cut:
+        samples = [s for s in samples if s.task_id not in cut]
+        if not samples:
+            raise OpencoderError(f"{options.samples}: no sample for the first {options.limit} tasks")
     if options.sanitize_samples:
         entry = {t.task_id: t.entry_point for t in benchmark.tasks}
         for s in samples:
@@ -81,8 +97,7 @@ def evaluate_samples(options: EvalOptions) -> Scores:
 def evaluate_model(options: EvalOptions, backend: Backend, n: int, temperature: float, max_tokens: int) -> Scores:
     """Generate n completions per task with the backend, extract the code, score it, write the results."""
     benchmark = load_benchmark(options.benchmark, options.data)
-    if options.limit is not None:
-        benchmark.tasks = benchmark.tasks[: options.limit]
+    _first_tasks(benchmark, options.limit)
     prompts = [build_prompt(benchmark, task, backend.chat) for task in benchmark.tasks]
     start = time.monotonic()
     completions = generate(backend, prompts, n, temperature, max_tokens, stop_words(backend.chat))

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -88,12 +88,18 @@ def read_arrow(path: Path) -> pa.Table:
         return pa.ipc.open_file(source).read_all()
 
 
-def write_groups_atomic(path: Path, table: pa.Table, bounds: Sequence[int]) -> None:
-    """An Arrow IPC file whose record batch ``i`` holds rows ``bounds[i]:bounds[i + 1]`` of ``table`` (empty
-    groups included), so that a reader can take one group by its number without touching the others."""
+def write_groups_atomic(path: Path, table: pa.Table, groups: np.ndarray, n_groups: int) -> None:
+    """An Arrow IPC file whose record batch ``g`` holds the rows of ``table`` whose ``groups`` entry is ``g``
+    (in table order; empty groups included), so that a reader can take one group by its number without
+    touching the others. Every entry of ``groups`` must lie in ``[0, n_groups)``."""
+    order = np.argsort(groups, kind="stable")
+    bounds = np.searchsorted(groups[order], np.arange(n_groups + 1, dtype=groups.dtype))
+    if bounds[0] != 0 or bounds[-1] != len(groups):
+        raise ValueError(f"{path}: group numbers outside 0..{n_groups - 1}")
+    rows = pa.RecordBatch.from_arrays([c.combine_chunks() for c in table.columns], schema=table.schema)
+    rows = rows.take(pa.array(order))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = tmp_path(path)
-    rows = pa.RecordBatch.from_arrays([c.combine_chunks() for c in table.columns], schema=table.schema)
     with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
         for start, end in itertools.pairwise(bounds):
             writer.write_batch(rows.slice(start, end - start))

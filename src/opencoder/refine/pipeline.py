@@ -160,10 +160,8 @@ class MapWriter:
             self.path.unlink(missing_ok=True)
             return
         rows = pa.concat_tables(self.tables)
-        bucket = rows.column("partition_key").to_numpy() % np.uint64(self.n)
-        order = np.argsort(bucket, kind="stable")
-        bounds = np.searchsorted(bucket[order], np.arange(self.n + 1, dtype=np.uint64))
-        write_groups_atomic(self.path, rows.take(pa.array(order)), bounds)
+        partition = rows.column("partition_key").to_numpy() % np.uint64(self.n)
+        write_groups_atomic(self.path, rows, partition, self.n)
 
 
 @lru_cache(maxsize=2)
@@ -311,12 +309,8 @@ def run_reduce_task(job: ReduceJob) -> int:
     stage = stages[job.stage]
     work = stage_work(Path(job.run_dir), stage.name)
     name = f"p{job.partition:05d}"
-    groups, owner = [], []
-    for i, task in enumerate(job.tasks):
-        path = work / "map" / f"{task}.arrow"
-        if path.exists():
-            groups.append(read_group(path, job.partition))
-            owner.append(np.full(groups[-1].num_rows, i, dtype=np.int64))
+    mapped = [(i, path) for i, task in enumerate(job.tasks) if (path := work / "map" / f"{task}.arrow").exists()]
+    groups = [read_group(path, job.partition) for _, path in mapped]
     part = pa.Table.from_batches(groups)
     out = stage.reduce(part)
     if isinstance(stage, FinalizingStage):
@@ -325,10 +319,11 @@ def run_reduce_task(job: ReduceJob) -> int:
     where = pc.index_in(out.column("id"), value_set=part.column("id").combine_chunks())
     if where.null_count:
         raise OpencoderError(f"{stage.name}: reduce decided about a document that is not in partition {name}")
-    task = np.concatenate(owner)[where.to_numpy()]
-    order = np.argsort(task, kind="stable")
-    bounds = np.searchsorted(task[order], np.arange(len(job.tasks) + 1))
-    write_groups_atomic(work / "reduce" / f"{name}.arrow", out.cast(DECISIONS_SCHEMA).take(order), bounds)
+    # the task each row of ``part`` came from; indexed by ``where``: the task each decided document belongs to
+    owner = np.repeat(np.array([i for i, _ in mapped], dtype=np.int64), [g.num_rows for g in groups])
+    write_groups_atomic(
+        work / "reduce" / f"{name}.arrow", out.cast(DECISIONS_SCHEMA), owner[where.to_numpy()], len(job.tasks)
+    )
     return out.num_rows
 
 
@@ -403,9 +398,9 @@ def run_refine(
             local.close()
 
     order = ["read"] + [s.name for s in stages]
-    task_stats = [json.loads(p.read_text())["stages"] for p in sorted((run_dir / "stats").glob("*.json"))]
-    inputs = _inputs_with_bytes(plan, run_dir)
-    merged = merge_stage_stats(task_stats, order)
+    task_stats = [json.loads(p.read_text()) for p in sorted((run_dir / "stats").glob("*.json"))]
+    inputs = _inputs_with_bytes(plan, {s["task"]: s["stages"][0] for s in task_stats if s["segment"] == 0})
+    merged = merge_stage_stats((s["stages"] for s in task_stats), order)
     for d in (run_dir / "work").glob("seg*"):
         shutil.rmtree(d)  # the survivors between segments: only needed while the run is under way
     timings["total"] = time.perf_counter() - started
@@ -432,13 +427,13 @@ def run_refine(
     return manifest
 
 
-def _inputs_with_bytes(plan: Plan, run_dir: Path) -> list[dict[str, Any]]:
-    """The input fingerprints, with the bytes read filled in where planning did not stat (listed trees)."""
+def _inputs_with_bytes(plan: Plan, read_stats: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The input fingerprints, with the bytes read filled in where planning did not stat (listed trees);
+    ``read_stats``: each task's stats of its read stage."""
     read_bytes: dict[str, int] = {}
-    seg0 = Segment(0, None, (), None, last=False)
     for shard in plan.shards:
-        stats = json.loads(stats_path(run_dir, seg0, shard.task).read_text())["stages"][0]
-        read_bytes[shard.source] = read_bytes.get(shard.source, 0) + stats["counters"].get("bytes", 0)
+        nbytes = read_stats[shard.task]["counters"].get("bytes", 0)
+        read_bytes[shard.source] = read_bytes.get(shard.source, 0) + nbytes
     return [{**i, "bytes": read_bytes.get(i["path"], 0)} if i.get("bytes") is None else i for i in plan.inputs]
 
 

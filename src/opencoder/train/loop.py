@@ -103,8 +103,6 @@ def _sources(recipe: TrainRecipe, tok_dir: Path | None):
 def prepare(recipe: TrainRecipe, out_dir: Path, d: parallel.Dist) -> Prepared:
     """Validate and load recipe, data, tokenizer and checkpoints; raises OpencoderError before any compute."""
     spec = get_spec(recipe.model)
-    if recipe.seq_len > spec.context:
-        raise OpencoderError(f"seq_len {recipe.seq_len} exceeds model {recipe.model}'s context of {spec.context}")
     resume = None
     ckpt = latest_checkpoint(out_dir)
     if ckpt is not None:

@@ -85,11 +85,17 @@ def load_recipe(stage: str, recipe_file: str | Path | None = None, **overrides) 
     model = given.get("model") or file_values.get("model")
     if not model:
         raise OpencoderError("no model given: pass --model or set `model:` in the recipe")
-    merged = {**STAGE_DEFAULTS.get(stage, {}), **get_spec(model).train_defaults, **file_values, **given}
+    spec = get_spec(model)
+    merged = {**STAGE_DEFAULTS.get(stage, {}), **spec.train_defaults, **file_values, **given}
     merged.update(stage=stage, model=model)
+    where = f"{recipe_file}: " if recipe_file else ""
     try:
-        return TrainRecipe(**merged)
+        recipe = TrainRecipe(**merged)
     except ValidationError as err:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
-        where = f"{recipe_file}: " if recipe_file else ""
         raise OpencoderError(f"{where}invalid recipe ({problems})") from None
+    if recipe.seq_len > spec.context:
+        raise OpencoderError(
+            f"{where}invalid recipe (seq_len: {recipe.seq_len} exceeds model {model}'s context of {spec.context})"
+        )
+    return recipe

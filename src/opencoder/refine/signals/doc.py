@@ -14,10 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from importlib import resources
 
-import numpy as np
-
 from opencoder.refine.signals.document import CodeDocument
-from opencoder.refine.signals.text import frac_chars_top_ngram
 
 HEX_WORD = re.compile(r"\b0[xX][0-9a-fA-F]+\b")
 SENTENCE = re.compile(r"\b[^.!?。！？؟]+[.!?。！？؟]*")
@@ -61,7 +58,7 @@ def frac_chars_replacement_symbols(doc: CodeDocument) -> float | None:
 
 def num_words(doc: CodeDocument) -> int:
     """Number of normalised words."""
-    return len(doc.normalized_words)
+    return doc.word_stats.num_words
 
 
 def num_chars(doc: CodeDocument) -> int:
@@ -71,27 +68,24 @@ def num_chars(doc: CodeDocument) -> int:
 
 def mean_word_length(doc: CodeDocument) -> float | None:
     """Mean length of the normalised words."""
-    n = len(doc.normalized_words)
-    return float(doc.cumulative_word_lengths[-1]) / n if n else None
+    stats = doc.word_stats
+    return stats.word_chars / stats.num_words if stats.num_words else None
 
 
 def frac_words_unique(doc: CodeDocument) -> float | None:
-    """Distinct normalised words / all normalised words (counted on the sorted word ids: no set of strings)."""
-    ids = doc.ngram_hashes(1)
-    if not len(ids):
-        return None
-    ordered = np.sort(ids)
-    return (1 + int(np.count_nonzero(ordered[1:] != ordered[:-1]))) / len(ids)
+    """Distinct normalised words / all normalised words."""
+    stats = doc.word_stats
+    return stats.distinct_words / stats.num_words if stats.num_words else None
 
 
 def top_ngram(n: int) -> Callable[[CodeDocument], float]:
     """frac_chars_top_{n}grams: characters of the most frequent word n-gram x its count / word characters."""
-    return lambda doc: frac_chars_top_ngram(doc.ngram_hashes(n), doc.cumulative_word_lengths, n)
+    return lambda doc: doc.word_stats.top_ngrams[n]
 
 
 def dupe_ngrams(n: int) -> Callable[[CodeDocument], float]:
     """frac_chars_dupe_{n}grams: chars covered by word n-grams seen twice or more / word chars."""
-    return lambda doc: doc.dupe_ngram_fractions[n]
+    return lambda doc: doc.word_stats.dupe_ngrams[n]
 
 
 def frac_chars_digital(doc: CodeDocument) -> float:
@@ -153,7 +147,7 @@ def frac_words_redpajama_stop(doc: CodeDocument) -> float | None:
     """English stop words among the raw words / raw words (None for other languages)."""
     if doc.nl_lang != "en":
         return None
-    if not doc.normalized_words or not doc.raw_words:
+    if not doc.word_stats.num_words or not doc.raw_words:
         return 0.0
     return sum(w in STOP_WORDS_EN for w in doc.raw_words) / len(doc.raw_words)
 

@@ -28,22 +28,17 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any, TypeVar
 
-import numpy as np
-
 from opencoder.refine.signals import comments
 from opencoder.refine.signals.text import (
     ASCII_SPACE,
     CJK,
     CharClass,
-    cumulative_lengths,
-    frac_chars_dupe_ngrams,
-    next_ngram_hashes,
+    WordStats,
     normalize,
     normalized_words,
     split_lines,
     strip_spaces_in_lines,
-    word_ids,
-    word_lengths,
+    word_stats,
     wordpunct,
 )
 
@@ -163,27 +158,11 @@ class CodeDocument:
         return wordpunct(self.text)
 
     @cached_property
-    def word_lengths(self) -> np.ndarray:
-        """Length of each normalised word."""
-        return word_lengths(self.normalized_words)
-
-    @cached_property
-    def cumulative_word_lengths(self) -> np.ndarray:
-        """Running sum of the normalised words' lengths with a leading 0 (text.cumulative_lengths)."""
-        return cumulative_lengths(self.word_lengths)
-
-    def ngram_hashes(self, n: int) -> np.ndarray:
-        """64-bit hashes of the normalised word n-grams (see text.next_ngram_hashes), computed once per n."""
-        if n == 1:
-            return self.memo("ngram_hashes.1", lambda: word_ids(self.normalized_words, self.word_lengths))
-        return self.memo(
-            f"ngram_hashes.{n}", lambda: next_ngram_hashes(self.ngram_hashes(n - 1), self.ngram_hashes(1), n)
-        )
-
-    @cached_property
-    def dupe_ngram_fractions(self) -> dict[int, float]:
-        """frac_chars_dupe_{n}grams for n = 5..10, computed together (see text.frac_chars_dupe_ngrams)."""
-        return frac_chars_dupe_ngrams(self.ngram_hashes(5), self.ngram_hashes(1), self.cumulative_word_lengths, 5, 10)
+    def word_stats(self) -> WordStats:
+        """Counts and n-gram fractions of the normalised words, in one compiled pass (see text.word_stats)."""
+        if self.doc_type == "text" and self.nl_lang == "zh":
+            return word_stats(self.normalized_words)
+        return word_stats(self.normalized_text)
 
     @cached_property
     def python_ast(self) -> ast.Module | None:

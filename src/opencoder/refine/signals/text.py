@@ -10,10 +10,18 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
-from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import regex
+
+try:
+    from opencoder.refine.signals import _kernel
+except ImportError as error:  # a source checkout used through PYTHONPATH=src without a build
+    raise ImportError(
+        "the compiled signal kernel is not built: run `python setup.py build_ext --inplace` in the checkout "
+        "(or `pip install -e .`)"
+    ) from error
 
 # wordpunct_tokenize (nltk) is exactly this pattern, with the stdlib ``re``.
 WORDPUNCT = re.compile(r"\w+|[^\w\s]+")
@@ -21,6 +29,8 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # what ``\s`` / str.isspace match below 128
 # ``\s`` matches exactly the characters of str.isspace, so these agree with str.split / str.isspace.
 LINE = re.compile(r"[^\n]*\n|[^\n]+")
+# The only ASCII characters normalisation leaves that are neither ``\w`` nor ``\s``.
+_ASCII_SYMBOLS = re.compile("[\x08\x1b\x7f]")
 _SPACE_IN_LINE = re.compile(r"[^\S\n]+")
 _ASCII_SPACE_IN_LINE = ASCII_SPACE.replace("\n", "").encode("ascii")
 
@@ -112,10 +122,10 @@ def normalize(text: str) -> str:
 def normalized_words(normalized: str) -> list[str]:
     """The wordpunct words of a normalised text.
 
-    Normalised ASCII holds only letters, digits, whitespace and ESC (punctuation became spaces), so without
-    ESC its wordpunct tokens are exactly its whitespace-separated pieces.
+    Normalised ASCII holds only letters, digits, whitespace and the symbols BS, ESC and DEL (punctuation became
+    spaces), so without those three its wordpunct tokens are exactly its whitespace-separated pieces.
     """
-    if normalized.isascii() and "\x1b" not in normalized:
+    if normalized.isascii() and not _ASCII_SYMBOLS.search(normalized):
         return normalized.split()
     words: list[str] = []
     for piece in normalized.split():  # only pieces with a symbol in them need the regex
@@ -131,101 +141,29 @@ def wordpunct(text: str) -> list[str]:
     return WORDPUNCT.findall(text)
 
 
-# Odd 64-bit constant: n-gram hashes wrap modulo 2**64. numpy never checks integer overflow in array arithmetic
-# (only in scalar arithmetic, which these hashes never use), so no np.errstate is needed around them.
-_HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+class WordStats(NamedTuple):
+    """What the word signals need from a document's normalised words, computed in one compiled pass."""
+
+    num_words: int
+    distinct_words: int
+    word_chars: int  # characters of all words together
+    top_ngrams: dict[int, float]  # n = 2..4: frac_chars_top_{n}grams
+    dupe_ngrams: dict[int, float]  # n = 5..10: frac_chars_dupe_{n}grams
 
 
-def word_lengths(words: Sequence[str]) -> np.ndarray:
-    """The length of each word, in characters."""
-    return np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+def word_stats(source: str | list[str]) -> WordStats:
+    """Word counts and n-gram fractions of a normalised text (its wordpunct words) or of a list of words.
 
-
-def word_ids(words: Sequence[str], lengths: np.ndarray | None = None) -> np.ndarray:
-    """Each word replaced by a 64-bit id: equal words, equal ids; only compared within one process.
-
-    The id is ``hash(word)`` plus the word's length times an odd constant. CPython's str hash reads the string's
-    internal buffer, so strings of different widths with the same bytes hash alike ("n0" and U+306E "の" are
-    both the bytes 6E 30); their lengths differ, so their ids do not.
+    top_n: characters of the most frequent word n-gram times its count / all word characters; 0 if it occurs
+    once; ties go to the n-gram seen first (``Counter.most_common``). dupe_n: characters of the words covered by
+    an n-gram occurring twice or more (overlaps counted once) / all word characters. Computed by ``_kernel.c``,
+    which compares words and n-grams by 64-bit hashes of their code points (collisions ~2**-64).
     """
-    lengths = word_lengths(words) if lengths is None else lengths
-    hashes = np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
-    return hashes + lengths.view(np.uint64) * _HASH_MULTIPLIER
-
-
-def next_ngram_hashes(previous: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:
-    """Hashes of the word n-grams from those of the (n-1)-grams (for n == 1, pass ``ids`` as ``previous``).
-
-    Equal n-grams get equal hashes; distinct ones collide with probability ~2**-64, so counting hashes counts
-    n-grams without building tuples.
-    """
-    return previous[:-1] * _HASH_MULTIPLIER + ids[n - 1 :] + np.uint64(1)
-
-
-def frac_chars_top_ngram(hashes: np.ndarray, cumulative: np.ndarray, n: int) -> float:
-    """Characters of the most frequent n-gram times its count / all word characters; 0 if it occurs once.
-
-    ``cumulative``: running sum of the word lengths with a leading 0 (see ``cumulative_lengths``). Ties go to
-    the n-gram seen first, as ``Counter.most_common`` does.
-    """
-    size = len(hashes)
-    if size == 0:
-        return 0.0
-    ordered = np.sort(hashes)
-    bounds = np.concatenate(([0], np.flatnonzero(ordered[1:] != ordered[:-1]) + 1, [size]))
-    counts = bounds[1:] - bounds[:-1]
-    top = int(counts.max())
-    if top <= 1:
-        return 0.0
-    tops = ordered[bounds[:-1][counts == top]]  # sorted
-    if len(tops) == 1:
-        hits = hashes == tops[0]
-    else:
-        hits = tops[np.minimum(np.searchsorted(tops, hashes), len(tops) - 1)] == hashes
-    start = int(hits.argmax())
-    return float(cumulative[start + n] - cumulative[start]) * top / float(cumulative[-1])
-
-
-def frac_chars_dupe_ngrams(
-    hashes: np.ndarray, ids: np.ndarray, cumulative: np.ndarray, first: int, last: int
-) -> dict[int, float]:
-    """For n in first..last: characters of words covered by an n-gram occurring >= 2 times (overlaps counted
-    once) / all word characters.
-
-    ``hashes``: the word ``first``-gram hashes (next_ngram_hashes); ``ids``: the word ids; ``cumulative``: see
-    frac_chars_top_ngram. An n-gram that repeats starts with an (n-1)-gram that repeats, so each n only looks
-    at the positions where the (n-1)-gram was a repeat: the work shrinks as n grows.
-    """
-    total = float(cumulative[-1])
-    size = len(ids)
-    result = dict.fromkeys(range(first, last + 1), 0.0)
-    if size < first or total == 0:
-        return result
-    starts = np.arange(len(hashes))
-    for n in range(first, last + 1):
-        if n > first:  # extend the repeated (n-1)-grams that still fit by one word
-            fits = int(np.searchsorted(starts, size - n, side="right"))
-            starts = starts[:fits]
-            hashes = hashes[:fits] * _HASH_MULTIPLIER + ids[starts + (n - 1)] + np.uint64(1)
-        if len(starts) == 0:
-            break
-        order = np.argsort(hashes)
-        ordered = hashes[order]
-        same_as_previous = np.zeros(len(order) + 1, dtype=bool)  # [i]: sorted i-1 == i; False at both ends
-        same_as_previous[1:-1] = ordered[1:] == ordered[:-1]
-        repeated = np.empty(len(order), dtype=bool)
-        repeated[order] = same_as_previous[1:] | same_as_previous[:-1]
-        starts, hashes = starts[repeated], hashes[repeated]
-        # Characters of the union of the intervals [start, start + n): each one up to the next start.
-        ends = starts + n
-        np.minimum(ends[:-1], starts[1:], out=ends[:-1])
-        result[n] = float(cumulative[ends].sum() - cumulative[starts].sum()) / total
-    return result
-
-
-def cumulative_lengths(lengths: np.ndarray) -> np.ndarray:
-    """Running sum of word lengths with a leading 0: the characters of words i..j-1 are ``c[j] - c[i]``."""
-    return np.concatenate(([0], np.cumsum(lengths)))
+    num, distinct, chars, *fractions = _kernel.word_stats(source)
+    top, dupe = fractions[:3], fractions[3:]
+    return WordStats(
+        num, distinct, chars, dict(zip(range(2, 5), top, strict=True)), dict(zip(range(5, 11), dupe, strict=True))
+    )
 
 
 def code_points(text: str) -> np.ndarray:

@@ -8,6 +8,9 @@ text)."""
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -15,6 +18,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from opencoder.engine.stage import StageContext, StageResult, make_removed, one_array
 from opencoder.refine.registry import register_stage
+
+
+def _compiled(name: str) -> ModuleType:
+    """A compiled extension of this package, or an error that says how to build it (a source checkout used
+    through PYTHONPATH=src has none until then)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as error:
+        raise ImportError(f"{name} is not built: run `make kernel` (or `pip install -e .`) in the checkout") from error
+
+
+_bytescan = _compiled("opencoder.refine._bytescan")
 
 _CONTROL = bytes(b for b in range(32) if b not in (9, 10, 11, 12, 13, 27)) + b"\x7f"
 _HIGH = bytes(range(128, 256))
@@ -64,21 +79,27 @@ def classify(data: bytes | None, size: int, p: PreprocessParams) -> tuple[str | 
     return None, "undecodable", utf8_error
 
 
-def _plain(data: bytes | None, size: int, p: PreprocessParams) -> bool:
-    """Whether a file passes the byte checks and is UTF-8 without a BOM: the common case, taken in bulk. The
-    checks of ``screen`` inlined (this runs once per file)."""
-    if data is None or size > p.max_bytes or b"\0" in data or data.startswith(_BOM):
-        return False
-    sample = data[: p.sniff_bytes]
-    if len(sample) - len(sample.translate(None, _CONTROL)) > p.binary_control_ratio * len(sample):
-        return False
-    if data.isascii():  # ASCII is UTF-8
-        return True
-    try:
-        data.decode("utf-8")
-        return True
-    except UnicodeDecodeError:
-        return False
+def plain_files(content: pa.Array, sizes: np.ndarray, p: PreprocessParams) -> np.ndarray:
+    """Which files pass the byte checks and are UTF-8 without a BOM: the common case, taken in bulk. The byte
+    checks of ``screen`` run in the compiled kernel over the reader's buffer; only files with bytes above 0x7F
+    are then decoded here, to check that they are UTF-8."""
+    n = len(content)
+    offsets = np.frombuffer(content.buffers()[1], dtype=np.int64)[content.offset : content.offset + n + 1]
+    data = content.buffers()[2] or b""
+    flags = np.zeros(n, dtype=np.uint8)
+    control = np.zeros(n, dtype=np.int64)
+    _bytescan.scan(data, offsets, p.sniff_bytes, flags, control)
+    window = np.minimum(np.diff(offsets), p.sniff_bytes)
+    plain = content.is_valid().to_numpy(zero_copy_only=False) & (sizes <= p.max_bytes)
+    plain &= (flags & (_bytescan.NUL | _bytescan.BOM)) == 0
+    plain &= ~(control > p.binary_control_ratio * window)
+    view = memoryview(data)
+    for i in np.flatnonzero(plain & ((flags & _bytescan.HIGH) != 0)).tolist():
+        try:
+            str(view[offsets[i] : offsets[i + 1]], "utf-8")
+        except UnicodeDecodeError:
+            plain[i] = False
+    return plain
 
 
 class Preprocess:
@@ -96,16 +117,15 @@ class Preprocess:
         else:
             content = one_array(batch.column("text")).cast(pa.large_binary())
             batch = batch.drop_columns(["text"])
-        sizes = pc.fill_null(batch.column("size"), 0).to_numpy().tolist()
-        datas = content.to_pylist()
-        # Bulk path: files that pass ``_plain`` become text as a view of the same buffers (the others masked as
-        # null), without a copy or a second UTF-8 validation; only the rest go through ``classify`` one by one.
-        plain = np.fromiter((_plain(d, n, self.params) for d, n in zip(datas, sizes, strict=True)), bool, len(datas))
+        sizes = pc.fill_null(batch.column("size"), 0).to_numpy()
+        # Bulk path: files that pass ``plain_files`` become text as a view of the same buffers (the others masked
+        # as null), without a copy or a second UTF-8 validation; only the rest go through ``classify`` one by one.
+        plain = plain_files(content, sizes, self.params)
         batch = _with_text(batch, as_text(content, plain))
         slow = np.flatnonzero(~plain)
         if len(slow) == 0:  # the common case: nothing dropped, nothing decoded another way
             return StageResult(batch, make_removed(batch.slice(0, 0), self.name, []))
-        decided = [classify(datas[i], sizes[i], self.params) for i in slow]
+        decided = [classify(content[i].as_py(), int(sizes[i]), self.params) for i in slow.tolist()]
         dropped = np.array([d[1] is not None for d in decided])
         gone = slow[dropped]
         removed = make_removed(
@@ -114,7 +134,7 @@ class Preprocess:
             [d[1] for d, x in zip(decided, dropped, strict=True) if x],
             detail=[d[2] for d, x in zip(decided, dropped, strict=True) if x],
         )
-        keep = np.ones(len(datas), dtype=bool)
+        keep = np.ones(len(plain), dtype=bool)
         keep[gone] = False
         kept = batch.filter(keep) if len(gone) else batch  # the one copy of the kept text
         others = slow[~dropped]  # kept files with a BOM or in the fallback encoding: their text is decoded here

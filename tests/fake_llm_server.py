@@ -50,4 +50,11 @@ def serve(handle: Handler) -> Iterator[tuple[str, list[dict]]]:
 
 
 def completions(*texts: str) -> bytes:
+    """A /v1/completions answer with one choice per text."""
     return json.dumps({"choices": [{"index": i, "text": t} for i, t in enumerate(texts)]}).encode()
+
+
+def chat_completions(*contents: str) -> bytes:
+    """A /v1/chat/completions answer with one assistant message per content."""
+    choices = [{"index": i, "message": {"role": "assistant", "content": c}} for i, c in enumerate(contents)]
+    return json.dumps({"choices": choices}).encode()

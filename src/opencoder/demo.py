@@ -47,11 +47,15 @@ class DemoContext:
     corpus: Path | None = None  # a directory tree to refine instead of the code on this machine
     outputs: dict[str, Path] = field(default_factory=dict)  # step name -> its main artefact
     seconds: dict[str, float] = field(default_factory=dict)  # step name -> wall time of the steps that ran
-    skipped: list[str] = field(default_factory=list)  # steps whose output was already there
 
     @property
     def run_dir(self) -> Path:
         return self.out / "run"
+
+    @property
+    def skipped(self) -> list[str]:
+        """The steps whose output was already there: those with an output but no wall time."""
+        return [name for name in self.outputs if name not in self.seconds]
 
 
 @dataclass(frozen=True)
@@ -204,7 +208,6 @@ def run_demo(
         done = step.output(ctx) if step.output else None
         if done is not None and done.exists():
             ctx.outputs[step.name] = done
-            ctx.skipped.append(step.name)
             console.print(f"{step.name}: skipped, {done} exists")
             continue
         started = time.perf_counter()
@@ -213,7 +216,7 @@ def run_demo(
         console.print(f"{step.name}: {ctx.outputs[step.name]} ({ctx.seconds[step.name]:.1f} s)")
     console.rule("wall time")
     for step in DEMO_STEPS:
-        took = "skipped (output exists)" if step.name in ctx.skipped else f"{ctx.seconds[step.name]:7.1f} s"
+        took = f"{ctx.seconds[step.name]:7.1f} s" if step.name in ctx.seconds else "skipped (output exists)"
         console.print(f"{step.name:<10} {took}")
     console.print(f"{'total':<10} {sum(ctx.seconds.values()):7.1f} s")
     return ctx

@@ -1,13 +1,14 @@
-"""Engine pieces other stages rely on: make_removed, segment planning, atomic Parquet sinks."""
+"""Engine pieces other stages rely on: make_removed, validity bitmaps, segment planning, atomic Parquet sinks."""
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from opencoder.engine.stage import make_removed
+from opencoder.engine.stage import make_removed, validity_bitmap
 from opencoder.io.schema import REMOVED_SCHEMA
 from opencoder.io.writers import ParquetSink
 from opencoder.io.writers import tmp_path as tmp_name
@@ -23,6 +24,15 @@ def test_make_removed_conforms_and_broadcasts():
     assert out.column("stage").to_pylist() == ["filter", "filter"]
     assert out.column("rules").to_pylist() == [["qsc_a"], None]
     assert out.column("detail").to_pylist() == ["why", "why"] and out.column("lang").null_count == 2
+
+
+def test_validity_bitmap_masks_the_values_of_an_array_with_an_offset():
+    values = pa.array(["zero", "one", "two", "three", "four", "five"]).slice(2)  # offset 2 into its buffers
+    keep = np.array([True, False, True, False])
+    bits = validity_bitmap(keep, values.offset)
+    masked = pa.Array.from_buffers(values.type, len(values), [bits, *values.buffers()[1:]], offset=values.offset)
+    assert masked.to_pylist() == ["two", None, "four", None]
+    assert validity_bitmap(np.ones(4, dtype=bool), 2) is None
 
 
 def test_segments_cut_at_global_stages(tmp_path):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from fake_llm_server import completions, serve
+from fake_llm_server import chat_completions, completions, serve
 
 from opencoder.eval.benchmarks import load_benchmark
 from opencoder.eval.prompting import CHAT_PREFIX, build_prompt, solution_code, stop_words
@@ -31,7 +31,7 @@ def test_a_model_that_writes_the_reference_solutions_scores_all(tmp_path, chat):
             assert content.startswith(CHAT_PREFIX)
             task = HUMANEVAL[content[len(CHAT_PREFIX) :].split("\n```")[0].strip()]
             answer = f"Here you go:\n```python\n{task.prompt}{task.canonical}```\nIt works."
-            return 200, json.dumps({"choices": [{"message": {"content": answer}}]}).encode()
+            return 200, chat_completions(answer)
         task = HUMANEVAL[body["prompt"].strip()]
         assert body["stop"] == list(stop_words(chat=False))
         return 200, completions(task.canonical + "\n\ndef check_it():\n    assert False\n")

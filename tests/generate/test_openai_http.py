@@ -3,12 +3,11 @@ misbehaves: errors, hangs, garbage, refusals, or is not there at all."""
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 
 import pytest
-from fake_llm_server import completions, serve
+from fake_llm_server import chat_completions, completions, serve
 
 from opencoder.errors import OpencoderError
 from opencoder.generate import OpenAIBackend, generate
@@ -18,7 +17,7 @@ def echo(request, body, number):
     """A well-behaved server: answers with the prompt's last word and a stop string followed by more text."""
     if request.path.endswith("/chat/completions"):
         content = body["messages"][-1]["content"]
-        return 200, json.dumps({"choices": [{"message": {"role": "assistant", "content": f"chat:{content}"}}]}).encode()
+        return 200, chat_completions(f"chat:{content}")
     word = body["prompt"].split()[-1]
     return 200, completions(*[f"{word}-{i}\ndef more():" for i in range(body["n"])])
 
@@ -59,6 +58,11 @@ def test_errors_then_success_are_retried():
         assert len(seen) == 3 and backend.failures == {}
 
 
+def cut_short(request, body, number):
+    """Promises a 100-byte body, sends 6 bytes of it and hangs up (a server that dies while answering)."""
+    request.wfile.write(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"choi')
+
+
 @pytest.mark.parametrize(
     "misbehave",
     [
@@ -66,8 +70,9 @@ def test_errors_then_success_are_retried():
         lambda request, body, number: (200, b"<html>not json</html>"),
         lambda request, body, number: (200, b'{"choices": []}'),
         lambda request, body, number: None,  # hangs up without answering
+        cut_short,
     ],
-    ids=["http-500", "not-json", "no-choices", "hang-up"],
+    ids=["http-500", "not-json", "no-choices", "hang-up", "cut-short"],
 )
 def test_a_prompt_that_keeps_failing_is_recorded_and_the_run_goes_on(misbehave):
     def handler(request, body, number):

@@ -16,6 +16,7 @@ from opencoder.engine.executor import progress_bar
 from opencoder.errors import OpencoderError
 
 PROBE_TIMEOUT_S = 10
+POLL_S = 0.2  # how long map waits for tasks to finish before taking those that have
 RAY_CLIENT_PORT = 10001  # Ray's default for ray://HOST
 T = TypeVar("T")
 R = TypeVar("R")
@@ -41,7 +42,9 @@ class RayExecutor:
         with progress_bar() as progress:
             bar = progress.add_task(f"{label} (ray)", total=len(items))
             while pending:
-                done, pending = ray.wait(pending, num_returns=1)
+                # Everything that finished within the poll, not one ref per call: ray.wait walks the whole pending
+                # list each time, so waiting for one at a time is quadratic in the number of tasks.
+                done, pending = ray.wait(pending, num_returns=len(pending), timeout=POLL_S)
                 for ref in done:
                     try:
                         results[index[ref]] = ray.get(ref)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
+import numpy as np
 import pyarrow as pa
 
 from opencoder.io.schema import REMOVED_SCHEMA
@@ -88,6 +89,16 @@ def one_array(column: pa.ChunkedArray | pa.Array) -> pa.Array:
     if isinstance(column, pa.Array):
         return column
     return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
+def validity_bitmap(valid: np.ndarray, offset: int = 0) -> pa.Buffer | None:
+    """The Arrow validity bitmap of the bool mask ``valid``, for an array that starts ``offset`` values into its
+    buffers; None (Arrow's "no nulls") when every value is valid."""
+    if valid.all():
+        return None
+    if offset:
+        valid = np.concatenate([np.zeros(offset, dtype=bool), valid])
+    return pa.py_buffer(np.packbits(valid, bitorder="little"))
 
 
 def _column(value: object, n: int, type_: pa.DataType) -> pa.Array:

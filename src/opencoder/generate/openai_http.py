@@ -1,14 +1,16 @@
 """OpenAI-compatible HTTP backend: /v1/completions for base models, /v1/chat/completions for instruct models.
 
 Works with vLLM, SGLang, llama.cpp's server and hosted APIs. Requests run concurrently (servers batch them).
-A transient error (connection refused or reset, timeout, HTTP 408/429/5xx, a body that is not the expected
-JSON) is retried with exponential backoff; after the last retry that prompt is recorded as failed and the run
-goes on, unless `max_consecutive_failures` prompts in a row failed: then the server is taken as down and the
-run stops with a clear error. Other HTTP 4xx errors (a wrong model name, a bad request) stop at once.
+A transient error (connection refused or reset, timeout, an answer cut short, HTTP 408/429/5xx, a body that is
+not the expected JSON) is retried with exponential backoff; after the last retry that prompt is recorded as
+failed and the run goes on, unless `max_consecutive_failures` prompts in a row failed: then the server is taken
+as down and the run stops with a clear error. Other HTTP 4xx errors (a wrong model name, a bad request) stop at
+once.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import threading
@@ -131,7 +133,7 @@ class OpenAIBackend:
             if err.code in _RETRY_STATUS:
                 raise _Transient(f"HTTP {err.code}: {detail}") from None
             raise OpencoderError(f"server {self.base}{path} refused the request: HTTP {err.code}: {detail}") from None
-        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as err:
+        except (OSError, http.client.HTTPException) as err:  # no server, refused, timed out, reset, cut short
             raise _Transient(f"{type(err).__name__}: {getattr(err, 'reason', err)}") from None
         try:
             choices = json.loads(raw)["choices"]

@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import zstandard
 
-from opencoder.engine.stage import make_removed
+from opencoder.engine.stage import make_removed, validity_bitmap
 from opencoder.errors import OpencoderError
 from opencoder.io.schema import DOC_SCHEMA, REMOVED_SCHEMA
 from opencoder.recipes import Columns, EngineSettings
@@ -324,8 +324,7 @@ class Contents:
         """The values as a large binary array over this buffer (no copy)."""
         offsets = np.zeros(len(self.ends) + 1, dtype=np.int64)
         offsets[1:] = self.ends
-        valid = np.array(self.valid, dtype=bool)
-        bits = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+        bits = validity_bitmap(np.array(self.valid, dtype=bool))
         data = pa.py_buffer(self.data[: self.used])
         return pa.Array.from_buffers(pa.large_binary(), len(self.ends), [bits, pa.py_buffer(offsets), data])
 

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field
 
-from opencoder.engine.stage import StageContext, StageResult, make_removed, one_array
+from opencoder.engine.stage import StageContext, StageResult, make_removed, one_array, validity_bitmap
 from opencoder.refine.registry import register_stage
 
 
@@ -152,7 +152,7 @@ class Preprocess:
 def as_text(content: pa.Array, keep: np.ndarray) -> pa.Array:
     """``content`` (large binary) as large strings, null where ``keep`` is False, sharing its buffers (no copy,
     no validation: the caller has checked that the kept values are UTF-8)."""
-    bits = pa.py_buffer(np.packbits(np.concatenate([np.zeros(content.offset, dtype=bool), keep]), bitorder="little"))
+    bits = validity_bitmap(keep, content.offset)
     return pa.Array.from_buffers(
         pa.large_string(), len(content), [bits, *content.buffers()[1:]], null_count=-1, offset=content.offset
     )

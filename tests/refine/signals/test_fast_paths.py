@@ -17,7 +17,7 @@ import pytest
 
 from opencoder.io.corpus import default_corpus
 from opencoder.refine.langid import LangId
-from opencoder.refine.signals import code, comments
+from opencoder.refine.signals import code, comments, kernel
 from opencoder.refine.signals.code import (
     ASSERT_FIXED,
     PROMPT_FIXED,
@@ -27,6 +27,29 @@ from opencoder.refine.signals.code import (
 from opencoder.refine.signals.document import CodeDocument
 from opencoder.refine.signals.text import split_lines, wordpunct
 
+# String literals by regex, what the kernel's scan (kernel.string_literals) must find: released (a quoted string
+# ends at the next quote, on its line or anywhere) and fixed (at its line, escaped quotes skipped).
+STRING_PATTERNS = {
+    code.STRINGS_OPC_MULTILINE: re.compile(r"'''(.*?)'''|\"\"\"(.*?)\"\"\"|'(.*?)'|\"(.*?)\"", re.DOTALL),
+    code.STRINGS_OPC: re.compile(r"'''(.*?)'''|\"\"\"(.*?)\"\"\"|'([^\n]*?)'|\"([^\n]*?)\"", re.DOTALL),
+    code.STRINGS_FIXED: re.compile(
+        r"'''(.*?)'''|\"\"\"(.*?)\"\"\"|'((?:\\.|[^'\\\n])*)'|\"((?:\\.|[^\"\\\n])*)\"", re.DOTALL
+    ),
+}
+# The comment syntaxes as regexes, what the kernel's scan (kernel.split_comments) must find: group ``c`` a comment,
+# ``d`` a Python triple-quoted string (a comment when it starts its line), ``s`` a string literal (code).
+_QUOTED = r""""(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'"""
+_STRINGS = f"(?P<s>{_QUOTED})"
+_BLOCK = r"(?P<c>//[^\n]*|/\*[\s\S]*?\*/)"
+SCANNER_PATTERNS = {
+    comments.NO_COMMENTS: r"(?P<c>(?!))",
+    comments.C_LIKE: _BLOCK + "|" + _STRINGS,
+    comments.C_LIKE_BACKTICK: _BLOCK + r"|(?P<s>`(?:\\[\s\S]|[^`\\])*`|" + _QUOTED + ")",
+    comments.HASH: r"(?P<c>#[^\n]*)|" + _STRINGS,
+    comments.PYTHON: r'(?P<d>"""[\s\S]*?"""' + r"|'''[\s\S]*?''')|(?P<c>#[^\n]*)|" + _STRINGS,
+    comments.SQL: r"(?P<c>--[^\n]*|/\*[\s\S]*?\*/)|" + _STRINGS,
+    comments.MARKUP: r"(?P<c><!--[\s\S]*?-->)",
+}
 RELEASED_STRING_CONCAT = re.compile(r"\s*=\s*[\"'].+?[\"']\s*\+\s*[\"'].+?[\"'].*")
 
 
@@ -132,14 +155,52 @@ def test_restructured_code_signals_equal_their_per_line_definitions(real_files, 
         assert _fast_values(doc) == _reference_values(doc), (lang, text[:200])
 
 
-def test_comment_scanners_equal_a_match_by_match_split(real_files):
+def test_string_literal_scan_equals_the_regexes(real_files):
+    tricky = ["'''", "''''", "'''a'''b'", '"""x\n\\"""y', "'a\\'b'", "'a\\", "'\n'", '"é\\\ud800"', "'😀' \"\""]
+    for text in [t for t, _ in real_files] + tricky:
+        for mode, pattern in STRING_PATTERNS.items():
+            expected = [s for s in map("".join, pattern.findall(text)) if s]  # one group per match is set
+            assert kernel.string_literals(text, mode) == expected, (mode, text[:200])
+
+
+def test_comment_scans_equal_a_match_by_match_regex_split(real_files):
     scanned = 0
     for text, lang in real_files:
         if lang in comments.SCANNERS:
-            pattern = comments.SCANNERS[lang].pattern
+            pattern = SCANNER_PATTERNS[comments.SCANNERS[lang]]
             assert comments.split_code_comments(text, lang) == _scan_reference(text, pattern), (lang, text[:200])
             scanned += 1
     assert scanned >= 100
+
+
+def test_comment_scans_equal_the_regexes_on_random_token_soup():
+    # Unterminated strings and comments, escapes before newlines and at the end, prefixes before docstrings.
+    tokens = [
+        "//",
+        "/*",
+        "*/",
+        "#",
+        "--",
+        "<!--",
+        "-->",
+        '"',
+        "'",
+        "`",
+        '"""',
+        "'''",
+        "\\",
+        "\n",
+        " ",
+        "rb",
+        "x",
+        "é",
+        "😀",
+    ]
+    rng = random.Random(4)
+    for _ in range(3000):
+        text = "".join(rng.choice(tokens) for _ in range(rng.randint(0, 30)))
+        for syntax, pattern in SCANNER_PATTERNS.items():
+            assert kernel.split_comments(text, syntax) == _scan_reference(text, pattern), (syntax, text)
 
 
 def test_character_class_runs_equal_the_regex_runs(real_files):

@@ -1,4 +1,4 @@
-"""The compiled kernel (``_kernel.c`` through ``text.word_stats``) gives the values of the plain definitions.
+"""The compiled kernel (``_kernel.c``: ``text.word_stats``, ``kernel.*``) gives the values of the plain definitions.
 
 The reference below counts words and n-grams with Counter and tuples, one Python step per word (the definitions
 in SPEC §1.5.2); it lives only here. Inputs: real files of this machine (opencoder.io.corpus) and hand-made edge
@@ -8,12 +8,14 @@ cases (empty, one word, one word repeated, every storage width of str, lone surr
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from opencoder.io.corpus import default_corpus
+from opencoder.refine.signals import kernel
 from opencoder.refine.signals.document import CodeDocument
 from opencoder.refine.signals.text import WORDPUNCT, WordStats, normalize, normalized_words, word_stats
 
@@ -80,6 +82,8 @@ def test_kernel_equals_the_definitions_on_real_files():
     for text in texts:
         normalised = normalize(text)
         assert word_stats(normalised) == reference_stats(WORDPUNCT.findall(normalised))
+        assert kernel.longest_line(text) == longest_line_reference(text)
+        assert kernel.hex_word_chars(text) == sum(map(len, HEX_WORD.findall(text)))
 
 
 def test_a_list_of_words_is_taken_as_given():
@@ -96,3 +100,22 @@ def test_kernel_rejects_what_is_not_text_or_words():
         word_stats(["a", 1])
     with pytest.raises(TypeError, match="str or a list of str"):
         word_stats(b"bytes")
+
+
+HEX_WORD = re.compile(r"\b0[xX][0-9a-fA-F]+\b")
+
+
+def longest_line_reference(text: str) -> int:
+    pieces = text.split("\n")
+    return max(max((len(p) + 1 for p in pieces[:-1]), default=0), len(pieces[-1]))
+
+
+def test_line_and_hex_word_kernels_equal_their_definitions():
+    texts = [t for t in EDGE_CASES] + ["\n", "a\n\nbcd", "x\n" * 3 + "yyyy", "é\n😀😀"]
+    texts += ["0x1F", "0x1g 0x2 _0x3 é0x4 0x5é 0x6_ x0x7 (0xAbC) 0X12,0x", "0x1F\n0xff" * 3, "00x1 0x"]
+    rng = random.Random(5)
+    pieces = ["0x", "0X", "1f", "G", "_", " ", "\n", "é", "9", "x", ","]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(3000)]
+    for text in texts:
+        assert kernel.longest_line(text) == longest_line_reference(text), text
+        assert kernel.hex_word_chars(text) == sum(map(len, HEX_WORD.findall(text))), text

@@ -128,38 +128,63 @@ static int hash_list(PyObject *list, Words *w) {
     return 0;
 }
 
-/* Open addressing counts of 64-bit keys; slot[i] remembers where the i-th key went. */
+/* Open addressing counts of 64-bit keys, each slot holding a key, its count (0: empty) and where it was first
+ * seen; slot[i] remembers where the i-th key went. Sized per call for at most 2/3 load. */
 typedef struct {
-    uint64_t *keys;
-    uint32_t *counts; /* 0: empty slot */
-    size_t mask;
+    uint64_t key;
+    uint32_t count;
+    uint32_t first;
+} Entry;
+
+typedef struct {
+    Entry *entries;
+    size_t capacity, mask;
 } Table;
 
-static int table_init(Table *t, Py_ssize_t entries) {
+static size_t table_size(Py_ssize_t keys) {
     size_t size = 16;
-    while (size < 2 * (size_t)entries) size <<= 1;
-    t->mask = size - 1;
-    t->keys = PyMem_Malloc(size * sizeof(uint64_t));
-    t->counts = PyMem_Calloc(size, sizeof(uint32_t));
-    return t->keys && t->counts ? 0 : -1;  /* the caller raises MemoryError */
+    while (2 * size < 3 * (size_t)keys) size <<= 1;
+    return size;
 }
 
-/* Counts the keys; returns the number of distinct ones and fills slot (one entry per key). */
-static Py_ssize_t table_count(Table *t, const uint64_t *keys, Py_ssize_t n, uint32_t *slot) {
-    memset(t->counts, 0, (t->mask + 1) * sizeof(uint32_t));
-    Py_ssize_t distinct = 0;
+static int table_init(Table *t, Py_ssize_t keys) {
+    t->capacity = table_size(keys);
+    t->entries = PyMem_Malloc(t->capacity * sizeof(Entry));
+    return t->entries ? 0 : -1; /* the caller raises MemoryError */
+}
+
+typedef struct {
+    Py_ssize_t distinct;
+    uint32_t top;     /* the highest count */
+    Py_ssize_t first; /* where the first-seen of the keys with that count was first seen */
+} Counts;
+
+/* Counts the n keys (slot: where each went, or NULL). */
+static Counts table_count(Table *t, const uint64_t *keys, Py_ssize_t n, uint32_t *slot) {
+    t->mask = table_size(n) - 1;
+    memset(t->entries, 0, (t->mask + 1) * sizeof(Entry));
+    Counts counts = {0, 0, 0};
     for (Py_ssize_t i = 0; i < n; i++) {
         uint64_t key = keys[i];
         size_t j = (size_t)mix(key) & t->mask;
-        while (t->counts[j] && t->keys[j] != key) j = (j + 1) & t->mask;
-        if (!t->counts[j]) {
-            t->keys[j] = key;
-            distinct++;
+        Entry *e = &t->entries[j];
+        while (e->count && e->key != key) {
+            j = (j + 1) & t->mask;
+            e = &t->entries[j];
         }
-        t->counts[j]++;
-        slot[i] = (uint32_t)j;
+        if (!e->count) {
+            e->key = key;
+            e->first = (uint32_t)i;
+            counts.distinct++;
+        }
+        uint32_t c = ++e->count;
+        if (c > counts.top || (c == counts.top && e->first < counts.first)) {
+            counts.top = c;
+            counts.first = e->first;
+        }
+        if (slot) slot[i] = (uint32_t)j;
     }
-    return distinct;
+    return counts;
 }
 
 /* Extends n-gram hashes to (n+1)-grams in place: the gram starting at starts[i] gains the word after it. */
@@ -174,16 +199,9 @@ static void top_ngrams(const Words *w, Table *table, uint64_t *grams, uint32_t *
     for (int n = TOP_FIRST; n <= TOP_LAST && n <= n_words; n++) {
         Py_ssize_t count = n_words - n + 1;
         for (Py_ssize_t i = 0; i < count; i++) grams[i] = extend(grams[i], ids[i + n - 1]);
-        table_count(table, grams, count, slot);
-        uint32_t top = 0;
-        Py_ssize_t first = 0; /* the first position of a most frequent n-gram: where it was first seen */
-        for (Py_ssize_t i = 0; i < count; i++) {
-            uint32_t c = table->counts[slot[i]];
-            if (c > top) {
-                top = c;
-                first = i;
-            }
-        }
+        Counts counts = table_count(table, grams, count, n == TOP_LAST ? slot : NULL);
+        uint32_t top = counts.top;
+        Py_ssize_t first = counts.first; /* the first position of a most frequent n-gram: where it was first seen */
         if (top > 1)
             tops[n - TOP_FIRST] =
                 (double)(cumulative[first + n] - cumulative[first]) * (double)top / (double)cumulative[n_words];
@@ -198,7 +216,7 @@ static void dupe_ngrams(const Words *w, Table *table, uint64_t *grams, uint32_t 
     const int64_t *cumulative = w->cumulative;
     Py_ssize_t n_words = w->size, kept = 0;
     for (Py_ssize_t i = 0; i + DUPE_FIRST <= n_words; i++) {
-        if (table->counts[slot[i]] > 1) {
+        if (table->entries[slot[i]].count > 1) {
             starts[kept] = i;
             grams[kept++] = grams[i];
         }
@@ -210,7 +228,7 @@ static void dupe_ngrams(const Words *w, Table *table, uint64_t *grams, uint32_t 
         table_count(table, grams, kept, slot);
         Py_ssize_t repeated = 0;
         for (Py_ssize_t i = 0; i < kept; i++) {
-            if (table->counts[slot[i]] > 1) {
+            if (table->entries[slot[i]].count > 1) {
                 starts[repeated] = starts[i];
                 grams[repeated++] = grams[i];
             }
@@ -231,7 +249,7 @@ static void dupe_ngrams(const Words *w, Table *table, uint64_t *grams, uint32_t 
 static PyObject *stats(const Words *w) {
     Py_ssize_t n_words = w->size, distinct = 0;
     double fractions[N_FRACTIONS] = {0};
-    Table table = {NULL, NULL, 0};
+    Table table = {NULL, 0, 0};
     uint64_t *grams = NULL;
     Py_ssize_t *starts = NULL;
     uint32_t *slot = NULL;
@@ -242,14 +260,13 @@ static PyObject *stats(const Words *w) {
         if (table_init(&table, n_words) < 0 || !grams || !starts || !slot) {
             PyErr_NoMemory();
         } else {
-            distinct = table_count(&table, w->hashes, n_words, slot);
+            distinct = table_count(&table, w->hashes, n_words, NULL).distinct;
             top_ngrams(w, &table, grams, slot, fractions);
             if (n_words >= DUPE_FIRST)
                 dupe_ngrams(w, &table, grams, slot, starts, fractions + (TOP_LAST - TOP_FIRST + 1));
         }
     }
-    PyMem_Free(table.keys);
-    PyMem_Free(table.counts);
+    PyMem_Free(table.entries);
     PyMem_Free(grams);
     PyMem_Free(starts);
     PyMem_Free(slot);
@@ -286,10 +303,437 @@ static PyObject *word_stats(PyObject *module, PyObject *source) {
     return result;
 }
 
+/* ------------------------------------------------------------------ character classes */
+
+enum { IS_SPACE = 1, IS_ALPHA = 2, IS_DIGIT = 4 };
+static unsigned char ascii_flags[128];
+
+static inline int char_flags(Py_UCS4 c) {
+    if (c < 128) return ascii_flags[c];
+    return (Py_UNICODE_ISSPACE(c) ? IS_SPACE : 0) | (Py_UNICODE_ISALPHA(c) ? IS_ALPHA : 0) |
+           (Py_UNICODE_ISDIGIT(c) ? IS_DIGIT : 0);
+}
+
+#define DEFINE_COUNT_CLASSES(NAME, CHAR)                                                \
+    static void NAME(const CHAR *data, Py_ssize_t length, Py_ssize_t counts[3]) {       \
+        for (Py_ssize_t i = 0; i < length; i++) {                                       \
+            int flags = char_flags(data[i]);                                            \
+            counts[0] += flags & IS_SPACE;                                              \
+            counts[1] += (flags & IS_ALPHA) >> 1;                                       \
+            counts[2] += (flags & IS_DIGIT) >> 2;                                       \
+        }                                                                               \
+    }
+
+DEFINE_COUNT_CLASSES(count_classes_ucs1, Py_UCS1)
+DEFINE_COUNT_CLASSES(count_classes_ucs2, Py_UCS2)
+DEFINE_COUNT_CLASSES(count_classes_ucs4, Py_UCS4)
+
+/* char_counts(text) -> (whitespace, letters, digits): str.isspace / isalpha / isdigit per character. */
+static PyObject *char_counts(PyObject *module, PyObject *text) {
+    if (!PyUnicode_Check(text)) return PyErr_Format(PyExc_TypeError, "char_counts takes a str");
+    Py_ssize_t counts[3] = {0, 0, 0};
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    switch (PyUnicode_KIND(text)) {
+        case PyUnicode_1BYTE_KIND: count_classes_ucs1(data, length, counts); break;
+        case PyUnicode_2BYTE_KIND: count_classes_ucs2(data, length, counts); break;
+        default: count_classes_ucs4(data, length, counts);
+    }
+    return Py_BuildValue("(nnn)", counts[0], counts[1], counts[2]);
+}
+
+/* ------------------------------------------------------------------ duplicate code lines */
+
+/* code_line_stats(code) -> (code_lines, lines_in_repeated_groups): the lines' keys are the lines without their
+ * whitespace (str.isspace); a key that is empty is no code line; a key seen more than once counts each of its
+ * lines, except the keys "}," and those of one character. Keys are compared by 64-bit hashes. */
+static PyObject *code_line_stats(PyObject *module, PyObject *text) {
+    if (!PyUnicode_Check(text)) return PyErr_Format(PyExc_TypeError, "code_line_stats takes a str");
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text), n_lines = 0, capacity = 256, repeated = 0;
+    uint64_t *keys = PyMem_Malloc(capacity * sizeof(uint64_t));
+    unsigned char *counted = PyMem_Malloc(capacity); /* the key may count: not "}," and longer than 1 */
+    Table table = {NULL, 0, 0};
+    uint32_t *slot = NULL;
+    if (!keys || !counted) goto no_memory;
+    Py_ssize_t i = 0;
+    while (i < length) {
+        uint64_t h = FNV_OFFSET;
+        Py_ssize_t key_length = 0;
+        Py_UCS4 first = 0, second = 0, c;
+        for (; i < length && (c = PyUnicode_READ(kind, data, i)) != '\n'; i++) {
+            if (c < 128 ? ascii_flags[c] & IS_SPACE : Py_UNICODE_ISSPACE(c)) continue;
+            if (key_length == 0) first = c;
+            if (key_length == 1) second = c;
+            key_length++;
+            h = (h ^ c) * FNV_PRIME;
+        }
+        i++; /* past the newline */
+        if (key_length == 0) continue;
+        if (n_lines == capacity) {
+            capacity *= 2;
+            uint64_t *more_keys = PyMem_Realloc(keys, capacity * sizeof(uint64_t));
+            if (more_keys == NULL) goto no_memory;
+            keys = more_keys;
+            unsigned char *more_counted = PyMem_Realloc(counted, capacity);
+            if (more_counted == NULL) goto no_memory;
+            counted = more_counted;
+        }
+        keys[n_lines] = word_hash(h, key_length);
+        counted[n_lines++] = key_length > 1 && !(key_length == 2 && first == '}' && second == ',');
+    }
+    if (n_lines > 0) {
+        slot = PyMem_Malloc(n_lines * sizeof(uint32_t));
+        if (slot == NULL || table_init(&table, n_lines) < 0) goto no_memory;
+        table_count(&table, keys, n_lines, slot);
+        for (Py_ssize_t k = 0; k < n_lines; k++) repeated += counted[k] && table.entries[slot[k]].count > 1;
+    }
+    PyMem_Free(keys);
+    PyMem_Free(counted);
+    PyMem_Free(slot);
+    PyMem_Free(table.entries);
+    return Py_BuildValue("(nn)", n_lines, repeated);
+no_memory:
+    PyMem_Free(keys);
+    PyMem_Free(counted);
+    PyMem_Free(slot);
+    PyMem_Free(table.entries);
+    return PyErr_NoMemory();
+}
+
+/* ------------------------------------------------------------------ string literals */
+
+enum { STRINGS_FIXED = 0, STRINGS_OPC = 1, STRINGS_OPC_MULTILINE = 2 };
+
+/* Where the literal opened by the quote at `open` ends (the index of its closing quote), or -1 when no literal
+ * starts there: the regex alternatives of code.py's STRINGS_* patterns for one quote character, which need no
+ * backtracking (an escape pair or a character other than the quote, backslash and newline never ends with the
+ * quote, so the greedy run is the only way to a match). */
+static Py_ssize_t single_quoted_end(int kind, const void *data, Py_ssize_t length, Py_ssize_t open, Py_UCS4 quote,
+                                    int mode) {
+    Py_ssize_t i = open + 1;
+    if (mode == STRINGS_FIXED) {
+        while (i < length) {
+            Py_UCS4 c = PyUnicode_READ(kind, data, i);
+            if (c == quote) return i;
+            if (c == '\n') return -1;
+            if (c == '\\') {
+                if (i + 1 >= length) return -1;
+                i += 2;
+            } else {
+                i++;
+            }
+        }
+        return -1;
+    }
+    for (; i < length; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c == quote) return i;
+        if (c == '\n' && mode == STRINGS_OPC) return -1;
+    }
+    return -1;
+}
+
+/* The first index >= from where three `quote`s start, or -1. */
+static Py_ssize_t find_triple(int kind, const void *data, Py_ssize_t length, Py_ssize_t from, Py_UCS4 quote) {
+    Py_ssize_t run = 0;
+    for (Py_ssize_t i = from; i < length; i++) {
+        if (PyUnicode_READ(kind, data, i) != quote) {
+            run = 0;
+        } else if (++run == 3) {
+            return i - 2;
+        }
+    }
+    return -1;
+}
+
+static inline int is_triple(int kind, const void *data, Py_ssize_t length, Py_ssize_t at, Py_UCS4 quote) {
+    return at + 2 < length && PyUnicode_READ(kind, data, at + 1) == quote && PyUnicode_READ(kind, data, at + 2) == quote;
+}
+
+/* string_literals(code, mode) -> the non-empty contents of the string literals, in order, as
+ * re.findall(STRINGS_FIXED / STRINGS_OPC / STRINGS_OPC_MULTILINE) of code.py finds them (mode 0 / 1 / 2):
+ * triple-quoted strings first, then quoted ones, scanning left to right. */
+static PyObject *string_literals(PyObject *module, PyObject *args) {
+    PyObject *text;
+    int mode;
+    if (!PyArg_ParseTuple(args, "Ui:string_literals", &text, &mode)) return NULL;
+    if (mode < STRINGS_FIXED || mode > STRINGS_OPC_MULTILINE) return PyErr_Format(PyExc_ValueError, "mode %d", mode);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    PyObject *found = PyList_New(0);
+    if (found == NULL) return NULL;
+    Py_ssize_t i = 0;
+    while (i < length) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c != '\'' && c != '"') {
+            i++;
+            continue;
+        }
+        Py_ssize_t start = -1, end = -1, after = -1; /* the content, and where the scan goes on */
+        if (is_triple(kind, data, length, i, c)) {
+            Py_ssize_t close = find_triple(kind, data, length, i + 3, c);
+            if (close >= 0) {
+                start = i + 3;
+                end = close;
+                after = close + 3;
+            }
+        }
+        if (start < 0) {
+            Py_ssize_t close = single_quoted_end(kind, data, length, i, c, mode);
+            if (close >= 0) {
+                start = i + 1;
+                end = close;
+                after = close + 1;
+            }
+        }
+        if (start < 0) {
+            i++;
+            continue;
+        }
+        if (end > start) {
+            PyObject *content = PyUnicode_Substring(text, start, end);
+            if (content == NULL || PyList_Append(found, content) < 0) {
+                Py_XDECREF(content);
+                Py_DECREF(found);
+                return NULL;
+            }
+            Py_DECREF(content);
+        }
+        i = after;
+    }
+    return found;
+}
+
+/* ------------------------------------------------------------------ code / comment split */
+
+/* The comment syntax of a family of languages (comments.py, SCANNERS). Scanning goes left to right; at each
+ * position the first construct that matches there is taken (comment, docstring or string literal) and the scan
+ * goes on after it; where none matches (an unterminated string or block comment too) it goes on one character
+ * later, as a regex search does. */
+typedef struct {
+    const char *line;  /* a line comment's opener ("//", "#", "--"), or NULL */
+    const char *open;  /* a block comment's delimiters, or NULL */
+    const char *close;
+    int docstrings;    /* Python: triple-quoted strings (a comment when only prefix letters precede them) */
+    int quotes;        /* '...' and "..." string literals, ending at their line, escapes skipped */
+    int backticks;     /* `...` string literals, across lines, escapes skipped */
+    const char *starters; /* the characters any of these can start with */
+} Syntax;
+
+static const Syntax SYNTAXES[] = {
+    {NULL, NULL, NULL, 0, 0, 0, ""},           /* 0: no comments */
+    {"//", "/*", "*/", 0, 1, 0, "/\"'"},      /* 1: C-like */
+    {"//", "/*", "*/", 0, 1, 1, "/\"'`"},     /* 2: C-like with backtick strings */
+    {"#", NULL, NULL, 0, 1, 0, "#\"'"},       /* 3: hash */
+    {"#", NULL, NULL, 1, 1, 0, "#\"'"},       /* 4: Python */
+    {"--", "/*", "*/", 0, 1, 0, "-/\"'"},     /* 5: SQL */
+    {NULL, "<!--", "-->", 0, 0, 0, "<"},       /* 6: markup */
+};
+#define N_SYNTAXES ((int)(sizeof(SYNTAXES) / sizeof(SYNTAXES[0])))
+
+/* Does the ASCII string `s` start at `at`? */
+static inline int starts_with(int kind, const void *data, Py_ssize_t length, Py_ssize_t at, const char *s) {
+    for (; *s; s++, at++)
+        if (at >= length || PyUnicode_READ(kind, data, at) != (Py_UCS4)(unsigned char)*s) return 0;
+    return 1;
+}
+
+/* The first index >= from where `s` starts, or -1. */
+static Py_ssize_t find_ascii(int kind, const void *data, Py_ssize_t length, Py_ssize_t from, const char *s) {
+    Py_UCS4 first = (unsigned char)s[0];
+    for (Py_ssize_t i = from; i < length; i++)
+        if (PyUnicode_READ(kind, data, i) == first && starts_with(kind, data, length, i, s)) return i;
+    return -1;
+}
+
+/* The end of the string literal opened by the quote at `open`, closing quote included, or -1. */
+static Py_ssize_t quoted_end(int kind, const void *data, Py_ssize_t length, Py_ssize_t open, Py_UCS4 quote,
+                             int across_lines) {
+    for (Py_ssize_t i = open + 1; i < length;) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c == quote) return i + 1;
+        if (c == '\\') {
+            if (i + 1 >= length || (!across_lines && PyUnicode_READ(kind, data, i + 1) == '\n')) return -1;
+            i += 2;
+        } else if (c == '\n' && !across_lines) {
+            return -1;
+        } else {
+            i++;
+        }
+    }
+    return -1;
+}
+
+/* A Python triple-quoted string is a docstring (a comment) when the text since the previous construct holds a
+ * newline (or there was none before it) and only whitespace and string-prefix letters follow that newline. */
+static int is_docstring(int kind, const void *data, Py_ssize_t since, Py_ssize_t at, int first) {
+    Py_ssize_t i = at;
+    for (; i > since; i--) { /* the string prefix letters */
+        Py_UCS4 c = PyUnicode_READ(kind, data, i - 1);
+        if (c != 'r' && c != 'R' && c != 'u' && c != 'U' && c != 'b' && c != 'B') break;
+    }
+    for (; i > since; i--) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i - 1);
+        if (c == '\n') return 1;
+        if (!Py_UNICODE_ISSPACE(c)) return 0;
+    }
+    return first;
+}
+
+enum { NONE, CODE, COMMENT };
+
+/* What starts at i: CODE (a string literal, kept) or COMMENT, and where it ends; NONE when nothing does. */
+static int construct_at(const Syntax *syntax, int kind, const void *data, Py_ssize_t length, Py_ssize_t i,
+                        Py_ssize_t *end, int *docstring) {
+    Py_UCS4 c = PyUnicode_READ(kind, data, i);
+    *docstring = 0;
+    if (c == 0 || c >= 128 || !strchr(syntax->starters, (int)c)) return NONE;
+    if (syntax->docstrings && (c == '"' || c == '\'') && is_triple(kind, data, length, i, c)) {
+        const char *delimiter = c == '"' ? "\"\"\"" : "'''";
+        Py_ssize_t close = find_ascii(kind, data, length, i + 3, delimiter);
+        if (close >= 0) {
+            *end = close + 3;
+            *docstring = 1;
+            return COMMENT;
+        }
+    }
+    if (syntax->line && starts_with(kind, data, length, i, syntax->line)) {
+        Py_ssize_t j = i;
+        while (j < length && PyUnicode_READ(kind, data, j) != '\n') j++;
+        *end = j;
+        return COMMENT;
+    }
+    if (syntax->open && starts_with(kind, data, length, i, syntax->open)) {
+        Py_ssize_t close = find_ascii(kind, data, length, i + strlen(syntax->open), syntax->close);
+        if (close >= 0) {
+            *end = close + strlen(syntax->close);
+            return COMMENT;
+        }
+    }
+    if ((syntax->backticks && c == '`') || (syntax->quotes && (c == '"' || c == '\''))) {
+        Py_ssize_t close = quoted_end(kind, data, length, i, c, c == '`');
+        if (close >= 0) {
+            *end = close;
+            return CODE;
+        }
+    }
+    return NONE;
+}
+
+static int append_slice(PyObject *list, PyObject *text, Py_ssize_t start, Py_ssize_t end) {
+    PyObject *piece = PyUnicode_Substring(text, start, end);
+    if (piece == NULL) return -1;
+    int failed = PyList_Append(list, piece);
+    Py_DECREF(piece);
+    return failed;
+}
+
+/* split_comments(text, syntax) -> (code, comments): the text without its comments, and the comments one by one,
+ * for the comment syntax numbered `syntax` (SYNTAXES). A Python triple-quoted string that is no docstring stays
+ * code. */
+static PyObject *split_comments(PyObject *module, PyObject *args) {
+    PyObject *text;
+    int number;
+    if (!PyArg_ParseTuple(args, "Ui:split_comments", &text, &number)) return NULL;
+    if (number < 0 || number >= N_SYNTAXES) return PyErr_Format(PyExc_ValueError, "no comment syntax %d", number);
+    const Syntax *syntax = &SYNTAXES[number];
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    PyObject *code = PyList_New(0), *comments = PyList_New(0), *result = NULL;
+    if (code == NULL || comments == NULL) goto done;
+    Py_ssize_t i = 0, kept = 0, previous_end = 0; /* kept: code since here; previous_end: of the last construct */
+    int first = 1;
+    while (i < length) {
+        Py_ssize_t end;
+        int docstring;
+        int what = construct_at(syntax, kind, data, length, i, &end, &docstring);
+        if (what == NONE) {
+            i++;
+            continue;
+        }
+        if (what == COMMENT && (!docstring || is_docstring(kind, data, previous_end, i, first))) {
+            if ((i > kept && append_slice(code, text, kept, i) < 0) || append_slice(comments, text, i, end) < 0)
+                goto done;
+            kept = end;
+        }
+        previous_end = i = end;
+        first = 0;
+    }
+    if (length > kept && append_slice(code, text, kept, length) < 0) goto done;
+    PyObject *empty = PyUnicode_New(0, 0);
+    if (empty == NULL) goto done;
+    PyObject *joined = PyUnicode_Join(empty, code);
+    Py_DECREF(empty);
+    if (joined != NULL) result = PyTuple_Pack(2, joined, comments);
+    Py_XDECREF(joined);
+done:
+    Py_XDECREF(code);
+    Py_XDECREF(comments);
+    return result;
+}
+
+/* ------------------------------------------------------------------ lines and hexadecimal words */
+
+/* longest_line(text) -> the length of the longest line, its newline included (the last line has none). */
+static PyObject *longest_line(PyObject *module, PyObject *text) {
+    if (!PyUnicode_Check(text)) return PyErr_Format(PyExc_TypeError, "longest_line takes a str");
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text), longest = 0, start = 0;
+    for (Py_ssize_t i = 0; i < length; i++) {
+        if (PyUnicode_READ(kind, data, i) == '\n') {
+            if (i + 1 - start > longest) longest = i + 1 - start;
+            start = i + 1;
+        }
+    }
+    if (length - start > longest) longest = length - start;
+    return PyLong_FromSsize_t(longest);
+}
+
+static inline int is_word_char(Py_UCS4 c) { return c < 128 ? ascii_class[c] == WORD : Py_UNICODE_ISALNUM(c); }
+
+static inline int is_hex_digit(Py_UCS4 c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* hex_word_chars(text) -> the characters of the matches of ``\b0[xX][0-9a-fA-F]+\b`` (re's Unicode \b): a "0x"
+ * after a non-word character, its hex digits, and a non-word character (or the end) right after them; a longer
+ * word (0x1g) has no boundary anywhere inside, so it never matches. */
+static PyObject *hex_word_chars(PyObject *module, PyObject *text) {
+    if (!PyUnicode_Check(text)) return PyErr_Format(PyExc_TypeError, "hex_word_chars takes a str");
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text), chars = 0;
+    for (Py_ssize_t i = 0; i + 2 < length; i++) {
+        if (PyUnicode_READ(kind, data, i) != '0') continue;
+        Py_UCS4 x = PyUnicode_READ(kind, data, i + 1);
+        if ((x != 'x' && x != 'X') || !is_hex_digit(PyUnicode_READ(kind, data, i + 2))) continue;
+        if (i > 0 && is_word_char(PyUnicode_READ(kind, data, i - 1))) continue;
+        Py_ssize_t j = i + 3;
+        while (j < length && is_hex_digit(PyUnicode_READ(kind, data, j))) j++;
+        if (j == length || !is_word_char(PyUnicode_READ(kind, data, j))) chars += j - i;
+        i = j - 1;
+    }
+    return PyLong_FromSsize_t(chars);
+}
+
 static PyMethodDef methods[] = {
     {"word_stats", word_stats, METH_O,
      "word_stats(text_or_words) -> (num_words, distinct_words, word_chars, top_2, top_3, top_4, dupe_5, ..., "
      "dupe_10)"},
+    {"char_counts", char_counts, METH_O, "char_counts(text) -> (whitespace, letters, digits)"},
+    {"code_line_stats", code_line_stats, METH_O, "code_line_stats(code) -> (code_lines, lines_in_repeated_groups)"},
+    {"string_literals", string_literals, METH_VARARGS,
+     "string_literals(code, mode) -> non-empty string literal contents (mode 0 fixed, 1 opc, 2 opc multiline)"},
+    {"split_comments", split_comments, METH_VARARGS,
+     "split_comments(text, syntax) -> (code, comments) (syntax: 0 none, 1 C-like, 2 C-like with backticks, 3 hash, "
+     "4 Python, 5 SQL, 6 markup)"},
+    {"longest_line", longest_line, METH_O, "longest_line(text) -> longest line length, newline included"},
+    {"hex_word_chars", hex_word_chars, METH_O, "hex_word_chars(text) -> characters of the 0x... words"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -298,6 +742,10 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernel", "Compiled 
 
 PyMODINIT_FUNC PyInit__kernel(void) {
     for (Py_UCS4 c = 0; c < 128; c++)
+    {
         ascii_class[c] = Py_UNICODE_ISSPACE(c) ? SPACE : (Py_UNICODE_ISALNUM(c) || c == '_') ? WORD : SYMBOL;
+        ascii_flags[c] = (Py_UNICODE_ISSPACE(c) ? IS_SPACE : 0) | (Py_UNICODE_ISALPHA(c) ? IS_ALPHA : 0) |
+                         (Py_UNICODE_ISDIGIT(c) ? IS_DIGIT : 0);
+    }
     return PyModule_Create(&module);
 }

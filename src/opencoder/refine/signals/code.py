@@ -12,18 +12,14 @@ import io
 import re
 import string
 import tokenize
-from collections import Counter
 from collections.abc import Callable
 
 from opencoder.refine.signals import doc as common
+from opencoder.refine.signals import kernel
 from opencoder.refine.signals.document import CodeDocument
 from opencoder.refine.signals.text import ASCII_SPACE, CharClass, count_matching_lines
 
-# String literals as the released code finds them: triple quotes first, then quotes (non-greedy).
-STRINGS_OPC_MULTILINE = re.compile(r"'''(.*?)'''|\"\"\"(.*?)\"\"\"|'(.*?)'|\"(.*?)\"", re.DOTALL)
-STRINGS_OPC = re.compile(r"'''(.*?)'''|\"\"\"(.*?)\"\"\"|'([^\n]*?)'|\"([^\n]*?)\"", re.DOTALL)
-# Fixed: a quoted string ends at its line and skips escaped quotes.
-STRINGS_FIXED = re.compile(r"'''(.*?)'''|\"\"\"(.*?)\"\"\"|'((?:\\.|[^'\\\n])*)'|\"((?:\\.|[^\"\\\n])*)\"", re.DOTALL)
+STRINGS_FIXED, STRINGS_OPC, STRINGS_OPC_MULTILINE = 0, 1, 2  # kernel.string_literals modes (_string_literals)
 URL_WORD = re.compile(r".*https?://\S+")
 # Matches a text of at least 21 wordpunct tokens (``\w+|[^\w\s]+``): possessive, so a token is never split in two;
 # it stops at the 21st token instead of listing them all.
@@ -68,11 +64,17 @@ def _may_match(text: str, words: tuple[str, ...], lower: str | None = None) -> b
 
 
 def _string_literals(doc: CodeDocument, multiline: bool) -> list[str]:
-    """Contents of the string literals in the comment-free code (computed once per flavour)."""
+    r"""Non-empty contents of the string literals in the comment-free code (computed once per flavour).
+
+    Triple quotes first, then quotes, left to right. As released, a quoted string ends at the next such quote
+    (``'(.*?)'``, DOTALL), on its own line except for the long-string signal (``'([^\n]*?)'``); fixed, it ends at
+    its line and skips escaped quotes (``'((?:\\.|[^'\\\n])*)'``). The kernel scans for them in one pass;
+    tests/refine/signals/test_fast_paths.py compares it with these regexes.
+    """
 
     def find() -> list[str]:
-        pattern = (STRINGS_OPC_MULTILINE if multiline else STRINGS_OPC) if doc.compat == "opc" else STRINGS_FIXED
-        return list(filter(None, map("".join, pattern.findall(doc.code_text))))  # one group per match is set
+        mode = (STRINGS_OPC_MULTILINE if multiline else STRINGS_OPC) if doc.compat == "opc" else STRINGS_FIXED
+        return kernel.string_literals(doc.code_text, mode)
 
     key = "code.strings_multiline" if multiline and doc.compat == "opc" else "code.strings"
     return doc.memo(key, find)
@@ -88,8 +90,7 @@ def num_lines(doc: CodeDocument) -> int:
 
 def num_chars_line_max(doc: CodeDocument) -> int:
     """Longest raw line, newline included (the last line has none)."""
-    pieces = doc.text.split("\n")
-    return max(max(map(len, pieces[:-1]), default=-1) + 1, len(pieces[-1]))
+    return kernel.longest_line(doc.text)
 
 
 def num_chars_line_mean(doc: CodeDocument) -> float:
@@ -142,13 +143,8 @@ def cate_autogen(doc: CodeDocument) -> bool:
 
 def frac_lines_dupe_lines(doc: CodeDocument) -> float | None:
     """Code lines (whitespace removed) in a repeated group / code lines (never ``},``, 1-char)."""
-    keys = doc.code_line_keys
-    if not keys:
-        return None
-    counts = Counter(keys)
-    if len(counts) == len(keys):
-        return 0.0
-    return sum(c for line, c in counts.items() if c > 1 and line != "}," and len(line) != 1) / len(keys)
+    lines, repeated = doc.code_line_stats
+    return repeated / lines if lines else None
 
 
 def frac_lines_long_string(doc: CodeDocument) -> float | None:
@@ -201,7 +197,7 @@ def frac_chars_hex_words(doc: CodeDocument) -> float | None:
     """Characters in ``0x...`` words / characters of the comment-free code."""
     if not doc.code_text:
         return None
-    return common.hex_word_chars(doc.code_text) / len(doc.code_text)
+    return kernel.hex_word_chars(doc.code_text) / len(doc.code_text)
 
 
 def frac_lines_prompt_comments(doc: CodeDocument) -> float | None:

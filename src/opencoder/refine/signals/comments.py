@@ -14,10 +14,10 @@ Comment.Special and String.Doc (SPEC §1.5.2); everything else is code.
 * Perl uses a POD-aware line splitter in both modes, as the released code does.
 
 Pygments is slow (0.2 MB/s on Python, 0.5 MB/s on C here), so ``fixed`` splits the common languages with one
-compiled scanner regex per comment-syntax family (``SCANNERS``) that skips string literals and collects
-comments, at tens of MB/s. A scanner follows the lexer's definition of a comment for its family (for Python:
-``#`` comments and triple-quoted strings that start a line, pygments' String.Doc); docs/signals.md lists where
-they can differ (e.g. comments inside an HTML ``<script>``).
+compiled scan per comment-syntax family (``SCANNERS``, ``kernel.split_comments``) that skips string literals and
+collects comments. A scan follows the lexer's definition of a comment for its family (for Python: ``#`` comments
+and triple-quoted strings that start a line, pygments' String.Doc); docs/signals.md lists where they can differ
+(e.g. comments inside an HTML ``<script>``).
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ from functools import cache
 
 import pygments
 import pygments.token as tok
-import regex
 from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from opencoder.refine.signals import kernel
 from opencoder.refine.signals.text import split_lines
 
 COMMENT_TOKENS = frozenset(
@@ -50,65 +50,22 @@ def _lexer(lang: str, compat: str) -> Lexer | None:
         return None
 
 
-def _scanner(pattern: str) -> regex.Pattern[str]:
-    """A scanner regex: a comment (group ``c``) or a string literal (group ``s``, code), whichever comes first.
+# Comment syntaxes of kernel.split_comments, one per family of languages: which comments (line, block, Python
+# docstrings, i.e. triple-quoted strings that start a line, pygments' String.Doc) and which string literals
+# (quoted ones end at their line, backtick ones do not; both skip escapes) it skips over.
+NO_COMMENTS, C_LIKE, C_LIKE_BACKTICK, HASH, PYTHON, SQL, MARKUP = range(7)
 
-    Compiled with the ``regex`` module, which skips the positions where no match can start about twice as fast
-    as ``re`` on these patterns (their syntax means the same in both; the tests compare them on real files).
-    """
-    return regex.compile(pattern)
-
-
-_QUOTED = r""""(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'"""
-_STRINGS = f"(?P<s>{_QUOTED})"
-_BLOCK = r"(?P<c>//[^\n]*|/\*[\s\S]*?\*/)"
-_C_LIKE = _scanner(_BLOCK + "|" + _STRINGS)
-_C_LIKE_BACKTICK = _scanner(_BLOCK + r"|(?P<s>`(?:\\[\s\S]|[^`\\])*`|" + _QUOTED + ")")
-_HASH = _scanner(r"(?P<c>#[^\n]*)|" + _STRINGS)
-# Group ``d``: a triple-quoted string, a comment (pygments' String.Doc) when it starts its line (see _scan).
-_PYTHON = _scanner(r'(?P<d>"""[\s\S]*?"""' + r"|'''[\s\S]*?''')|(?P<c>#[^\n]*)|" + _STRINGS)
-_SQL = _scanner(r"(?P<c>--[^\n]*|/\*[\s\S]*?\*/)|" + _STRINGS)
-_MARKUP = _scanner(r"(?P<c><!--[\s\S]*?-->)")
-_NO_COMMENTS = _scanner(r"(?P<c>(?!))")
-
-# Language -> scanner, for the languages whose comment syntax one regex captures (``fixed`` mode only).
+# Language -> comment syntax, for the languages whose comments one scan finds (``fixed`` mode only).
 _C_FAMILY = ["c", "cpp", "csharp", "java", "objective-c", "cuda", "rust", "swift", "css", "scss", "less"]
-SCANNERS: dict[str, regex.Pattern[str]] = {
-    **dict.fromkeys(_C_FAMILY, _C_LIKE),
-    **dict.fromkeys(["javascript", "typescript", "go", "kotlin", "scala", "dart", "groovy"], _C_LIKE_BACKTICK),
-    **dict.fromkeys(["shell", "makefile", "cmake", "dockerfile", "r", "awk"], _HASH),
-    "python": _PYTHON,
-    "sql": _SQL,
-    **dict.fromkeys(["html", "xml"], _MARKUP),
-    "json": _NO_COMMENTS,
+SCANNERS: dict[str, int] = {
+    **dict.fromkeys(_C_FAMILY, C_LIKE),
+    **dict.fromkeys(["javascript", "typescript", "go", "kotlin", "scala", "dart", "groovy"], C_LIKE_BACKTICK),
+    **dict.fromkeys(["shell", "makefile", "cmake", "dockerfile", "r", "awk"], HASH),
+    "python": PYTHON,
+    "sql": SQL,
+    **dict.fromkeys(["html", "xml"], MARKUP),
+    "json": NO_COMMENTS,
 }
-
-
-def _scan(text: str, scanner: regex.Pattern[str]) -> tuple[str, list[str]]:
-    """Split with a scanner regex: group ``c`` is a comment, everything else is code.
-
-    ``split`` returns the text between matches followed by each match's groups, so the split happens in C
-    and Python only picks the comments out of that list. A ``d`` match is a comment when only whitespace and
-    string-prefix letters precede it on its line.
-    """
-    parts = scanner.split(text)
-    stride = scanner.groups + 1
-    comment_slots = parts[scanner.groupindex["c"] :: stride]
-    parts[scanner.groupindex["c"] :: stride] = [None] * len(comment_slots)
-    taken = [k for k, c in enumerate(comment_slots) if c is not None]  # match numbers
-    doc = scanner.groupindex.get("d")
-    if doc is not None:
-        docstrings = []
-        for k, d in enumerate(parts[doc::stride]):
-            if d is not None:
-                before = parts[k * stride]  # the text since the previous match
-                line_start = before.rfind("\n") + 1
-                if (line_start or k == 0) and not before[line_start:].rstrip("rRuUbB").strip():
-                    comment_slots[k] = d
-                    parts[doc + k * stride] = None
-                    docstrings.append(k)
-        taken = sorted(taken + docstrings)
-    return "".join(filter(None, parts)), [comment_slots[k] for k in taken]
 
 
 def split_code_comments(text: str, lang: str, compat: str = "fixed") -> tuple[str, list[str]]:
@@ -119,7 +76,7 @@ def split_code_comments(text: str, lang: str, compat: str = "fixed") -> tuple[st
     if lang == "perl":
         return _split_perl(text)
     if compat != "opc" and lang in SCANNERS:
-        return _scan(text, SCANNERS[lang])
+        return kernel.split_comments(text, SCANNERS[lang])
     lexer = _lexer(lang, compat)
     if lexer is None:
         return _split_by_hand_opc(text) if compat == "opc" else _split_by_hand(text)

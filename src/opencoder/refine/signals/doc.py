@@ -14,9 +14,9 @@ from collections import Counter
 from collections.abc import Callable
 from importlib import resources
 
+from opencoder.refine.signals import kernel
 from opencoder.refine.signals.document import CodeDocument
 
-HEX_WORD = re.compile(r"\b0[xX][0-9a-fA-F]+\b")
 SENTENCE = re.compile(r"\b[^.!?。！？؟]+[.!?。！？؟]*")
 SENTENCE_SPLIT = re.compile(r"[.?!\n]")
 LINK = re.compile(r"\(https?://\S+\)")
@@ -168,18 +168,11 @@ def frac_lines_dupe_lines(doc: CodeDocument) -> float | None:
     return sum(c for c in counts.values() if c > 1) / total if total else None
 
 
-def hex_word_chars(text: str) -> int:
-    """Characters in the ``0x...`` hexadecimal words of ``text`` (most texts have no "0x": no regex pass)."""
-    if "0x" not in text and "0X" not in text:
-        return 0
-    return sum(map(len, HEX_WORD.findall(text)))
-
-
 def frac_chars_hex_words(doc: CodeDocument) -> float | None:
     """Characters in ``0x...`` hexadecimal words / all characters."""
     if not doc.text:
         return None
-    return hex_word_chars(doc.text) / len(doc.text)
+    return kernel.hex_word_chars(doc.text) / len(doc.text)
 
 
 def frac_chars_hyperlink_html_tag(doc: CodeDocument) -> float | None:

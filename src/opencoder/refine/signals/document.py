@@ -21,34 +21,23 @@ from __future__ import annotations
 
 import ast
 import posixpath
-import re
-import string
 import warnings
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any, TypeVar
 
-from opencoder.refine.signals import comments
+from opencoder.refine.signals import comments, kernel
 from opencoder.refine.signals.text import (
-    ASCII_SPACE,
     CJK,
-    CharClass,
     WordStats,
     normalize,
     normalized_words,
     split_lines,
-    strip_spaces_in_lines,
     word_stats,
     wordpunct,
 )
 
 T = TypeVar("T")
-_ASCII_CLASSES = {
-    "space": CharClass(ASCII_SPACE),
-    "alpha": CharClass(string.ascii_letters),
-    "digit": CharClass(string.digits),
-}
-_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
 # Why ``ast.parse`` may fail on a text: a syntax error, NUL bytes, nesting too deep for the compiler, huge literals.
@@ -126,14 +115,9 @@ class CodeDocument:
 
     @cached_property
     def char_counts(self) -> dict[str, int]:
-        """Counts of whitespace (``\\s``), alphabetic and digit characters, by str.isspace/isalpha/isdigit."""
-        counts = {name: char_class.count(self.text) for name, char_class in _ASCII_CLASSES.items()}
-        if not self.text.isascii():  # the rare non-ASCII characters, one by one
-            other = "".join(_NON_ASCII.findall(self.text))
-            counts["space"] += sum(map(str.isspace, other))
-            counts["alpha"] += sum(map(str.isalpha, other))
-            counts["digit"] += sum(map(str.isdigit, other))
-        return counts
+        """Counts of whitespace, alphabetic and digit characters, by str.isspace/isalpha/isdigit (compiled)."""
+        space, alpha, digit = kernel.char_counts(self.text)
+        return {"space": space, "alpha": alpha, "digit": digit}
 
     @cached_property
     def num_visible_chars(self) -> int:
@@ -196,15 +180,17 @@ class CodeDocument:
         return "".join(self.comment_pieces)
 
     @cached_property
-    def code_line_keys(self) -> list[str]:
-        """The non-blank lines of ``code_text`` with all whitespace removed (newline included), for comparing
-        lines: the released code's ``code_normalized_lines``, stripped."""
-        return list(filter(None, strip_spaces_in_lines(self.code_text).split("\n")))
+    def code_line_stats(self) -> tuple[int, int]:
+        """(code lines, lines in a group of repeated code lines): a line's key is the line of ``code_text`` without
+        its whitespace; an empty key is no code line; a key seen more than once counts each of its lines, except
+        the key "}," and those of one character (the released ``code_normalized_lines``, stripped). Compiled;
+        keys are compared by 64-bit hashes."""
+        return kernel.code_line_stats(self.code_text)
 
     @cached_property
     def num_code_lines(self) -> int:
         """Lines of ``code_text`` that are not blank (only whitespace), the denominator of the per-line signals."""
-        return len(self.code_line_keys)
+        return self.code_line_stats[0]
 
 
 def _chinese_words(text: str) -> list[str]:

@@ -15,13 +15,7 @@ from typing import NamedTuple
 import numpy as np
 import regex
 
-try:
-    from opencoder.refine.signals import _kernel
-except ImportError as error:  # a source checkout used through PYTHONPATH=src without a build
-    raise ImportError(
-        "the compiled signal kernel is not built: run `python setup.py build_ext --inplace` in the checkout "
-        "(or `pip install -e .`)"
-    ) from error
+from opencoder.refine.signals import kernel
 
 # wordpunct_tokenize (nltk) is exactly this pattern, with the stdlib ``re``.
 WORDPUNCT = re.compile(r"\w+|[^\w\s]+")
@@ -31,8 +25,6 @@ ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # what ``\s`` / str.isspace mat
 LINE = re.compile(r"[^\n]*\n|[^\n]+")
 # The only ASCII characters normalisation leaves that are neither ``\w`` nor ``\s``.
 _ASCII_SYMBOLS = re.compile("[\x08\x1b\x7f]")
-_SPACE_IN_LINE = re.compile(r"[^\S\n]+")
-_ASCII_SPACE_IN_LINE = ASCII_SPACE.replace("\n", "").encode("ascii")
 
 # Control characters the released code maps to "" (or a space for thin / zero-width spaces).
 _CONTROL_TO_NORM: dict[str, str] = {
@@ -77,13 +69,6 @@ _NON_ASCII_SPECIAL = re.compile("[" + "".join(re.escape(chr(c)) for c in _NORM_T
 def split_lines(text: str) -> list[str]:
     """Lines split on ``\\n`` keeping the newline; no empty line after a final newline (dolma)."""
     return LINE.findall(text)
-
-
-def strip_spaces_in_lines(text: str) -> str:
-    """``text`` without its whitespace characters other than ``\\n`` (bytes.translate for ASCII text)."""
-    if text.isascii():
-        return text.encode("ascii").translate(None, _ASCII_SPACE_IN_LINE).decode("ascii")
-    return _SPACE_IN_LINE.sub("", text)
 
 
 def count_matching_lines(text: str, pattern: re.Pattern[str] | regex.Pattern[str]) -> int:
@@ -159,7 +144,7 @@ def word_stats(source: str | list[str]) -> WordStats:
     an n-gram occurring twice or more (overlaps counted once) / all word characters. Computed by ``_kernel.c``,
     which compares words and n-grams by 64-bit hashes of their code points (collisions ~2**-64).
     """
-    num, distinct, chars, *fractions = _kernel.word_stats(source)
+    num, distinct, chars, *fractions = kernel.word_stats(source)
     top, dupe = fractions[:3], fractions[3:]
     return WordStats(
         num, distinct, chars, dict(zip(range(2, 5), top, strict=True)), dict(zip(range(5, 11), dupe, strict=True))
@@ -172,8 +157,8 @@ def code_points(text: str) -> np.ndarray:
 
 
 class CharClass:
-    """A set of ASCII characters, tested on a whole text at once: bytes.translate for ASCII text (most code),
-    a 128-entry numpy table over the code points otherwise."""
+    """A set of ASCII characters, whose runs are found in a whole text at once: bytes.translate for ASCII text
+    (most code), a 128-entry numpy table over the code points otherwise."""
 
     def __init__(self, chars: str) -> None:
         self.chars = chars.encode("ascii")
@@ -182,8 +167,8 @@ class CharClass:
         self._to_flag = bytes(int(b < 128 and bool(self.table[b])) for b in range(256))
 
     def mask(self, text: str) -> np.ndarray:
-        """One bool per character: is it in the class (by the table over the code points; ``count`` and ``runs``
-        take their own ``bytes.translate`` path for ASCII text)."""
+        """One bool per character: is it in the class (by the table over the code points; ``runs`` takes its own
+        ``bytes.translate`` path for ASCII text)."""
         return self.table[np.minimum(code_points(text), 127)]
 
     def runs(self, text: str, min_length: int) -> list[tuple[int, int]]:
@@ -204,10 +189,3 @@ class CharClass:
         starts, ends = edges[::2], edges[1::2]
         keep = ends - starts >= min_length
         return list(zip(starts[keep].tolist(), ends[keep].tolist(), strict=True))
-
-    def count(self, text: str) -> int:
-        """How many characters of ``text`` are in the class."""
-        if text.isascii():
-            data = text.encode("ascii")
-            return len(data) - len(data.translate(None, self.chars))
-        return int(np.count_nonzero(self.mask(text)))

@@ -14,8 +14,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[train,ray,eval,dev]"
 	touch $(STAMP)
 
-# The compiled signal kernel, in place next to its source (pip install -e builds it too; this rebuilds it after
-# a change to the C file, and is a no-op otherwise).
+# The compiled kernels (signals, preprocess), in place next to their sources (pip install -e builds it too; this rebuilds it after
+# a change to a C file, and is a no-op otherwise).
 kernel: $(STAMP)
 	$(PY) setup.py -q build_ext --inplace
 

@@ -1,8 +1,14 @@
-"""The compiled kernel of the quality signals (docs/signals.md, Throughput); everything else is in pyproject.toml.
+"""The compiled kernels: the quality signals' (docs/signals.md, Throughput) and preprocess's byte checks
+(docs/refine.md, Speed and memory); everything else is in pyproject.toml.
 
-``pip install -e .`` builds it for the install; ``make kernel`` builds it in place, for ``PYTHONPATH=src``.
+``pip install -e .`` builds them for the install; ``make kernel`` builds them in place, for ``PYTHONPATH=src``.
 """
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("opencoder.refine.signals._kernel", ["src/opencoder/refine/signals/_kernel.c"])])
+setup(
+    ext_modules=[
+        Extension("opencoder.refine.signals._kernel", ["src/opencoder/refine/signals/_kernel.c"]),
+        Extension("opencoder.refine._bytescan", ["src/opencoder/refine/_bytescan.c"]),
+    ]
+)

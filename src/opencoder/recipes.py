@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from opencoder.errors import OpencoderError
@@ -96,6 +95,8 @@ def parse_recipe(data: Any, source: str = "<recipe>") -> Recipe:
 
 def load_recipe(path: str | Path | None = None) -> Recipe:
     """Read and validate a YAML recipe; errors name the file and the key."""
+    import yaml  # here, not with the module: spawned pool workers parse recipes from JSON only
+
     path = Path(path) if path is not None else DEFAULT_RECIPE
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 from core_fixtures import stdlib_files
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from opencoder.io.corpus import default_corpus
-from opencoder.refine.preprocess import Preprocess, PreprocessParams, classify
+from opencoder.refine import _bytescan
+from opencoder.refine.preprocess import _CONTROL, Preprocess, PreprocessParams, classify, plain_files
 
 P = PreprocessParams()
 
@@ -108,3 +112,47 @@ def test_batch_gives_what_classify_gives_file_by_file_on_real_files():
     assert removed == {k: reason for k, (_, reason, _) in expected.items() if reason is not None}
     assert set(removed.values()) == {"binary", "undecodable", "too_large"}
     assert res.counters == {"decoded_fallback": 1}
+
+
+# Bytes that exercise every branch of the kernel: text, each kind of control byte, NUL, high bytes, the BOM.
+AWKWARD = st.lists(
+    st.one_of(
+        st.binary(max_size=40),
+        st.sampled_from(
+            [b"\0", b"\x01", b"\x1b", b"\t\n\r\x0b\x0c", b"\x1f\x7f", b"\xc3\xa9", b"\xff", b"\xef\xbb\xbf"]
+        ),
+    ),
+    max_size=12,
+).map(b"".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), AWKWARD), max_size=12), st.integers(0, 2), st.integers(1, 64))
+def test_kernel_byte_checks_match_python(values, start, sniff):
+    """The compiled byte checks against the same checks written with bytes methods, in a sliced array."""
+    content = pa.array([b"x", b"\0y", *values], pa.large_binary()).slice(start)
+    n = len(content)
+    offsets = np.frombuffer(content.buffers()[1], dtype=np.int64)[content.offset : content.offset + n + 1]
+    flags, control = np.zeros(n, dtype=np.uint8), np.zeros(n, dtype=np.int64)
+    _bytescan.scan(content.buffers()[2] or b"", offsets, sniff, flags, control)
+    for i, data in enumerate(content.to_pylist()):
+        if data is None:
+            continue
+        window = data[:sniff]
+        assert control[i] == len(window) - len(window.translate(None, _CONTROL))
+        assert bool(flags[i] & _bytescan.NUL) == (b"\0" in data)
+        assert bool(flags[i] & _bytescan.HIGH) == (not data.isascii())
+        assert bool(flags[i] & _bytescan.BOM) == data.startswith(b"\xef\xbb\xbf")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), AWKWARD), min_size=1, max_size=12))
+def test_bulk_path_takes_exactly_the_files_classify_keeps_as_utf8(values):
+    params = PreprocessParams(sniff_bytes=16, max_bytes=60)
+    content = pa.array(values, pa.large_binary())
+    sizes = np.array([10**6 if v is None else len(v) for v in values])
+    expected = [
+        v is not None and classify(v, len(v), params)[1:] == (None, None) and not v.startswith(b"\xef\xbb\xbf")
+        for v in values
+    ]
+    assert plain_files(content, sizes, params).tolist() == expected

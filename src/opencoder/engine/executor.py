@@ -11,17 +11,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from functools import partial
 from queue import Empty, SimpleQueue
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -32,7 +25,17 @@ class Executor(Protocol):
 
 
 def progress_bar() -> Progress:
-    """The rich progress bar all long engine phases show (on stderr, hidden when it is not a terminal)."""
+    """The rich progress bar all long engine phases show (on stderr, hidden when it is not a terminal). rich is
+    imported here, not with the module: a spawned pool worker imports this module and never draws a bar."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import os
 import platform
+import re
 import sys
 from collections.abc import Iterable
-from importlib import metadata
 from typing import Any
 
 from opencoder.errors import OpencoderError
@@ -15,13 +16,30 @@ VERSIONED = ("opencoder", "pyarrow", "numpy", "pydantic", "typer", "orjson", "zs
 
 
 def package_versions() -> dict[str, str]:
+    """Python, the platform and the installed versions of the packages that shape the outputs (absent ones are
+    left out). Read from the ``<name>-<version>.dist-info`` folders on ``sys.path``, where ``importlib.metadata``
+    finds them too, without importing its e-mail parser (a tenth of a CPU second, every run)."""
     out = {"python": sys.version.split()[0], "platform": platform.platform()}
-    for name in VERSIONED:
+    found: dict[str, str] = {}
+    for entry in sys.path:
         try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
+            names = os.listdir(entry or ".")
+        except OSError:
             continue
+        for name in names:
+            m = _DIST_INFO.fullmatch(name)
+            if m:
+                found.setdefault(_normalized(m["name"]), m["version"])
+    out.update({name: found[_normalized(name)] for name in VERSIONED if _normalized(name) in found})
     return out
+
+
+_DIST_INFO = re.compile(r"(?P<name>[^-]+)-(?P<version>[^-]+)\.dist-info")
+
+
+def _normalized(name: str) -> str:
+    """A distribution name as its folder spells it (PEP 503 style: ``-``, ``_``, ``.`` alike, any case)."""
+    return re.sub(r"[-_.]+", "_", name).lower()
 
 
 class StageCounts:

@@ -8,6 +8,9 @@ text)."""
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -15,6 +18,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from opencoder.engine.stage import StageContext, StageResult, make_removed, one_array, validity_bitmap
 from opencoder.refine.registry import register_stage
+
+
+def _compiled(name: str) -> ModuleType:
+    """A compiled extension of this package, or an error that says how to build it (a source checkout used
+    through PYTHONPATH=src has none until then)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as error:
+        raise ImportError(f"{name} is not built: run `make kernel` (or `pip install -e .`) in the checkout") from error
+
+
+_bytescan = _compiled("opencoder.refine._bytescan")
 
 _CONTROL = bytes(b for b in range(32) if b not in (9, 10, 11, 12, 13, 27)) + b"\x7f"
 _HIGH = bytes(range(128, 256))
@@ -64,17 +79,27 @@ def classify(data: bytes | None, size: int, p: PreprocessParams) -> tuple[str | 
     return None, "undecodable", utf8_error
 
 
-def _plain(data: bytes | None, size: int, p: PreprocessParams) -> bool:
-    """Whether a file passes the byte checks and is UTF-8 without a BOM: the common case, taken in bulk."""
-    if screen(data, size, p) is not None or data.startswith(_BOM):
-        return False
-    if data.isascii():  # ASCII is UTF-8
-        return True
-    try:
-        data.decode("utf-8")
-        return True
-    except UnicodeDecodeError:
-        return False
+def plain_files(content: pa.Array, sizes: np.ndarray, p: PreprocessParams) -> np.ndarray:
+    """Which files pass the byte checks and are UTF-8 without a BOM: the common case, taken in bulk. The byte
+    checks of ``screen`` run in the compiled kernel over the reader's buffer; only files with bytes above 0x7F
+    are then decoded here, to check that they are UTF-8."""
+    n = len(content)
+    offsets = np.frombuffer(content.buffers()[1], dtype=np.int64)[content.offset : content.offset + n + 1]
+    data = content.buffers()[2] or b""
+    flags = np.zeros(n, dtype=np.uint8)
+    control = np.zeros(n, dtype=np.int64)
+    _bytescan.scan(data, offsets, p.sniff_bytes, flags, control)
+    window = np.minimum(np.diff(offsets), p.sniff_bytes)
+    plain = content.is_valid().to_numpy(zero_copy_only=False) & (sizes <= p.max_bytes)
+    plain &= (flags & (_bytescan.NUL | _bytescan.BOM)) == 0
+    plain &= ~(control > p.binary_control_ratio * window)
+    view = memoryview(data)
+    for i in np.flatnonzero(plain & ((flags & _bytescan.HIGH) != 0)).tolist():
+        try:
+            str(view[offsets[i] : offsets[i + 1]], "utf-8")
+        except UnicodeDecodeError:
+            plain[i] = False
+    return plain
 
 
 class Preprocess:
@@ -86,32 +111,43 @@ class Preprocess:
         self.params = params
 
     def process(self, batch: pa.Table) -> StageResult:
+        return self.process_masked(batch, None).filtered()
+
+    def process_masked(self, batch: pa.Table, live: np.ndarray | None) -> StageResult:
         if "content" in batch.column_names:
             content = one_array(batch.column("content"))
             batch = batch.drop_columns(["content"] + (["text"] if "text" in batch.column_names else []))
         else:
             content = one_array(batch.column("text")).cast(pa.large_binary())
             batch = batch.drop_columns(["text"])
-        sizes = pc.fill_null(batch.column("size"), 0).to_numpy().tolist()
-        datas = content.to_pylist()
-        # Bulk path: files that pass ``_plain`` become text as a view of the same buffers (the others masked as
-        # null), without a copy or a second UTF-8 validation; only the rest go through ``classify`` one by one.
-        plain = np.fromiter((_plain(d, n, self.params) for d, n in zip(datas, sizes, strict=True)), bool, len(datas))
-        text = as_text(content, plain)
-        slow = np.flatnonzero(~plain)
+        sizes = pc.fill_null(batch.column("size"), 0).to_numpy()
+        keep = np.ones(len(content), dtype=bool) if live is None else live.copy()
+        # Bulk path: files that pass ``plain_files`` become text as a view of the same buffers (the others masked
+        # as null), without a copy or a second UTF-8 validation; only the rest go through ``classify`` one by one.
+        plain = plain_files(content, sizes, self.params) & keep
+        batch = _with_text(batch, as_text(content, plain))
+        slow = np.flatnonzero(keep & ~plain)
         if len(slow) == 0:  # the common case: nothing dropped, nothing decoded another way
-            return StageResult(_with_text(batch, text), make_removed(batch.slice(0, 0), self.name, []))
-        decided = [classify(datas[i], sizes[i], self.params) for i in slow]
-        reason, detail = (pa.array(_scatter(len(datas), slow, [d[k] for d in decided])) for k in (1, 2))
-        others = [d[0] for d in decided]  # texts with a BOM or in the fallback encoding (None: dropped)
-        n_fallback = sum(d[2] is not None and d[1] is None for d in decided)
-        if any(t is not None for t in others):
-            text = pc.coalesce(text, pa.array(_scatter(len(datas), slow, others), pa.large_string()))
-        batch = _with_text(batch, text)
-        drop = pc.is_valid(reason)
-        removed = make_removed(batch.filter(drop), self.name, reason.filter(drop), detail=detail.filter(drop))
+            return StageResult(batch, make_removed(batch.slice(0, 0), self.name, []), keep=keep)
+        decided = [classify(content[i].as_py(), int(sizes[i]), self.params) for i in slow.tolist()]
+        dropped = np.array([d[1] is not None for d in decided])
+        gone = slow[dropped]
+        removed = make_removed(
+            batch.take(gone),
+            self.name,
+            [d[1] for d, x in zip(decided, dropped, strict=True) if x],
+            detail=[d[2] for d, x in zip(decided, dropped, strict=True) if x],
+        )
+        keep[gone] = False
+        others = slow[~dropped]  # kept files with a BOM or in the fallback encoding: their text is decoded here
+        n_fallback = sum(d[2] is not None for d, x in zip(decided, dropped, strict=True) if not x)
+        if len(others):
+            decoded = [d[0] for d, x in zip(decided, dropped, strict=True) if not x]
+            patch = pa.array(_scatter(len(keep), others, decoded), pa.large_string())
+            i = batch.schema.get_field_index("text")
+            batch = batch.set_column(i, batch.field(i), pc.coalesce(batch.column(i), patch))
         counters = {"decoded_fallback": n_fallback} if n_fallback else {}
-        return StageResult(batch.filter(pc.invert(drop)), removed, counters)
+        return StageResult(batch, removed, counters, keep=keep)
 
 
 def as_text(content: pa.Array, keep: np.ndarray) -> pa.Array:

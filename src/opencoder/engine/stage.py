@@ -21,12 +21,25 @@ Compat = Literal["fixed", "opc"]
 
 @dataclass
 class StageResult:
-    """What a row stage returns for one batch: ``len(batch) == len(kept) + len(removed)``."""
+    """What a row stage returns for one batch: ``len(batch) == len(kept) + len(removed)``.
+
+    From ``process_masked`` (``MaskedRowStage``) ``kept`` may instead still hold every row of the batch, with
+    ``keep`` marking the ones that stay; ``keep`` is None when ``kept`` holds exactly those rows."""
 
     kept: pa.Table
     removed: pa.Table
     counters: dict[str, int] = field(default_factory=dict)  # summed into stats and the manifest
     outputs: dict[str, pa.Table] = field(default_factory=dict)  # written to RUN_DIR/<key>/<task>.parquet
+    keep: np.ndarray | None = None  # bool per row of ``kept``; None: all of them
+
+    def kept_rows(self) -> int:
+        return self.kept.num_rows if self.keep is None else int(np.count_nonzero(self.keep))
+
+    def filtered(self) -> StageResult:
+        """The same result with ``kept`` holding only the rows kept."""
+        if self.keep is None:
+            return self
+        return StageResult(self.kept.filter(self.keep), self.removed, self.counters, self.outputs)
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,16 @@ class RowStage(Protocol):
     name: str
 
     def process(self, batch: pa.Table) -> StageResult: ...
+
+
+@runtime_checkable
+class MaskedRowStage(RowStage, Protocol):
+    """A row stage that can leave the rows it drops in the batch. ``process_masked(batch, live)`` decides only
+    about the rows where ``live`` is True (None: every row) and may return all rows of ``batch`` in ``kept`` with
+    ``keep`` = the rows still live after it. The engine then drops rows once per batch, after a run of such
+    stages, instead of once per stage: each drop copies every kept text."""
+
+    def process_masked(self, batch: pa.Table, live: np.ndarray | None) -> StageResult: ...
 
 
 @runtime_checkable

@@ -11,6 +11,7 @@ import json
 from functools import lru_cache
 from importlib import resources
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -66,20 +67,24 @@ class LangId:
         return lang, doc_type
 
     def process(self, batch: pa.Table) -> StageResult:
+        return self.process_masked(batch, None).filtered()
+
+    def process_masked(self, batch: pa.Table, live: np.ndarray | None) -> StageResult:
         paths = one_array(batch.column("path")).cast(pa.string())
         given = one_array(batch.column("lang")) if "lang" in batch.column_names else None
         lang, doc_type = self.identify(paths, given)
         batch = batch.set_column(batch.schema.get_field_index("lang"), "lang", lang)
         batch = batch.set_column(batch.schema.get_field_index("doc_type"), "doc_type", doc_type)
-        drop = pc.is_in(doc_type, value_set=pa.array(["unknown", "excluded"]))
-        if not pc.any(drop).as_py():
-            kept, removed = batch, make_removed(batch.slice(0, 0), self.name, [])
+        drop = pc.is_in(doc_type, value_set=pa.array(["unknown", "excluded"])).to_numpy(zero_copy_only=False)
+        if live is not None:
+            drop &= live
+        keep = ~drop if live is None else live & ~drop
+        if drop.any():
+            removed = make_removed(batch.filter(drop), self.name, doc_type.filter(drop))
         else:
-            removed_rows = batch.filter(drop)
-            removed = make_removed(removed_rows, self.name, removed_rows.column("doc_type"))
-            kept = batch.filter(pc.invert(drop))
-        counters = {f"type_{k}": v for k, v in _value_counts(kept.column("doc_type")).items()}
-        return StageResult(kept, removed, counters)
+            removed = make_removed(batch.slice(0, 0), self.name, [])
+        counters = {f"type_{k}": v for k, v in _value_counts(doc_type.filter(keep)).items()}
+        return StageResult(batch, removed, counters, keep=keep)
 
 
 def _value_counts(column: pa.ChunkedArray) -> dict[str, int]:

@@ -35,8 +35,10 @@ from opencoder.engine.stage import (
     DECISIONS_SCHEMA,
     FinalizingStage,
     GlobalStage,
+    MaskedRowStage,
     RowStage,
     StageContext,
+    StageResult,
     make_removed,
 )
 from opencoder.errors import OpencoderError
@@ -181,18 +183,27 @@ def load_decisions(run_dir: Path, stage: GlobalStage, task_index: int) -> Decisi
     return TaskDecisions(pa.Table.from_batches(groups, schema=DECISIONS_SCHEMA))
 
 
-def apply_decisions(batch: pa.Table, index: DecisionIndex | TaskDecisions, stage: str) -> tuple[pa.Table, pa.Table]:
-    """Split ``batch`` into (kept, removed) by a global stage's decisions (id -> duplicate_of, reason)."""
+def apply_decisions(batch: pa.Table, index: DecisionIndex | TaskDecisions, stage: str) -> tuple[np.ndarray, pa.Table]:
+    """A global stage's decisions (id -> duplicate_of, reason) on ``batch``: which rows stay, and the removed
+    rows."""
     rows = index.rows(batch.column("id"))
     drop = rows >= 0
     hit = pa.array(rows[drop])
     removed = make_removed(
-        batch.filter(pa.array(drop)),
+        batch.filter(drop),
         stage,
         index.decisions.column("reason").take(hit),
         duplicate_of=index.decisions.column("duplicate_of").take(hit),
     )
-    return batch.filter(pa.array(~drop)), removed
+    return ~drop, removed
+
+
+def run_row_stage(stage: RowStage, batch: pa.Table, live: np.ndarray | None) -> StageResult:
+    """``stage`` on the live rows of ``batch`` (None: all): a masked stage gets the whole batch and the mask, any
+    other the batch without the rows no longer live."""
+    if isinstance(stage, MaskedRowStage):
+        return stage.process_masked(batch, live)
+    return stage.process(batch if live is None else batch.filter(live))
 
 
 def decode_lossy(docs: pa.Table) -> pa.Table:
@@ -265,28 +276,28 @@ def run_segment_task(job: SegmentJob) -> list[dict[str, Any]]:
     has_preprocess = any(s.name == "preprocess" for s in stages)
 
     for batch in _segment_input(job, recipe, has_preprocess, read, removed):
+        live = None  # the rows still in the batch (None: all), so that it is filtered once, not once per stage
         if decisions is not None:
             t0 = time.perf_counter()
-            n_in = batch.num_rows
-            batch, gone = apply_decisions(batch, decisions, apply_counts.name)
-            apply_counts.add(n_in, batch.num_rows, gone.column("reason").to_pylist(), {}, time.perf_counter() - t0)
+            live, gone = apply_decisions(batch, decisions, apply_counts.name)
+            reasons = gone.column("reason").to_pylist()
+            apply_counts.add(batch.num_rows, batch.num_rows - len(reasons), reasons, {}, time.perf_counter() - t0)
             removed.write(gone)
         for i, c in zip(seg.rows, row_counts, strict=True):
             t0 = time.perf_counter()
-            res = stages[i].process(batch)
+            n_in = batch.num_rows if live is None else int(np.count_nonzero(live))
+            res = run_row_stage(stages[i], batch, live)
             c.add(
-                batch.num_rows,
-                res.kept.num_rows,
-                res.removed.column("reason").to_pylist(),
-                res.counters,
-                time.perf_counter() - t0,
+                n_in, res.kept_rows(), res.removed.column("reason").to_pylist(), res.counters, time.perf_counter() - t0
             )
             removed.write(res.removed)
             for key, table in res.outputs.items():
                 if key not in outputs:
                     outputs[key] = ParquetSink(run_dir / key / f"{task}.parquet")
                 outputs[key].write(table)
-            batch = res.kept
+            batch, live = res.kept, res.keep
+        if live is not None:
+            batch = batch.filter(live)
         if mapper is not None:
             mapper.write(stages[seg.then].map(batch))
         kept.write(batch)

@@ -111,6 +111,9 @@ class Preprocess:
         self.params = params
 
     def process(self, batch: pa.Table) -> StageResult:
+        return self.process_masked(batch, None).filtered()
+
+    def process_masked(self, batch: pa.Table, live: np.ndarray | None) -> StageResult:
         if "content" in batch.column_names:
             content = one_array(batch.column("content"))
             batch = batch.drop_columns(["content"] + (["text"] if "text" in batch.column_names else []))
@@ -118,13 +121,14 @@ class Preprocess:
             content = one_array(batch.column("text")).cast(pa.large_binary())
             batch = batch.drop_columns(["text"])
         sizes = pc.fill_null(batch.column("size"), 0).to_numpy()
+        keep = np.ones(len(content), dtype=bool) if live is None else live.copy()
         # Bulk path: files that pass ``plain_files`` become text as a view of the same buffers (the others masked
         # as null), without a copy or a second UTF-8 validation; only the rest go through ``classify`` one by one.
-        plain = plain_files(content, sizes, self.params)
+        plain = plain_files(content, sizes, self.params) & keep
         batch = _with_text(batch, as_text(content, plain))
-        slow = np.flatnonzero(~plain)
+        slow = np.flatnonzero(keep & ~plain)
         if len(slow) == 0:  # the common case: nothing dropped, nothing decoded another way
-            return StageResult(batch, make_removed(batch.slice(0, 0), self.name, []))
+            return StageResult(batch, make_removed(batch.slice(0, 0), self.name, []), keep=keep)
         decided = [classify(content[i].as_py(), int(sizes[i]), self.params) for i in slow.tolist()]
         dropped = np.array([d[1] is not None for d in decided])
         gone = slow[dropped]
@@ -134,19 +138,16 @@ class Preprocess:
             [d[1] for d, x in zip(decided, dropped, strict=True) if x],
             detail=[d[2] for d, x in zip(decided, dropped, strict=True) if x],
         )
-        keep = np.ones(len(plain), dtype=bool)
         keep[gone] = False
-        kept = batch.filter(keep) if len(gone) else batch  # the one copy of the kept text
         others = slow[~dropped]  # kept files with a BOM or in the fallback encoding: their text is decoded here
         n_fallback = sum(d[2] is not None for d, x in zip(decided, dropped, strict=True) if not x)
         if len(others):
-            where = np.cumsum(keep)[others] - 1  # their rows among the kept
             decoded = [d[0] for d, x in zip(decided, dropped, strict=True) if not x]
-            patch = pa.array(_scatter(kept.num_rows, where, decoded), pa.large_string())
-            i = kept.schema.get_field_index("text")
-            kept = kept.set_column(i, kept.field(i), pc.coalesce(kept.column(i), patch))
+            patch = pa.array(_scatter(len(keep), others, decoded), pa.large_string())
+            i = batch.schema.get_field_index("text")
+            batch = batch.set_column(i, batch.field(i), pc.coalesce(batch.column(i), patch))
         counters = {"decoded_fallback": n_fallback} if n_fallback else {}
-        return StageResult(kept, removed, counters)
+        return StageResult(batch, removed, counters, keep=keep)
 
 
 def as_text(content: pa.Array, keep: np.ndarray) -> pa.Array:

@@ -22,16 +22,23 @@ static inline int is_control(uint8_t b) {
     return (b < 9) | ((uint8_t)(b - 14) < 13) | ((uint8_t)(b - 28) < 4) | (b == 127);
 }
 
+/* Bytes per pass of the control count: its 32-bit counter (which vectorises well) cannot wrap within one. */
+#define COUNT_CHUNK ((int64_t)1 << 30)
+
 static uint8_t scan_value(const uint8_t *p, int64_t n, int64_t sniff, int64_t *control) {
-    int64_t window = n < sniff ? n : sniff, i;
-    uint32_t count = 0;
+    int64_t window = n < sniff ? n : sniff, i = 0, total = 0;
     uint8_t any_zero = 0, any_high = 0, flags = 0;
-    for (i = 0; i < window; i++) {
-        count += is_control(p[i]);
-        any_zero |= (p[i] == 0);
-        any_high |= p[i];
+    while (i < window) {
+        int64_t stop = window - i > COUNT_CHUNK ? i + COUNT_CHUNK : window;
+        uint32_t count = 0;
+        for (; i < stop; i++) {
+            count += is_control(p[i]);
+            any_zero |= (p[i] == 0);
+            any_high |= p[i];
+        }
+        total += count;
     }
-    *control = count;
+    *control = total;
     for (; i < n; i++) {
         any_zero |= (p[i] == 0);
         any_high |= p[i];
@@ -48,11 +55,19 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     PyObject *result = NULL;
     if (!PyArg_ParseTuple(args, "y*y*nw*w*", &data, &offsets, &sniff, &flags, &control)) return NULL;
     Py_ssize_t n = offsets.len / (Py_ssize_t)sizeof(int64_t) - 1;
-    const int64_t *off = offsets.buf;
+    int64_t *off = NULL;
     if (n < 0 || flags.len < n || control.len < n * (Py_ssize_t)sizeof(int64_t)) {
         PyErr_SetString(PyExc_ValueError, "scan: offsets need n + 1 values, flags n bytes and control n int64s");
         goto done;
     }
+    /* A private copy of the offsets: aligned whatever the caller's buffer is, and what is checked here is what the
+     * loop without the GIL reads, even if another thread or an overlapping output buffer changes the caller's. */
+    off = PyMem_Malloc((n + 1) * sizeof(int64_t));
+    if (off == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    memcpy(off, offsets.buf, (n + 1) * sizeof(int64_t));
     for (Py_ssize_t i = 0; i < n; i++) {
         if (off[i] < 0 || off[i] > off[i + 1] || off[i + 1] > data.len) {
             PyErr_Format(PyExc_ValueError, "scan: value %zd lies outside the data buffer", i);
@@ -61,13 +76,15 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     }
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < n; i++) {
-        ((uint8_t *)flags.buf)[i] = scan_value((const uint8_t *)data.buf + off[i], off[i + 1] - off[i], sniff,
-                                               (int64_t *)control.buf + i);
+        int64_t count;
+        ((uint8_t *)flags.buf)[i] = scan_value((const uint8_t *)data.buf + off[i], off[i + 1] - off[i], sniff, &count);
+        memcpy((char *)control.buf + i * sizeof(int64_t), &count, sizeof count); /* the buffer may be unaligned */
     }
     Py_END_ALLOW_THREADS
     result = Py_None;
     Py_INCREF(result);
 done:
+    PyMem_Free(off);
     PyBuffer_Release(&data);
     PyBuffer_Release(&offsets);
     PyBuffer_Release(&flags);

@@ -25,6 +25,15 @@
 #define DUPE_FIRST 5
 #define DUPE_LAST 10
 
+/* Python < 3.12 may hand over a str of the legacy API (PyUnicode_FromUnicode(NULL, n)) whose canonical form, the one
+ * PyUnicode_DATA / GET_LENGTH read, exists only after PyUnicode_READY (before it, its length reads 0); from 3.12 on
+ * every str is ready. "U" arguments are made ready by PyArg_ParseTuple. */
+#if PY_VERSION_HEX < 0x030C0000
+#define ENSURE_READY(text) PyUnicode_READY(text)
+#else
+#define ENSURE_READY(text) 0
+#endif
+
 enum { SPACE = 0, WORD = 1, SYMBOL = 2 };
 static unsigned char ascii_class[128];
 
@@ -118,6 +127,7 @@ static int hash_list(PyObject *list, Words *w) {
             PyErr_Format(PyExc_TypeError, "word_stats: word %zd is %.100s, not str", k, Py_TYPE(word)->tp_name);
             return -1;
         }
+        if (ENSURE_READY(word) < 0) return -1;
         int kind = PyUnicode_KIND(word);
         const void *data = PyUnicode_DATA(word);
         Py_ssize_t length = PyUnicode_GET_LENGTH(word);
@@ -253,6 +263,10 @@ static PyObject *stats(const Words *w) {
     uint64_t *grams = NULL;
     Py_ssize_t *starts = NULL;
     uint32_t *slot = NULL;
+    if (n_words > UINT32_MAX) { /* table entries count and place keys in 32 bits */
+        PyErr_SetString(PyExc_OverflowError, "word_stats: more than 2**32 words");
+        return NULL;
+    }
     if (n_words > 0) {
         grams = PyMem_Malloc(n_words * sizeof(uint64_t));
         starts = PyMem_Malloc(n_words * sizeof(Py_ssize_t));
@@ -261,9 +275,11 @@ static PyObject *stats(const Words *w) {
             PyErr_NoMemory();
         } else {
             distinct = table_count(&table, w->hashes, n_words, NULL).distinct;
-            top_ngrams(w, &table, grams, slot, fractions);
-            if (n_words >= DUPE_FIRST)
-                dupe_ngrams(w, &table, grams, slot, starts, fractions + (TOP_LAST - TOP_FIRST + 1));
+            if (w->cumulative[n_words] > 0) { /* a list of only empty words has no characters to share: all 0.0 */
+                top_ngrams(w, &table, grams, slot, fractions);
+                if (n_words >= DUPE_FIRST)
+                    dupe_ngrams(w, &table, grams, slot, starts, fractions + (TOP_LAST - TOP_FIRST + 1));
+            }
         }
     }
     PyMem_Free(table.entries);
@@ -290,7 +306,7 @@ static PyObject *word_stats(PyObject *module, PyObject *source) {
     Words w = {NULL, NULL, 0, 0};
     int failed;
     if (PyUnicode_Check(source))
-        failed = tokenise(source, &w);
+        failed = ENSURE_READY(source) < 0 || tokenise(source, &w) < 0;
     else if (PyList_Check(source))
         failed = hash_list(source, &w);
     else {
@@ -331,6 +347,7 @@ DEFINE_COUNT_CLASSES(count_classes_ucs4, Py_UCS4)
 /* char_counts(text) -> (whitespace, letters, digits): str.isspace / isalpha / isdigit per character. */
 static PyObject *char_counts(PyObject *module, PyObject *text) {
     if (!PyUnicode_Check(text)) return PyErr_Format(PyExc_TypeError, "char_counts takes a str");
+    if (ENSURE_READY(text) < 0) return NULL;
     Py_ssize_t counts[3] = {0, 0, 0};
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t length = PyUnicode_GET_LENGTH(text);
@@ -349,6 +366,7 @@ static PyObject *char_counts(PyObject *module, PyObject *text) {
  * lines, except the keys "}," and those of one character. Keys are compared by 64-bit hashes. */
 static PyObject *code_line_stats(PyObject *module, PyObject *text) {
     if (!PyUnicode_Check(text)) return PyErr_Format(PyExc_TypeError, "code_line_stats takes a str");
+    if (ENSURE_READY(text) < 0) return NULL;
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t length = PyUnicode_GET_LENGTH(text), n_lines = 0, capacity = 256, repeated = 0;
@@ -382,6 +400,12 @@ static PyObject *code_line_stats(PyObject *module, PyObject *text) {
         }
         keys[n_lines] = word_hash(h, key_length);
         counted[n_lines++] = key_length > 1 && !(key_length == 2 && first == '}' && second == ',');
+    }
+    if (n_lines > UINT32_MAX) { /* table entries count and place keys in 32 bits */
+        PyMem_Free(keys);
+        PyMem_Free(counted);
+        PyErr_SetString(PyExc_OverflowError, "code_line_stats: more than 2**32 lines");
+        return NULL;
     }
     if (n_lines > 0) {
         slot = PyMem_Malloc(n_lines * sizeof(uint32_t));
@@ -681,6 +705,7 @@ done:
 /* longest_line(text) -> the length of the longest line, its newline included (the last line has none). */
 static PyObject *longest_line(PyObject *module, PyObject *text) {
     if (!PyUnicode_Check(text)) return PyErr_Format(PyExc_TypeError, "longest_line takes a str");
+    if (ENSURE_READY(text) < 0) return NULL;
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t length = PyUnicode_GET_LENGTH(text), longest = 0, start = 0;
@@ -705,6 +730,7 @@ static inline int is_hex_digit(Py_UCS4 c) {
  * word (0x1g) has no boundary anywhere inside, so it never matches. */
 static PyObject *hex_word_chars(PyObject *module, PyObject *text) {
     if (!PyUnicode_Check(text)) return PyErr_Format(PyExc_TypeError, "hex_word_chars takes a str");
+    if (ENSURE_READY(text) < 0) return NULL;
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t length = PyUnicode_GET_LENGTH(text), chars = 0;

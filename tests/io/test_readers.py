@@ -123,6 +123,8 @@ def test_contents_buffer_reads_whole_files_grows_past_its_capacity_and_stops_at_
     assert values[:4] == [files["big"], b"", b"abc", None] and values[4] == proc.read_bytes() != b""
     assert contents.sizes[: contents.n].tolist() == [5000, 0, 3, 9000, len(values[4])]
     assert contents.read(prefix, rels, 1, 3, None, 1) == (2, -1)  # stops once stop_bytes are held
+    with pytest.raises(ValueError, match="embedded null byte"):  # as os.open: never a shorter path
+        contents.read(prefix, ["small\0x"], 0, 1, None, 10**9)
 
 
 def test_files_over_the_cap_are_not_read(tmp_path):

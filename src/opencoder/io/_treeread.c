@@ -33,10 +33,10 @@ enum { DONE = 0, FAILED = 1, NO_ROOM = 2 };
 /* Read the open regular file fd of fstat size `size` into data[*used...]: 0, or an errno, or -1 for no room
  * (*needed set). *used is left unchanged on failure. */
 static int read_whole(int fd, int64_t size, char *data, Py_ssize_t capacity, Py_ssize_t *used, Py_ssize_t *needed) {
-    Py_ssize_t at = *used, want = (Py_ssize_t)size + 1;
+    Py_ssize_t at = *used, want = size < PY_SSIZE_T_MAX ? (Py_ssize_t)size + 1 : PY_SSIZE_T_MAX;
     for (;;) {
-        if (at + want > capacity) {
-            *needed = at + want;
+        if (want > capacity - at) { /* at <= capacity: no overflow */
+            *needed = want > PY_SSIZE_T_MAX - at ? PY_SSIZE_T_MAX : at + want;
             return -1;
         }
         ssize_t n = read(fd, data + at, (size_t)want);
@@ -66,9 +66,13 @@ static PyObject *read_files(PyObject *self, PyObject *args) {
     Py_ssize_t path_capacity = 0, index = start;
     int status = DONE;
     long long code = 0;
-    int64_t *end_of = ends.buf, *size_of = sizes.buf;
+    char *end_of = ends.buf, *size_of = sizes.buf; /* int64 slots, stored with memcpy: any alignment */
     uint8_t *valid_of = valid.buf;
     Py_ssize_t slots = ends.len / (Py_ssize_t)sizeof(int64_t);
+    if (memchr(prefix, 0, prefix_len) != NULL) {
+        PyErr_SetString(PyExc_ValueError, "read_files: embedded null byte in the prefix");
+        goto done;
+    }
     if (start < 0 || stop > PyList_GET_SIZE(rels) || start > stop || used < 0 || used > data.len || slot < 0 ||
         slot + (stop - start) > slots || sizes.len < slots * (Py_ssize_t)sizeof(int64_t) || valid.len < slots) {
         PyErr_SetString(PyExc_ValueError, "read_files: start/stop/used/slot outside the lists and buffers");
@@ -77,6 +81,11 @@ static PyObject *read_files(PyObject *self, PyObject *args) {
     for (; index < stop; index++) {
         PyObject *rel = PyUnicode_EncodeFSDefault(PyList_GET_ITEM(rels, index));
         if (rel == NULL) goto done;
+        if (memchr(PyBytes_AS_STRING(rel), 0, PyBytes_GET_SIZE(rel)) != NULL) { /* as os.open refuses it */
+            Py_DECREF(rel);
+            PyErr_SetString(PyExc_ValueError, "read_files: embedded null byte in a path");
+            goto done;
+        }
         Py_ssize_t need = prefix_len + PyBytes_GET_SIZE(rel) + 1;
         if (need > path_capacity) {
             char *grown = PyMem_Realloc(path, need);
@@ -121,8 +130,9 @@ static PyObject *read_files(PyObject *self, PyObject *args) {
             valid_of[k] = 1;
         }
         close(fd);
-        end_of[k] = used;
-        size_of[k] = valid_of[k] ? used - before : st.st_size;
+        int64_t end = used, size = valid_of[k] ? (int64_t)(used - before) : (int64_t)st.st_size;
+        memcpy(end_of + k * sizeof(int64_t), &end, sizeof(int64_t));
+        memcpy(size_of + k * sizeof(int64_t), &size, sizeof(int64_t));
         if (used >= stop_bytes) {
             index++;
             break;

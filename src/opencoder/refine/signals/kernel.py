@@ -1,4 +1,5 @@
-r"""The compiled kernel of the signals (``_kernel.c``, a C extension built by setup.py), imported in one place.
+r"""The compiled kernel of the signals (``_kernel.c``, a C extension built by setup.py), imported in one place
+(``opencoder.kernels.compiled``: a clear error when it is not built).
 
 What it computes, each in one pass over a str in its own storage width: ``word_stats`` (see text.word_stats),
 ``char_counts(text) -> (whitespace, letters, digits)`` (str.isspace / isalpha / isdigit per character),
@@ -8,28 +9,13 @@ comments)`` (see comments.SCANNERS), ``longest_line(text)`` (newline included) a
 characters of the matches of ``\b0[xX][0-9a-fA-F]+\b``).
 """
 
-try:
-    from opencoder.refine.signals._kernel import (
-        char_counts,
-        code_line_stats,
-        hex_word_chars,
-        longest_line,
-        split_comments,
-        string_literals,
-        word_stats,
-    )
-except ImportError as error:  # a source checkout used through PYTHONPATH=src without a build
-    raise ImportError(
-        "the compiled signal kernel is not built: run `python setup.py build_ext --inplace` in the checkout "
-        "(or `pip install -e .`)"
-    ) from error
+from opencoder.kernels import compiled
 
-__all__ = [
-    "char_counts",
-    "code_line_stats",
-    "hex_word_chars",
-    "longest_line",
-    "split_comments",
-    "string_literals",
-    "word_stats",
-]
+_kernel = compiled("opencoder.refine.signals._kernel")
+char_counts = _kernel.char_counts
+code_line_stats = _kernel.code_line_stats
+hex_word_chars = _kernel.hex_word_chars
+longest_line = _kernel.longest_line
+split_comments = _kernel.split_comments
+string_literals = _kernel.string_literals
+word_stats = _kernel.word_stats

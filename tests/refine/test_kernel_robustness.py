@@ -146,3 +146,33 @@ def test_byte_scan_on_random_slices(values, data):
             + (not value.isascii()) * _bytescan.HIGH
             + value.startswith(b"\xef\xbb\xbf") * _bytescan.BOM
         )
+
+
+def test_kernels_survive_each_allocation_failing():
+    """The n-th allocation fails (CPython's fault injection), for each n: a MemoryError or the right value, never a
+    crash, a wrong value or an error left set. (numpy's buffer export can fail first: getargs makes it a TypeError.)"""
+    testcapi = pytest.importorskip("_testcapi")
+    text = "x = 'a' + \"b\" // c /* d */ # e\n'''doc'''\nword word word word word\n" * 20 + "é 中 😀 \ud800 0x1F"
+    data = b"ab\0\x01\xef\xbb\xbfxyz" * 10
+    offsets = np.array([0, 3, 10, 50, len(data)], dtype=np.int64)
+    calls = [
+        lambda: kernel.word_stats(text),
+        lambda: kernel.word_stats(text.split()),
+        lambda: kernel.char_counts(text),
+        lambda: kernel.code_line_stats(text),
+        *[lambda mode=mode: kernel.string_literals(text, mode) for mode in range(3)],
+        *[lambda syntax=syntax: kernel.split_comments(text, syntax) for syntax in range(7)],
+        lambda: scan(data, offsets, 8),
+    ]
+    for call in calls:
+        expected, failures = call(), 0
+        errors = (MemoryError, TypeError) if call is calls[-1] else MemoryError
+        for n in range(150):
+            testcapi.set_nomemory(n, n + 1)
+            try:
+                assert call() == expected
+            except errors:
+                failures += 1
+            finally:
+                testcapi.remove_mem_hooks()
+        assert failures > 0  # the kernel's own allocations are among the first 150

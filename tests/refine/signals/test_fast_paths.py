@@ -218,3 +218,22 @@ def test_over_20_tokens_matches_exactly_the_texts_of_more_than_20_wordpunct_toke
     for _ in range(3000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 60)))
         assert (code.OVER_20_TOKENS.match(text) is not None) == (len(wordpunct(text)) > 20), text
+
+
+UNTERMINATED = ['"' + '\\"' * 1000, "'" + "\\'" * 1000, "`" + "\\`" * 1000, "/*" * 1000, '"""' + "'''" * 1000]
+
+
+@pytest.mark.parametrize("text", UNTERMINATED)
+def test_scans_stay_linear_on_lines_of_unterminated_openers(text):
+    # Each opener's search for its closer fails; the regexes retry it at every opener (quadratic: 10 s for a
+    # 40 KB line), the kernel remembers where the failed search stopped. Equal on a small line, done on a long one.
+    for syntax, pattern in SCANNER_PATTERNS.items():
+        assert kernel.split_comments(text, syntax) == _scan_reference(text, pattern)
+    for mode, pattern in STRING_PATTERNS.items():
+        assert kernel.string_literals(text, mode) == [s for s in map("".join, pattern.findall(text)) if s]
+    long = text[:3] + text[3:] * 1000  # 2-3 MB on one line
+    for syntax in SCANNER_PATTERNS:
+        code_text, found = kernel.split_comments(long, syntax)
+        assert len(code_text) + sum(map(len, found)) == len(long)
+    for mode in STRING_PATTERNS:
+        assert all(s in long for s in kernel.string_literals(long, mode))

@@ -435,32 +435,39 @@ enum { STRINGS_FIXED = 0, STRINGS_OPC = 1, STRINGS_OPC_MULTILINE = 2 };
  * backtracking (an escape pair or a character other than the quote, backslash and newline never ends with the
  * quote, so the greedy run is the only way to a match). */
 static Py_ssize_t single_quoted_end(int kind, const void *data, Py_ssize_t length, Py_ssize_t open, Py_UCS4 quote,
-                                    int mode) {
+                                    int mode, Py_ssize_t *dead) {
+    if (open < *dead) return -1;
     Py_ssize_t i = open + 1;
     if (mode == STRINGS_FIXED) {
         while (i < length) {
             Py_UCS4 c = PyUnicode_READ(kind, data, i);
             if (c == quote) return i;
-            if (c == '\n') return -1;
+            if (c == '\n') break;
             if (c == '\\') {
-                if (i + 1 >= length) return -1;
+                if (i + 1 >= length) {
+                    i = length;
+                    break;
+                }
                 i += 2;
             } else {
                 i++;
             }
         }
-        return -1;
+    } else {
+        for (; i < length; i++) {
+            Py_UCS4 c = PyUnicode_READ(kind, data, i);
+            if (c == quote) return i;
+            if (c == '\n' && mode == STRINGS_OPC) break;
+        }
     }
-    for (; i < length; i++) {
-        Py_UCS4 c = PyUnicode_READ(kind, data, i);
-        if (c == quote) return i;
-        if (c == '\n' && mode == STRINGS_OPC) return -1;
-    }
+    *dead = i < length ? i : length;
     return -1;
 }
 
-/* The first index >= from where three `quote`s start, or -1. */
-static Py_ssize_t find_triple(int kind, const void *data, Py_ssize_t length, Py_ssize_t from, Py_UCS4 quote) {
+/* The first index >= from where three `quote`s start, or -1 (and then none after a later `from` either: *dead). */
+static Py_ssize_t find_triple(int kind, const void *data, Py_ssize_t length, Py_ssize_t from, Py_UCS4 quote,
+                              Py_ssize_t *dead) {
+    if (from < *dead) return -1;
     Py_ssize_t run = 0;
     for (Py_ssize_t i = from; i < length; i++) {
         if (PyUnicode_READ(kind, data, i) != quote) {
@@ -469,6 +476,7 @@ static Py_ssize_t find_triple(int kind, const void *data, Py_ssize_t length, Py_
             return i - 2;
         }
     }
+    *dead = length;
     return -1;
 }
 
@@ -489,6 +497,8 @@ static PyObject *string_literals(PyObject *module, PyObject *args) {
     Py_ssize_t length = PyUnicode_GET_LENGTH(text);
     PyObject *found = PyList_New(0);
     if (found == NULL) return NULL;
+    /* Where a failed search for a closing quote stopped, per quote: a later opener before that fails too. */
+    Py_ssize_t dead_single[2] = {0, 0}, dead_triple[2] = {0, 0};
     Py_ssize_t i = 0;
     while (i < length) {
         Py_UCS4 c = PyUnicode_READ(kind, data, i);
@@ -498,7 +508,7 @@ static PyObject *string_literals(PyObject *module, PyObject *args) {
         }
         Py_ssize_t start = -1, end = -1, after = -1; /* the content, and where the scan goes on */
         if (is_triple(kind, data, length, i, c)) {
-            Py_ssize_t close = find_triple(kind, data, length, i + 3, c);
+            Py_ssize_t close = find_triple(kind, data, length, i + 3, c, &dead_triple[c == '"']);
             if (close >= 0) {
                 start = i + 3;
                 end = close;
@@ -506,7 +516,7 @@ static PyObject *string_literals(PyObject *module, PyObject *args) {
             }
         }
         if (start < 0) {
-            Py_ssize_t close = single_quoted_end(kind, data, length, i, c, mode);
+            Py_ssize_t close = single_quoted_end(kind, data, length, i, c, mode, &dead_single[c == '"']);
             if (close >= 0) {
                 start = i + 1;
                 end = close;
@@ -565,29 +575,44 @@ static inline int starts_with(int kind, const void *data, Py_ssize_t length, Py_
     return 1;
 }
 
-/* The first index >= from where `s` starts, or -1. */
-static Py_ssize_t find_ascii(int kind, const void *data, Py_ssize_t length, Py_ssize_t from, const char *s) {
+/* The first index >= from where `s` starts, or -1 (and then none after a later `from` either: *dead). */
+static Py_ssize_t find_ascii(int kind, const void *data, Py_ssize_t length, Py_ssize_t from, const char *s,
+                             Py_ssize_t *dead) {
+    if (from < *dead) return -1;
     Py_UCS4 first = (unsigned char)s[0];
     for (Py_ssize_t i = from; i < length; i++)
         if (PyUnicode_READ(kind, data, i) == first && starts_with(kind, data, length, i, s)) return i;
+    *dead = length;
     return -1;
 }
 
-/* The end of the string literal opened by the quote at `open`, closing quote included, or -1. */
+/* The end of the string literal opened by the quote at `open`, closing quote included, or -1; then *dead is where
+ * the scan stopped: a later opener before it was passed over as an escaped quote, so its scan would go the same
+ * way from there and fail too (this keeps a line full of unterminated openers linear). */
 static Py_ssize_t quoted_end(int kind, const void *data, Py_ssize_t length, Py_ssize_t open, Py_UCS4 quote,
-                             int across_lines) {
-    for (Py_ssize_t i = open + 1; i < length;) {
+                             int across_lines, Py_ssize_t *dead) {
+    if (open < *dead) return -1;
+    Py_ssize_t i = open + 1;
+    while (i < length) {
         Py_UCS4 c = PyUnicode_READ(kind, data, i);
         if (c == quote) return i + 1;
         if (c == '\\') {
-            if (i + 1 >= length || (!across_lines && PyUnicode_READ(kind, data, i + 1) == '\n')) return -1;
+            if (i + 1 >= length) {
+                i = length;
+                break;
+            }
+            if (!across_lines && PyUnicode_READ(kind, data, i + 1) == '\n') {
+                i++;
+                break;
+            }
             i += 2;
         } else if (c == '\n' && !across_lines) {
-            return -1;
+            break;
         } else {
             i++;
         }
     }
+    *dead = i;
     return -1;
 }
 
@@ -609,15 +634,21 @@ static int is_docstring(int kind, const void *data, Py_ssize_t since, Py_ssize_t
 
 enum { NONE, CODE, COMMENT };
 
+/* Where failed searches for a closing delimiter stopped (see quoted_end and find_ascii). */
+typedef struct {
+    Py_ssize_t single, dbl, backtick, block, triple_single, triple_double;
+} Dead;
+
 /* What starts at i: CODE (a string literal, kept) or COMMENT, and where it ends; NONE when nothing does. */
 static int construct_at(const Syntax *syntax, int kind, const void *data, Py_ssize_t length, Py_ssize_t i,
-                        Py_ssize_t *end, int *docstring) {
+                        Py_ssize_t *end, int *docstring, Dead *dead) {
     Py_UCS4 c = PyUnicode_READ(kind, data, i);
     *docstring = 0;
     if (c == 0 || c >= 128 || !strchr(syntax->starters, (int)c)) return NONE;
     if (syntax->docstrings && (c == '"' || c == '\'') && is_triple(kind, data, length, i, c)) {
         const char *delimiter = c == '"' ? "\"\"\"" : "'''";
-        Py_ssize_t close = find_ascii(kind, data, length, i + 3, delimiter);
+        Py_ssize_t close =
+            find_ascii(kind, data, length, i + 3, delimiter, c == '"' ? &dead->triple_double : &dead->triple_single);
         if (close >= 0) {
             *end = close + 3;
             *docstring = 1;
@@ -631,14 +662,15 @@ static int construct_at(const Syntax *syntax, int kind, const void *data, Py_ssi
         return COMMENT;
     }
     if (syntax->open && starts_with(kind, data, length, i, syntax->open)) {
-        Py_ssize_t close = find_ascii(kind, data, length, i + strlen(syntax->open), syntax->close);
+        Py_ssize_t close = find_ascii(kind, data, length, i + strlen(syntax->open), syntax->close, &dead->block);
         if (close >= 0) {
             *end = close + strlen(syntax->close);
             return COMMENT;
         }
     }
     if ((syntax->backticks && c == '`') || (syntax->quotes && (c == '"' || c == '\''))) {
-        Py_ssize_t close = quoted_end(kind, data, length, i, c, c == '`');
+        Py_ssize_t *stop = c == '`' ? &dead->backtick : c == '"' ? &dead->dbl : &dead->single;
+        Py_ssize_t close = quoted_end(kind, data, length, i, c, c == '`', stop);
         if (close >= 0) {
             *end = close;
             return CODE;
@@ -671,10 +703,11 @@ static PyObject *split_comments(PyObject *module, PyObject *args) {
     if (code == NULL || comments == NULL) goto done;
     Py_ssize_t i = 0, kept = 0, previous_end = 0; /* kept: code since here; previous_end: of the last construct */
     int first = 1;
+    Dead dead = {0, 0, 0, 0, 0, 0};
     while (i < length) {
         Py_ssize_t end;
         int docstring;
-        int what = construct_at(syntax, kind, data, length, i, &end, &docstring);
+        int what = construct_at(syntax, kind, data, length, i, &end, &docstring, &dead);
         if (what == NONE) {
             i++;
             continue;

@@ -1,5 +1,5 @@
-"""The compiled kernels: the quality signals' (docs/signals.md, Throughput) and preprocess's byte checks
-(docs/refine.md, Speed and memory); everything else is in pyproject.toml.
+"""The compiled kernels: the quality signals' (docs/signals.md, Throughput), preprocess's byte checks and the
+tree reader's loop (docs/refine.md, Speed and memory); everything else is in pyproject.toml.
 
 ``pip install -e .`` builds them for the install; ``make kernel`` builds them in place, for ``PYTHONPATH=src``.
 """
@@ -10,5 +10,6 @@ setup(
     ext_modules=[
         Extension("opencoder.refine.signals._kernel", ["src/opencoder/refine/signals/_kernel.c"]),
         Extension("opencoder.refine._bytescan", ["src/opencoder/refine/_bytescan.c"]),
+        Extension("opencoder.io._treeread", ["src/opencoder/io/_treeread.c"]),
     ]
 )

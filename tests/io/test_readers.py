@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
 import json
 import os
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -13,7 +15,7 @@ import pytest
 import zstandard
 
 from opencoder.errors import OpencoderError
-from opencoder.io.readers import Contents, InputSpec, open_regular, plan_inputs, read_shard, to_timestamp
+from opencoder.io.readers import Contents, InputSpec, plan_inputs, read_shard, to_timestamp
 from opencoder.recipes import Columns, EngineSettings
 
 RECORDS = [
@@ -101,22 +103,28 @@ def test_a_listed_tree_is_cut_by_its_listed_sizes(tmp_path):
     assert [s.files for s in by_count.shards] == [("a.py", "b.py", "c.py"), ("d.py",)]
 
 
-def test_contents_buffer_reads_files_whose_size_changed_and_grows_past_its_capacity(tmp_path):
-    """Files go straight into one buffer; a size that fstat got wrong (the file grew or shrank since) or a file
-    larger than the buffer still gives exactly the bytes on disk."""
-    files = {"grew": b"0123456789", "shrank": b"abc", "big": os.urandom(5000), "empty": b""}
+def test_contents_buffer_reads_whole_files_grows_past_its_capacity_and_stops_at_a_bad_file(tmp_path):
+    """Files go straight into one buffer, each to its end whatever fstat said (a /proc file claims 0 bytes), a
+    file larger than the buffer makes it grow, one over the cap is a null, and a file that cannot be read stops
+    the loop with its errno (0: not a regular file) after the files before it."""
+    files = {"big": os.urandom(5000), "empty": b"", "small": b"abc", "capped": b"x" * 9000}
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
-    claimed = {"grew": 3, "shrank": 20, "big": 5000, "empty": 0}
-    contents = Contents(capacity=8)
-    for name in files:
-        fd, _ = open_regular(str(tmp_path / name))
-        try:
-            assert contents.read(fd, claimed[name]) == len(files[name])
-        finally:
-            os.close(fd)
-    contents.skip()
-    assert contents.array().to_pylist() == [*files.values(), None]
+    os.mkfifo(tmp_path / "fifo")
+    proc = Path("/proc/self/cmdline")
+    assert proc.stat().st_size == 0
+    rels = [*files, "gone", "fifo"]
+    contents = Contents(capacity=8, slots=len(rels) + 1)
+    prefix = os.fsencode(f"{tmp_path}/")
+    assert contents.read(prefix, rels, 0, len(rels), 6000, 10**9) == (4, errno.ENOENT)
+    assert contents.read(prefix, rels, 5, len(rels), 6000, 10**9) == (5, 0)
+    assert contents.read(b"/", [str(proc)[1:]], 0, 1, None, 10**9) == (1, -1)
+    values = contents.array().to_pylist()
+    assert values[:4] == [files["big"], b"", b"abc", None] and values[4] == proc.read_bytes() != b""
+    assert contents.sizes[: contents.n].tolist() == [5000, 0, 3, 9000, len(values[4])]
+    assert contents.read(prefix, rels, 1, 3, None, 1) == (2, -1)  # stops once stop_bytes are held
+    with pytest.raises(ValueError, match="embedded null byte"):  # as os.open: never a shorter path
+        contents.read(prefix, ["small\0x"], 0, 1, None, 10**9)
 
 
 def test_files_over_the_cap_are_not_read(tmp_path):

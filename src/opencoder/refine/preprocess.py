@@ -8,28 +8,16 @@ text)."""
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field
 
 from opencoder.engine.stage import StageContext, StageResult, make_removed, one_array, validity_bitmap
+from opencoder.kernels import compiled
 from opencoder.refine.registry import register_stage
 
-
-def _compiled(name: str) -> ModuleType:
-    """A compiled extension of this package, or an error that says how to build it (a source checkout used
-    through PYTHONPATH=src has none until then)."""
-    try:
-        return importlib.import_module(name)
-    except ImportError as error:
-        raise ImportError(f"{name} is not built: run `make kernel` (or `pip install -e .`) in the checkout") from error
-
-
-_bytescan = _compiled("opencoder.refine._bytescan")
+_bytescan = compiled("opencoder.refine._bytescan")
 
 _CONTROL = bytes(b for b in range(32) if b not in (9, 10, 11, 12, 13, 27)) + b"\x7f"
 _HIGH = bytes(range(128, 256))

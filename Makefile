@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint clean kernel
+.PHONY: demo test lint clean kernel sanitize
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,17 @@ $(STAMP): pyproject.toml
 # a change to a C file, and is a no-op otherwise).
 kernel: $(STAMP)
 	$(PY) setup.py -q build_ext --inplace
+
+# The compiled kernels under AddressSanitizer and UBSan (gcc): a copy of the tree in build/sanitize, built with the
+# sanitizers, runs their tests with libasan preloaded (python is not instrumented) and PYTHONMALLOC=malloc (so that
+# ASan sees str and PyMem buffers, which pymalloc would hide in its arenas).
+SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+sanitize: $(STAMP)
+	rm -rf build/sanitize && mkdir -p build/sanitize && cp -r setup.py pyproject.toml README.md LICENSE recipes src tests build/sanitize/
+	cd build/sanitize && CFLAGS="$(SANITIZE) -O1 -g" LDSHARED="gcc -shared $(SANITIZE)" $(abspath $(PY)) setup.py -q build_ext --inplace
+	cd build/sanitize && LD_PRELOAD=$$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0 PYTHONMALLOC=malloc \
+		$(abspath $(PY)) -m pytest -q -p no:cacheprovider tests/refine/signals tests/refine/test_preprocess.py \
+		tests/refine/test_kernel_robustness.py
 
 demo: kernel
 	$(VENV)/bin/opencoder demo

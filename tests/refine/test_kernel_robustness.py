@@ -1,20 +1,26 @@
 """The compiled kernels (signals/_kernel.c, _bytescan.c) on hostile input: odd buffers, huge sizes, legacy str.
 
-They read untrusted files, so each case here is one that once gave a wrong value (or undefined behaviour, which
-a build with -fsanitize=address,undefined makes visible) instead of the value of the definition.
+They read untrusted files. Each hand-made case here once gave a wrong value (or undefined behaviour, which
+`make sanitize` makes visible) instead of the value of the definition; the hypothesis tests run every entry point
+on random text of each storage width and on random slices of binary columns.
 """
 
 from __future__ import annotations
 
 import ctypes
+import re
 import warnings
 
 import numpy as np
+import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from opencoder.refine import _bytescan
+from opencoder.refine.preprocess import _CONTROL
 from opencoder.refine.signals import kernel
-from opencoder.refine.signals.text import word_stats
+from opencoder.refine.signals.text import WORDPUNCT, word_stats
 
 
 def scan(data, offsets, sniff: int, control=None) -> tuple[list[int], list[int]]:
@@ -87,3 +93,86 @@ def test_a_list_of_empty_words_has_no_character_fractions():
     stats = word_stats([""] * 12)
     assert (stats.num_words, stats.distinct_words, stats.word_chars) == (12, 1, 0)
     assert set(stats.top_ngrams.values()) == set(stats.dupe_ngrams.values()) == {0.0}
+
+
+# Texts of every storage width of str (1, 2 and 4 bytes a character, lone surrogates among them) and soups of the
+# delimiters the scans look for, with NULs, odd spaces and escapes.
+DELIMITERS = ["'", '"', "'''", '"""', "`", "\\", "\n", "//", "/*", "*/", "#", "--", "<!--", "-->", "rb", " ", "0x"]
+DELIMITERS += ["1f", "_", "},", "\0", "\x0b", "\x1c", "\x85", "\u3000", "é", "中", "٣", "😀", "\ud800", "\udfff"]
+TEXTS = st.one_of(
+    st.text(st.characters(max_codepoint=127), max_size=200),
+    st.text(st.characters(max_codepoint=255), max_size=200),
+    st.text(st.characters(max_codepoint=0xFFFF), max_size=200),
+    st.text(st.characters(min_codepoint=0x10000), max_size=50),
+    st.text(st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), max_size=50),
+    st.lists(st.one_of(st.sampled_from(DELIMITERS), st.text(max_size=3)), max_size=60).map("".join),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(TEXTS)
+def test_signal_kernels_on_random_text_of_every_width(text):
+    """Each entry point on random text: its definition where it is short to write, its invariants elsewhere."""
+    assert kernel.word_stats(text) == kernel.word_stats(WORDPUNCT.findall(text))
+    assert kernel.char_counts(text) == tuple(sum(map(test, text)) for test in (str.isspace, str.isalpha, str.isdigit))
+    lines = [line for line in ("".join(c for c in line if not c.isspace()) for line in text.split("\n")) if line]
+    assert kernel.code_line_stats(text)[0] == len(lines)
+    assert kernel.longest_line(text) == max(map(len, re.findall(r"[^\n]*\n|[^\n]+", text)), default=0)
+    for mode in (0, 1, 2):
+        assert all(literal and literal in text for literal in kernel.string_literals(text, mode))
+    for syntax in range(7):
+        code, comments = kernel.split_comments(text, syntax)
+        assert len(code) + sum(map(len, comments)) == len(text)
+
+
+VALUES = st.lists(st.one_of(st.none(), st.binary(max_size=30), st.sampled_from([b"\0", b"\x7f", b"\xef\xbb\xbf"])))
+
+
+@settings(max_examples=300, deadline=None)
+@given(VALUES, st.data())
+def test_byte_scan_on_random_slices(values, data):
+    """Any slice of a binary column (offset, nulls, empty): the counts and flags of its own values."""
+    whole = pa.array(values, pa.large_binary())
+    start = data.draw(st.integers(0, len(whole)))
+    content = whole.slice(start, data.draw(st.integers(0, len(whole) - start)))
+    offsets = np.frombuffer(content.buffers()[1], dtype=np.int64)[content.offset : content.offset + len(content) + 1]
+    flags, control = scan(content.buffers()[2] or b"", offsets, 8)
+    for value, flag, count in zip(content.to_pylist(), flags, control, strict=True):
+        value = value or b""
+        assert count == len(value[:8]) - len(value[:8].translate(None, _CONTROL))
+        assert (
+            flag
+            == (b"\0" in value) * _bytescan.NUL
+            + (not value.isascii()) * _bytescan.HIGH
+            + value.startswith(b"\xef\xbb\xbf") * _bytescan.BOM
+        )
+
+
+def test_kernels_survive_each_allocation_failing():
+    """The n-th allocation fails (CPython's fault injection), for each n: a MemoryError or the right value, never a
+    crash, a wrong value or an error left set. (numpy's buffer export can fail first: getargs makes it a TypeError.)"""
+    testcapi = pytest.importorskip("_testcapi")
+    text = "x = 'a' + \"b\" // c /* d */ # e\n'''doc'''\nword word word word word\n" * 20 + "é 中 😀 \ud800 0x1F"
+    data = b"ab\0\x01\xef\xbb\xbfxyz" * 10
+    offsets = np.array([0, 3, 10, 50, len(data)], dtype=np.int64)
+    calls = [
+        lambda: kernel.word_stats(text),
+        lambda: kernel.word_stats(text.split()),
+        lambda: kernel.char_counts(text),
+        lambda: kernel.code_line_stats(text),
+        *[lambda mode=mode: kernel.string_literals(text, mode) for mode in range(3)],
+        *[lambda syntax=syntax: kernel.split_comments(text, syntax) for syntax in range(7)],
+        lambda: scan(data, offsets, 8),
+    ]
+    for call in calls:
+        expected, failures = call(), 0
+        errors = (MemoryError, TypeError) if call is calls[-1] else MemoryError
+        for n in range(150):
+            testcapi.set_nomemory(n, n + 1)
+            try:
+                assert call() == expected
+            except errors:
+                failures += 1
+            finally:
+                testcapi.remove_mem_hooks()
+        assert failures > 0  # the kernel's own allocations are among the first 150

@@ -63,9 +63,18 @@ def _stop(head: subprocess.Popen) -> None:
 def cluster():
     """A one-node Ray cluster on 127.0.0.1, stopped at the end; a start that times out is retried.
 
-    Ray gives a starting node a fixed 30 s to register, which a heavily loaded machine can miss.
+    Ray gives a starting node a fixed 30 s to register, which a heavily loaded machine can miss. HOME points at the
+    cluster's own folder, for the head, this process and the CLI runs alike: a token Ray left in ~/.ray by an
+    earlier local session would otherwise be sent to this cluster, which rejects it.
     """
     temp = Path(tempfile.mkdtemp(prefix="oc-ray-"))  # short: Ray's socket paths must fit in 107 bytes
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("HOME", str(temp))
+        yield from _run_cluster(temp)
+
+
+def _run_cluster(temp: Path):
+    """Start the head (retried), yield its address, stop it and remove its folder."""
     try:
         for _ in range(START_ATTEMPTS):
             started = _start_head(temp)

@@ -6,6 +6,7 @@ import errno
 import gzip
 import json
 import os
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -125,6 +126,9 @@ def test_contents_buffer_reads_whole_files_grows_past_its_capacity_and_stops_at_
     assert contents.read(prefix, rels, 1, 3, None, 1) == (2, -1)  # stops once stop_bytes are held
     with pytest.raises(ValueError, match="embedded null byte"):  # as os.open: never a shorter path
         contents.read(prefix, ["small\0x"], 0, 1, None, 10**9)
+    contents.n = sys.maxsize  # a slot so large that slot + files would wrap past the check: refused, not written
+    with pytest.raises(ValueError, match="outside the lists and buffers"):
+        contents.read(prefix, rels, 1, 3, None, 10**9)
 
 
 def test_files_over_the_cap_are_not_read(tmp_path):

@@ -30,8 +30,9 @@
 enum { DONE = 0, FAILED = 1, NO_ROOM = 2 };
 #define GROW_READ (1 << 20)
 
-/* Read the open regular file fd of fstat size `size` into data[*used...]: 0, or an errno, or -1 for no room
- * (*needed set). *used is left unchanged on failure. */
+/* Read the open regular file fd of fstat size `size` into data[*used...] up to its end (a read that returns 0: on
+ * Linux one read returns at most 0x7ffff000 bytes, so a short read is not the end of a larger file): 0, or an
+ * errno, or -1 for no room (*needed set). *used is left unchanged on failure. */
 static int read_whole(int fd, int64_t size, char *data, Py_ssize_t capacity, Py_ssize_t *used, Py_ssize_t *needed) {
     Py_ssize_t at = *used, want = size < PY_SSIZE_T_MAX ? (Py_ssize_t)size + 1 : PY_SSIZE_T_MAX;
     for (;;) {
@@ -44,9 +45,10 @@ static int read_whole(int fd, int64_t size, char *data, Py_ssize_t capacity, Py_
             if (errno == EINTR) continue;
             return errno;
         }
+        if (n == 0) break;
         at += n;
-        if (n < want) break; /* a short read of a regular file is its end */
-        if (want < GROW_READ) want = GROW_READ;
+        /* the rest of what fstat promised (and its one byte more), or room for a file that grew past it */
+        want = n < want ? want - n : GROW_READ;
     }
     *used = at;
     return 0;
@@ -74,7 +76,8 @@ static PyObject *read_files(PyObject *self, PyObject *args) {
         goto done;
     }
     if (start < 0 || stop > PyList_GET_SIZE(rels) || start > stop || used < 0 || used > data.len || slot < 0 ||
-        slot + (stop - start) > slots || sizes.len < slots * (Py_ssize_t)sizeof(int64_t) || valid.len < slots) {
+        slot > slots || stop - start > slots - slot /* not slot + (stop - start): it could wrap */ ||
+        sizes.len < slots * (Py_ssize_t)sizeof(int64_t) || valid.len < slots) {
         PyErr_SetString(PyExc_ValueError, "read_files: start/stop/used/slot outside the lists and buffers");
         goto done;
     }

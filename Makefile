@@ -14,8 +14,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[train,ray,eval,dev]"
 	touch $(STAMP)
 
-# The compiled kernels (signals, preprocess), in place next to their sources (pip install -e builds it too; this rebuilds it after
-# a change to a C file, and is a no-op otherwise).
+# The compiled kernels (signals, tree reader, preprocess), in place next to their sources (pip install -e builds them
+# too; this rebuilds them after a change to a C file, and is a no-op otherwise).
 kernel: $(STAMP)
 	$(PY) setup.py -q build_ext --inplace
 
@@ -28,7 +28,7 @@ sanitize: $(STAMP)
 	cd build/sanitize && CFLAGS="$(SANITIZE) -O1 -g" LDSHARED="gcc -shared $(SANITIZE)" $(abspath $(PY)) setup.py -q build_ext --inplace
 	cd build/sanitize && LD_PRELOAD=$$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0 PYTHONMALLOC=malloc \
 		$(abspath $(PY)) -m pytest -q -p no:cacheprovider tests/refine/signals tests/refine/test_preprocess.py \
-		tests/refine/test_kernel_robustness.py
+		tests/refine/test_kernel_robustness.py tests/io/test_readers.py
 
 demo: kernel
 	$(VENV)/bin/opencoder demo
@@ -41,4 +41,5 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check src tests benchmarks
 
 clean:
-	rm -rf $(VENV) .demo build src/opencoder/refine/signals/*.so
+	rm -rf $(VENV) .demo build
+	find src -name '*.so' -delete

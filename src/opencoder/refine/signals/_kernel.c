@@ -426,6 +426,24 @@ no_memory:
     return PyErr_NoMemory();
 }
 
+/* Does the ASCII string `s` start at `at`? */
+static inline int starts_with(int kind, const void *data, Py_ssize_t length, Py_ssize_t at, const char *s) {
+    for (; *s; s++, at++)
+        if (at >= length || PyUnicode_READ(kind, data, at) != (Py_UCS4)(unsigned char)*s) return 0;
+    return 1;
+}
+
+/* The first index >= from where `s` starts, or -1 (and then none after a later `from` either: *dead). */
+static Py_ssize_t find_ascii(int kind, const void *data, Py_ssize_t length, Py_ssize_t from, const char *s,
+                             Py_ssize_t *dead) {
+    if (from < *dead) return -1;
+    Py_UCS4 first = (unsigned char)s[0];
+    for (Py_ssize_t i = from; i < length; i++)
+        if (PyUnicode_READ(kind, data, i) == first && starts_with(kind, data, length, i, s)) return i;
+    *dead = length;
+    return -1;
+}
+
 /* ------------------------------------------------------------------ string literals */
 
 enum { STRINGS_FIXED = 0, STRINGS_OPC = 1, STRINGS_OPC_MULTILINE = 2 };
@@ -464,22 +482,6 @@ static Py_ssize_t single_quoted_end(int kind, const void *data, Py_ssize_t lengt
     return -1;
 }
 
-/* The first index >= from where three `quote`s start, or -1 (and then none after a later `from` either: *dead). */
-static Py_ssize_t find_triple(int kind, const void *data, Py_ssize_t length, Py_ssize_t from, Py_UCS4 quote,
-                              Py_ssize_t *dead) {
-    if (from < *dead) return -1;
-    Py_ssize_t run = 0;
-    for (Py_ssize_t i = from; i < length; i++) {
-        if (PyUnicode_READ(kind, data, i) != quote) {
-            run = 0;
-        } else if (++run == 3) {
-            return i - 2;
-        }
-    }
-    *dead = length;
-    return -1;
-}
-
 static inline int is_triple(int kind, const void *data, Py_ssize_t length, Py_ssize_t at, Py_UCS4 quote) {
     return at + 2 < length && PyUnicode_READ(kind, data, at + 1) == quote && PyUnicode_READ(kind, data, at + 2) == quote;
 }
@@ -508,7 +510,8 @@ static PyObject *string_literals(PyObject *module, PyObject *args) {
         }
         Py_ssize_t start = -1, end = -1, after = -1; /* the content, and where the scan goes on */
         if (is_triple(kind, data, length, i, c)) {
-            Py_ssize_t close = find_triple(kind, data, length, i + 3, c, &dead_triple[c == '"']);
+            const char *delimiter = c == '"' ? "\"\"\"" : "'''";
+            Py_ssize_t close = find_ascii(kind, data, length, i + 3, delimiter, &dead_triple[c == '"']);
             if (close >= 0) {
                 start = i + 3;
                 end = close;
@@ -567,24 +570,6 @@ static const Syntax SYNTAXES[] = {
     {NULL, "<!--", "-->", 0, 0, 0, "<"},       /* 6: markup */
 };
 #define N_SYNTAXES ((int)(sizeof(SYNTAXES) / sizeof(SYNTAXES[0])))
-
-/* Does the ASCII string `s` start at `at`? */
-static inline int starts_with(int kind, const void *data, Py_ssize_t length, Py_ssize_t at, const char *s) {
-    for (; *s; s++, at++)
-        if (at >= length || PyUnicode_READ(kind, data, at) != (Py_UCS4)(unsigned char)*s) return 0;
-    return 1;
-}
-
-/* The first index >= from where `s` starts, or -1 (and then none after a later `from` either: *dead). */
-static Py_ssize_t find_ascii(int kind, const void *data, Py_ssize_t length, Py_ssize_t from, const char *s,
-                             Py_ssize_t *dead) {
-    if (from < *dead) return -1;
-    Py_UCS4 first = (unsigned char)s[0];
-    for (Py_ssize_t i = from; i < length; i++)
-        if (PyUnicode_READ(kind, data, i) == first && starts_with(kind, data, length, i, s)) return i;
-    *dead = length;
-    return -1;
-}
 
 /* The end of the string literal opened by the quote at `open`, closing quote included, or -1; then *dead is where
  * the scan stopped: a later opener before it was passed over as an escaped quote, so its scan would go the same

@@ -16,6 +16,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from opencoder.engine.stage import one_array
+
 
 def tmp_path(path: Path) -> Path:
     """The temporary name ``path`` is written under before the rename."""
@@ -96,7 +98,7 @@ def write_groups_atomic(path: Path, table: pa.Table, groups: np.ndarray, n_group
     bounds = np.searchsorted(groups[order], np.arange(n_groups + 1, dtype=groups.dtype))
     if bounds[0] != 0 or bounds[-1] != len(groups):
         raise ValueError(f"{path}: group numbers outside 0..{n_groups - 1}")
-    rows = pa.RecordBatch.from_arrays([c.combine_chunks() for c in table.columns], schema=table.schema)
+    rows = pa.RecordBatch.from_arrays([one_array(c) for c in table.columns], schema=table.schema)
     rows = rows.take(pa.array(order))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = tmp_path(path)

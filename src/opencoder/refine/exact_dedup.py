@@ -76,14 +76,14 @@ class ExactDedup:
         if part.num_rows == 0:
             return DECISIONS_SCHEMA.empty_table()
         ordered = part.take(keep_order(part))
-        sha = ordered.column("sha256").combine_chunks()
+        sha = one_array(ordered.column("sha256"))
         digests = np.frombuffer(sha.buffers()[1], dtype=np.uint8)[sha.offset * 32 : (sha.offset + len(sha)) * 32]
         digests = digests.reshape(-1, 32)
         first = np.ones(len(sha), dtype=bool)
         first[1:] = (digests[1:] != digests[:-1]).any(axis=1)
         leader = np.maximum.accumulate(np.where(first, np.arange(len(sha)), 0))
         dup = np.flatnonzero(~first)
-        ids = ordered.column("id").combine_chunks()
+        ids = one_array(ordered.column("id"))
         return pa.table(
             {
                 "id": ids.take(pa.array(dup)),

@@ -40,6 +40,7 @@ from opencoder.engine.stage import (
     StageContext,
     StageResult,
     make_removed,
+    one_array,
 )
 from opencoder.errors import OpencoderError
 from opencoder.io.readers import InputSpec, OnError, Plan, Shard, plan_inputs, read_shard
@@ -277,19 +278,19 @@ def run_segment_task(job: SegmentJob) -> list[dict[str, Any]]:
 
     for batch in _segment_input(job, recipe, has_preprocess, read, removed):
         live = None  # the rows still in the batch (None: all), so that it is filtered once, not once per stage
+        n_live = batch.num_rows
         if decisions is not None:
             t0 = time.perf_counter()
             live, gone = apply_decisions(batch, decisions, apply_counts.name)
             reasons = gone.column("reason").to_pylist()
-            apply_counts.add(batch.num_rows, batch.num_rows - len(reasons), reasons, {}, time.perf_counter() - t0)
+            apply_counts.add(n_live, n_live - len(reasons), reasons, {}, time.perf_counter() - t0)
+            n_live -= len(reasons)
             removed.write(gone)
         for i, c in zip(seg.rows, row_counts, strict=True):
             t0 = time.perf_counter()
-            n_in = batch.num_rows if live is None else int(np.count_nonzero(live))
             res = run_row_stage(stages[i], batch, live)
-            c.add(
-                n_in, res.kept_rows(), res.removed.column("reason").to_pylist(), res.counters, time.perf_counter() - t0
-            )
+            n_in, n_live = n_live, res.kept_rows()
+            c.add(n_in, n_live, res.removed.column("reason").to_pylist(), res.counters, time.perf_counter() - t0)
             removed.write(res.removed)
             for key, table in res.outputs.items():
                 if key not in outputs:
@@ -327,7 +328,7 @@ def run_reduce_task(job: ReduceJob) -> int:
     if isinstance(stage, FinalizingStage):
         write_table_atomic(work / "reduce" / f"{name}.parquet", out)
         return out.num_rows
-    where = pc.index_in(out.column("id"), value_set=part.column("id").combine_chunks())
+    where = pc.index_in(out.column("id"), value_set=one_array(part.column("id")))
     if where.null_count:
         raise OpencoderError(f"{stage.name}: reduce decided about a document that is not in partition {name}")
     # the task each row of ``part`` came from; indexed by ``where``: the task each decided document belongs to

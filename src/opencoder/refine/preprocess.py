@@ -118,20 +118,18 @@ class Preprocess:
         if len(slow) == 0:  # the common case: nothing dropped, nothing decoded another way
             return StageResult(batch, make_removed(batch.slice(0, 0), self.name, []), keep=keep)
         decided = [classify(content[i].as_py(), int(sizes[i]), self.params) for i in slow.tolist()]
-        dropped = np.array([d[1] is not None for d in decided])
+        dropped = np.array([reason is not None for _, reason, _ in decided], dtype=bool)  # (text, reason, detail)
+        drops = [d for d, x in zip(decided, dropped, strict=True) if x]
+        keeps = [d for d, x in zip(decided, dropped, strict=True) if not x]  # with a BOM or in the fallback encoding
         gone = slow[dropped]
         removed = make_removed(
-            batch.take(gone),
-            self.name,
-            [d[1] for d, x in zip(decided, dropped, strict=True) if x],
-            detail=[d[2] for d, x in zip(decided, dropped, strict=True) if x],
+            batch.take(gone), self.name, [reason for _, reason, _ in drops], detail=[detail for _, _, detail in drops]
         )
         keep[gone] = False
-        others = slow[~dropped]  # kept files with a BOM or in the fallback encoding: their text is decoded here
-        n_fallback = sum(d[2] is not None for d, x in zip(decided, dropped, strict=True) if not x)
+        others = slow[~dropped]  # the kept ones among them: their text is decoded here
+        n_fallback = sum(detail is not None for _, _, detail in keeps)
         if len(others):
-            decoded = [d[0] for d, x in zip(decided, dropped, strict=True) if not x]
-            patch = pa.array(_scatter(len(keep), others, decoded), pa.large_string())
+            patch = pa.array(_scatter(len(keep), others, [text for text, _, _ in keeps]), pa.large_string())
             i = batch.schema.get_field_index("text")
             batch = batch.set_column(i, batch.field(i), pc.coalesce(batch.column(i), patch))
         counters = {"decoded_fallback": n_fallback} if n_fallback else {}

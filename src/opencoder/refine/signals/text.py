@@ -166,11 +166,6 @@ class CharClass:
         self.table[list(self.chars)] = True
         self._to_flag = bytes(int(b < 128 and bool(self.table[b])) for b in range(256))
 
-    def mask(self, text: str) -> np.ndarray:
-        """One bool per character: is it in the class (by the table over the code points; ``runs`` takes its own
-        ``bytes.translate`` path for ASCII text)."""
-        return self.table[np.minimum(code_points(text), 127)]
-
     def runs(self, text: str, min_length: int) -> list[tuple[int, int]]:
         """(start, end) of the maximal runs of at least ``min_length`` (>= 1) characters of the class in ``text``.
 
@@ -182,8 +177,8 @@ class CharClass:
             if b"\x01" * min_length not in flags:
                 return []
             mask = np.frombuffer(flags, dtype=bool)
-        else:
-            mask = self.mask(text)
+        else:  # the table over the code points (non-ASCII ones clipped to DEL, never a member)
+            mask = self.table[np.minimum(code_points(text), 127)]
         inside = np.concatenate(([False], mask, [False]))
         edges = np.flatnonzero(inside[1:] != inside[:-1])
         starts, ends = edges[::2], edges[1::2]

@@ -8,7 +8,11 @@ from setuptools import Extension, setup
 
 setup(
     ext_modules=[
-        Extension("opencoder.refine.signals._kernel", ["src/opencoder/refine/signals/_kernel.c"]),
+        Extension(
+            "opencoder.refine.signals._kernel",
+            ["src/opencoder/refine/signals/_kernel.c", "src/opencoder/refine/signals/_pyfacts.c"],
+            depends=["src/opencoder/refine/signals/_kernel.h"],
+        ),
         Extension("opencoder.refine._bytescan", ["src/opencoder/refine/_bytescan.c"]),
         Extension("opencoder.io._treeread", ["src/opencoder/io/_treeread.c"]),
     ]

@@ -1,4 +1,5 @@
-"""The compiled kernels (signals/_kernel.c, _bytescan.c) on hostile input: odd buffers, huge sizes, legacy str.
+"""The compiled kernels (signals/_kernel.c, _pyfacts.c, _bytescan.c) on hostile input: odd buffers, huge sizes,
+legacy str.
 
 They read untrusted files. Each hand-made case here once gave a wrong value (or undefined behaviour, which
 `make sanitize` makes visible) instead of the value of the definition; the hypothesis tests run every entry point
@@ -82,6 +83,7 @@ def test_signal_kernels_read_a_legacy_str_as_its_text():
         (kernel.hex_word_chars, ()),
         (kernel.string_literals, (0,)),
         (kernel.split_comments, (1,)),
+        (kernel.python_facts, ()),
     ]
     for function, args in calls:
         assert function(legacy_str(text), *args) == function(text, *args), function.__name__
@@ -98,6 +100,7 @@ def test_a_list_of_empty_words_has_no_character_fractions():
 # Texts of every storage width of str (1, 2 and 4 bytes a character, lone surrogates among them) and soups of the
 # delimiters the scans look for, with NULs, odd spaces and escapes.
 DELIMITERS = ["'", '"', "'''", '"""', "`", "\\", "\n", "//", "/*", "*/", "#", "--", "<!--", "-->", "rb", " ", "0x"]
+DELIMITERS += ["def ", "class ", "lambda", "for ", " in ", ":", "=", "(", ")", "@", ";", "\t", "\r", "\x0c"]
 DELIMITERS += ["1f", "_", "},", "\0", "\x0b", "\x1c", "\x85", "\u3000", "é", "中", "٣", "😀", "\ud800", "\udfff"]
 TEXTS = st.one_of(
     st.text(st.characters(max_codepoint=127), max_size=200),
@@ -123,6 +126,9 @@ def test_signal_kernels_on_random_text_of_every_width(text):
     for syntax in range(7):
         code, comments = kernel.split_comments(text, syntax)
         assert len(code) + sum(map(len, comments)) == len(text)
+    functions, simple_functions, classes, class_vars, _ = kernel.python_facts(text)  # text that seldom parses
+    assert 0 <= simple_functions <= functions <= text.count("def") and 0 <= classes <= text.count("class")
+    assert 0 <= class_vars <= text.count("=") + text.count(":")
 
 
 VALUES = st.lists(st.one_of(st.none(), st.binary(max_size=30), st.sampled_from([b"\0", b"\x7f", b"\xef\xbb\xbf"])))
@@ -162,6 +168,7 @@ def test_kernels_survive_each_allocation_failing():
         lambda: kernel.code_line_stats(text),
         *[lambda mode=mode: kernel.string_literals(text, mode) for mode in range(3)],
         *[lambda syntax=syntax: kernel.split_comments(text, syntax) for syntax in range(7)],
+        lambda: kernel.python_facts(text + "class A:\n    x = y = lambda a=1: a\n" * 40),
         lambda: scan(data, offsets, 8),
     ]
     for call in calls:

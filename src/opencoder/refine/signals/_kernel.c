@@ -19,20 +19,13 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "_kernel.h"
+
 #define GRAM_MULTIPLIER 0x9E3779B97F4A7C15ULL
 #define TOP_FIRST 2
 #define TOP_LAST 4
 #define DUPE_FIRST 5
 #define DUPE_LAST 10
-
-/* Python < 3.12 may hand over a str of the legacy API (PyUnicode_FromUnicode(NULL, n)) whose canonical form, the one
- * PyUnicode_DATA / GET_LENGTH read, exists only after PyUnicode_READY (before it, its length reads 0); from 3.12 on
- * every str is ready. "U" arguments are made ready by PyArg_ParseTuple. */
-#if PY_VERSION_HEX < 0x030C0000
-#define ENSURE_READY(text) PyUnicode_READY(text)
-#else
-#define ENSURE_READY(text) 0
-#endif
 
 enum { SPACE = 0, WORD = 1, SYMBOL = 2 };
 static unsigned char ascii_class[128];
@@ -778,6 +771,9 @@ static PyMethodDef methods[] = {
      "4 Python, 5 SQL, 6 markup)"},
     {"longest_line", longest_line, METH_O, "longest_line(text) -> longest line length, newline included"},
     {"hex_word_chars", hex_word_chars, METH_O, "hex_word_chars(text) -> characters of the 0x... words"},
+    {"python_facts", python_facts, METH_O,
+     "python_facts(source) -> (functions, simple_functions, classes, class_simple_vars, has_variables) of a module "
+     "that parses"},
     {NULL, NULL, 0, NULL},
 };
 

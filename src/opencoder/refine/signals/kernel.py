@@ -5,8 +5,9 @@ What it computes, each in one pass over a str in its own storage width: ``word_s
 ``char_counts(text) -> (whitespace, letters, digits)`` (str.isspace / isalpha / isdigit per character),
 ``code_line_stats(code) -> (code lines, lines in repeated groups)`` (see code.frac_lines_dupe_lines),
 ``string_literals(code, mode)`` (see code._string_literals), ``split_comments(text, syntax) -> (code,
-comments)`` (see comments.SCANNERS), ``longest_line(text)`` (newline included) and ``hex_word_chars(text)`` (the
-characters of the matches of ``\b0[xX][0-9a-fA-F]+\b``).
+comments)`` (see comments.SCANNERS), ``longest_line(text)`` (newline included), ``hex_word_chars(text)`` (the
+characters of the matches of ``\b0[xX][0-9a-fA-F]+\b``) and, in ``_pyfacts.c``, ``python_facts(source)`` (the
+counts of python.TreeFacts, from the tokens of a module that parses).
 """
 
 from opencoder.kernels import compiled
@@ -16,6 +17,7 @@ char_counts = _kernel.char_counts
 code_line_stats = _kernel.code_line_stats
 hex_word_chars = _kernel.hex_word_chars
 longest_line = _kernel.longest_line
+python_facts = _kernel.python_facts
 split_comments = _kernel.split_comments
 string_literals = _kernel.string_literals
 word_stats = _kernel.word_stats

@@ -1,21 +1,29 @@
-"""Python signals (``qsc_codepython_*``, SPEC §1.5.2), from one ``ast.parse`` per document.
+"""Python signals (``qsc_codepython_*``, SPEC §1.5.2), from one parse of each document by CPython.
 
-The parse tree is walked once, over statement lists only (functions, classes, assignments and for-loops are all
-statements, and no expression holds a statement), descending only into compound statements, collecting every
-count the signals need; then it is dropped. A text that does not parse (syntax error, NUL byte, or nesting deep
-enough to raise RecursionError/MemoryError in the compiler) gives ``cate_ast = 0.0`` and null for the tree-based
-signals, never an exception. The line signals count lines with one MULTILINE pattern over the code text each.
+The tree signals count functions, classes, class variables and variables (``TreeFacts``) as the released visitors
+of ``ast.parse``'s tree do. CPython parses each document once, for its symbol table (which builds no tree); when
+that succeeds the compiled kernel counts the facts from the tokens of the (now known to be valid) source
+(``_pyfacts.c``), else ``ast.parse`` decides and its tree is walked over statement lists only (functions, classes,
+assignments and for-loops are all statements, and no expression holds a statement). Both give the same counts:
+the tests compare them on the standard library and on hand-made code. A text that does not parse (syntax error,
+NUL byte, or nesting deep enough to raise RecursionError/MemoryError in the compiler) gives ``cate_ast = 0.0`` and
+null for the tree-based signals, never an exception. The line signals count lines with one MULTILINE pattern over
+the code text each.
 """
 
 from __future__ import annotations
 
 import ast
 import gc
+import symtable
+import sys
+import warnings
 from dataclasses import dataclass
 
 import regex
 
-from opencoder.refine.signals.document import parse_python
+from opencoder.refine.signals import kernel
+from opencoder.refine.signals.document import PYTHON_PARSE_ERRORS, parse_python
 from opencoder.refine.signals.langutil import (
     RE_SPACE,
     RE_SPACE_IN_LINE,
@@ -36,6 +44,9 @@ _IMPORT_LINE = regex.compile(
 _PASS = regex.compile(r"pass(?<=(?:^|[:;])[^\S\n]*pass)(?=[^\S\n]*(?:;|$))", regex.MULTILINE)
 _IMPORT_OPC = regex.compile("import")
 _PASS_OPC = regex.compile("pass")
+# The kernel's token scan (kernel.python_facts) reads the token grammar of Python 3.10 and 3.11; 3.12 changed
+# f-strings (quotes may nest inside them), so there the tree is walked.
+SCAN_TOKENS = sys.version_info < (3, 12)
 # Where statements nest: the statement-list fields of each node kind that has any (bodies of compound
 # statements, except handlers and match cases, which hold bodies themselves)
 _STATEMENT_LISTS = {
@@ -47,7 +58,7 @@ _STATEMENT_LISTS = {
 
 @dataclass
 class TreeFacts:
-    """Counts from one walk of the tree, as the released visitors define them."""
+    """Counts of a module's statements, as the released visitors of its tree define them."""
 
     functions: int = 0  # FunctionDef nodes, nested included, AsyncFunctionDef excluded
     simple_functions: int = 0  # FunctionDef whose body is a single return
@@ -59,11 +70,11 @@ class TreeFacts:
 
 
 def tree_facts(doc) -> TreeFacts | None:
-    """The counts of the document's parse tree (cached on the document), or None when it does not parse.
+    """The counts of the document's statements (cached on the document), or None when it does not parse.
 
-    The tree lives only inside this call, with the cyclic GC paused: the parse allocates one object per node, and
-    a collection passing over them (in the parse, or triggered by the next allocations while they are alive) costs
-    as much as the walk and finds nothing. Freed before the GC resumes, the nodes never reach a collection.
+    The cyclic GC is paused meanwhile: a parse allocates many objects (``ast.parse`` one per node, the symbol table
+    a few per scope), and a collection passing over them, in the parse or triggered by the next allocations while
+    they are alive, costs as much as the count and finds nothing. Freed before the GC resumes, they never reach one.
     """
 
     def run() -> TreeFacts | None:
@@ -79,8 +90,23 @@ def tree_facts(doc) -> TreeFacts | None:
 
 
 def _parse_and_walk(text: str) -> TreeFacts | None:
-    tree = parse_python(text)
+    if SCAN_TOKENS and _parses(text):
+        return TreeFacts(*kernel.python_facts(text))
+    tree = parse_python(text)  # a syntax error, or one that only the symbol table finds (ast.parse accepts it)
     return None if tree is None else _walk(tree)
+
+
+def _parses(text: str) -> bool:
+    """Whether CPython parses ``text``, asked of its symbol table, which parses the text as ``ast.parse`` does
+    without making one Python object per node (a third cheaper). Its errors are a superset of ``ast.parse``'s
+    (it also refuses ``nonlocal`` at module level, unknown ``__future__`` features, ...): a False is checked."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            symtable.symtable(text, "<unknown>", "exec")
+    except PYTHON_PARSE_ERRORS:
+        return False
+    return True
 
 
 def _walk(tree: ast.Module) -> TreeFacts:

@@ -10,7 +10,7 @@ import regex
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from opencoder.refine.signals import python
+from opencoder.refine.signals import kernel, python
 from opencoder.refine.signals.document import CodeDocument
 from opencoder.refine.signals.text import count_matching_lines, split_lines
 
@@ -244,3 +244,98 @@ def test_line_patterns_count_what_the_per_line_definitions_count(text):
     doc = SimpleNamespace(code_text=text)
     assert all(fast == slow for fast, slow in _line_counts(doc).values())
     assert len(python._SIMPLE_RETURN.findall(text)) == len(_SIMPLE_RETURN_BEFORE.findall(text))
+
+
+# ---------------------------------------------------------------- the kernel's token scan against the tree walk
+
+TOKEN_EDGE_CASES = [
+    "def f(a=lambda x, *y: 0, /): return a\n",  # a lambda's "," and "*" inside a default; a is positional-only
+    "def f(a=lambda x, y: 0, /, b=1):\n    return b\n",  # b after "/": a positional-or-keyword parameter
+    "def f(*, a=lambda x=1: x): pass\n",  # keyword-only behind "*"
+    "def f(a: Dict[str, int] = {'k': (1, 2)}, **kw) -> Tuple[int, ...]:\n    return a\n",
+    "def f(self, /): pass\ndef g(**kw): pass\ndef h(*args): return args\n",
+    "x = lambda a=1: a\ny = lambda: (z := 1)\nlambda b=2: b\n",  # lambda defaults are not assignments
+    "f: Callable = lambda x: x\ng = h = 3\n(i) = 4\n((j)) = 5\nk, = 6\n[l] = 7\n",
+    "class A:\n    a: int\n    (b): int = 1\n    c = d = 2\n    e.f = 3\n    g += 4\n    h, i = 5, 6\n",
+    "class A: x = 1; y: int = 2; z = 3\nclass B(metaclass=M): pass\n",
+    "class A:\n    if x:\n        y = 1\n    def m(self):\n        class C:\n            z = 1\n        return self\n",
+    "def outer():\n    class Local:\n        v = 1\n    return Local\n",  # a class in a def (no class above) counts
+    'if"a" in x: y = 1\n',  # keywords glued to a string,
+    "while(x): z = 2\n",  # to a parenthesis
+    "for(i)in y: pass\n",
+    "x = '''a = 1\ndef f(): return 1\n''' + r'\\'' + \"#\" + f'{y!r:>{w}}' + b'\\\\'\n",  # statements in strings
+    "# def f(a): return a\nx = 1  # class B: pass\n",
+    "def f():\n    return (1 +\n            2)\n",  # a return over several physical lines
+    "def f():\n    return 1 \\\n        + 2\n",  # and over a backslash continuation
+    "def f():\n    '''doc'''\n    return 1\n",  # a docstring makes two statements
+    "def f():\n    return 1\n    x = 2\n",
+    "def f(): return 1;\ndef g(): return 1; x = 2\n",  # a trailing ";" and two statements on one line
+    "@decorator(a=1)\ndef f(b):\n    @inner\n    def g(): return 1\n    return g\n",
+    "async def f(a):\n    x = 1\n    async for i in y: pass\n    async with z as w: v = 2\n",
+    "def f():\n\tif x:\n\t\treturn 1\n\treturn 2\n",  # tabs
+    "def f():\r\n    return 1\r\nclass A:\r\n    x = 1\r\n",  # CRLF
+    "def f():\n    return 1\n\x0c\ndef g():\n  return 2\n",  # a form feed between definitions
+    "match = 1\nmatch(x)\nmatch[x]: int = 1\n",  # "match" as a name
+    "match x:\n    case [a, b] if (lambda: a)():\n        y = 1\n    case {'k': v}: z = 2\n    case _:\n        pass\n",
+    "match (x):\n    case 1:\n        def f(): return 1\n",
+    "try:\n    x = 1\nexcept* (A, B) as e:\n    pass\nelse: y = 2\nfinally: z = 3\n",
+    "with open(a) as f, open(b) as g: h = 1\n",
+    "x = [i for i in y]\nfor (j) in z: pass\nfor k, l in z: pass\nfor m.n in z: pass\n",
+    "x = 1 if y else 2\nz = 0x1f; w = 1_000.5e-3j\n",
+    "def f():\n    return\ndef g():\n    pass\n",
+    "x = {'a': lambda: 1, 'b': 2}\ny = x[1:2]\nprint(a, file=b, end='=')\n",
+    "if x:\n    pass\n\n    # comment\n\n    y = 1\nz = 2\n",  # blank and comment lines inside a block
+    "def ñame(ärg):\n    return ärg\nclass Ünïcode:\n    ß = 1\n",
+    "",
+]
+
+
+def _scan(text: str) -> python.TreeFacts:
+    return python.TreeFacts(*kernel.python_facts(text))
+
+
+@pytest.mark.parametrize("text", TOKEN_EDGE_CASES)
+def test_token_scan_counts_what_the_tree_walk_counts(text):
+    assert _scan(text) == _reference_facts(ast.parse(text))
+
+
+_BLOCK_HEADERS = ["def f(a):", "def g():", "async def h():", "class C:", "if x:", "for i in y:", "with a:"]
+_SIMPLE = ["return 1", "return", "x = 1", "y: int = 2", "a = b = 3", "pass", "print(x)", "f = lambda q=1: q"]
+
+
+@st.composite
+def programs(draw) -> str:
+    """Valid modules of nested blocks, each header with its body on its line or indented below it."""
+    lines, depth = [], 0
+    for _ in range(draw(st.integers(1, 25))):
+        if draw(st.booleans()) and depth < 6:
+            header = draw(st.sampled_from(_BLOCK_HEADERS))
+            if draw(st.booleans()):
+                body = draw(st.lists(st.sampled_from(_SIMPLE), min_size=1, max_size=3))
+                lines.append("    " * depth + header + " " + "; ".join(body))
+            else:
+                lines.append("    " * depth + header)
+                depth += 1
+                lines.append("    " * depth + draw(st.sampled_from(_SIMPLE)))
+        else:
+            lines.append("    " * depth + "; ".join(draw(st.lists(st.sampled_from(_SIMPLE), min_size=1, max_size=3))))
+        depth = draw(st.integers(0, depth))
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=300, deadline=None)
+@given(programs())
+def test_token_scan_counts_what_the_tree_walk_counts_on_generated_modules(text):
+    assert _scan(text) == _reference_facts(ast.parse(text))
+
+
+def test_token_scan_stays_in_bounds_on_text_that_does_not_parse():
+    for text in ["def f(:\n", "'''unterminated", "x = (((", ")))\n", "\\", "@", "class", "for x", "'\\", "\0\n"]:
+        assert all(n >= 0 for n in kernel.python_facts(text))
+
+
+@pytest.mark.parametrize("text", ["from __future__ import braces\n", "nonlocal x\n", "def f(a, a):\n    return a\n"])
+def test_what_only_the_symbol_table_refuses_is_decided_by_ast_parse(text):
+    doc = CodeDocument(text, lang="python")
+    assert python.cate_ast(doc) == 1.0  # ast.parse accepts it, as the released signal does
+    assert python.tree_facts(doc) == _reference_facts(ast.parse(text))

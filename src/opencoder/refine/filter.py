@@ -182,12 +182,13 @@ def apply_rules(table: pa.Table, ruleset: RuleSet, seed: int) -> tuple[list[str 
     hits: list[list[str]] = [[] for _ in range(n)]
     reasons: list[str | None] = [None if c is not None else "doc_type" for c in configs]
     values: dict[str, np.ndarray] = {}
+    present = set(table.column_names)  # a property that builds the list anew on every read
     for config in {c for c in configs if c is not None}:
         rows = np.flatnonzero(configs == config)
         for signal, rule in ruleset[config].items():
             if rule is None:
                 continue
-            if signal not in table.column_names:
+            if signal not in present:
                 continue  # a signal that was not computed is skipped, as released
             if signal not in values:
                 values[signal] = table.column(signal).to_numpy(zero_copy_only=False).astype(np.float64)

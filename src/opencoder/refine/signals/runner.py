@@ -231,12 +231,12 @@ class SignalsStage:
             detail=[out.reasons[i][1] for i in failed],
         )
         kept = batch.filter(ok)
-        for name in ("nl_lang", *SIGNAL_NAMES):
-            column = out.table.column(name)
-            if name in kept.column_names:
-                kept = kept.set_column(kept.schema.get_field_index(name), name, column)
-            else:
-                kept = kept.append_column(name, column)
+        # nl_lang and the signals, after the batch's columns (a stale one dropped), joined in one step: added one
+        # by one, each step would copy the schema and read column_names, a list built anew on every read
+        added = out.table.drop_columns(["id"])
+        kept = kept.drop_columns(sorted(set(kept.column_names) & set(added.column_names)))
+        schema = pa.schema([*kept.schema, *added.schema])
+        kept = pa.Table.from_arrays([*kept.columns, *added.columns], schema=schema)
         counters = {f"ms_{family}": round(seconds * 1000) for family, seconds in out.seconds.items()}
         for reason, _ in out.reasons.values():
             counters[reason] = counters.get(reason, 0) + 1

@@ -7,11 +7,11 @@ Reads a deterministic sample of the default corpus (Python stdlib and site-packa
 node modules; see opencoder.io.corpus), identifies languages with the langid stage, then times, in this one
 process (so per core): the transform stage (when the module exists), the signals stage, the filter stage. It
 prints docs/s and MB/s per core (CPU time and wall time), peak RSS, the time per signal family, the share of
-documents kept per language, the Python parse floor (``ast.parse`` alone on the sample's Python documents: the
-part of the Python signals no signal code can remove) and baselines on the same texts: a plain read + line
-split and, with --released
-(a checkout of OpenCoder-llm/opc_data_filtering and a Python with its requirements), the released code itself,
-run in a subprocess on the same documents, with how often its keep/drop decision agrees with ours.
+documents kept per language, the Python parse floor (CPython's parse alone on the sample's Python documents, as
+the Python signals run it: the part of them no signal code can remove) and baselines on the same texts: a plain
+read + line split and, with --released (a checkout of OpenCoder-llm/opc_data_filtering and a Python with its
+requirements), the released code itself, run in a subprocess on the same documents, with how often its keep/drop
+decision agrees with ours.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from opencoder.io.corpus import default_corpus
 from opencoder.refine.filter import FilterParams, build_filter
 from opencoder.refine.langid import LangId
 from opencoder.refine.registry import stage_entry
-from opencoder.refine.signals.document import parse_python
+from opencoder.refine.signals import python as python_signals
 from opencoder.refine.signals.runner import SignalsParams, build_signals
 
 RELEASED_MB_S = 0.27  # OpenCoder's opc_data_filtering on 50 MB of this machine's files, one core (ANCHORS.md)
@@ -71,11 +71,11 @@ def baseline_line_split(texts: list[str]) -> int:
 
 
 def python_parse_floor(texts: list[str]) -> int:
-    """``ast.parse`` of each Python document as the Python signals run it (cyclic GC paused, each tree dropped
-    at once): a cost no signal code can remove."""
+    """CPython's parse of each Python document as the Python signals run it (for the symbol table, cyclic GC
+    paused): a cost no signal code can remove."""
     gc.disable()
     try:
-        return sum(parse_python(text) is not None for text in texts)
+        return sum(map(python_signals.parses, texts))
     finally:
         gc.enable()
 
@@ -151,7 +151,7 @@ def main() -> None:
     )
     _, _, parse_cpu = timed(python_parse_floor, python)
     print(
-        f"python parse floor: ast.parse alone on the {len(python)} Python documents ({python_mb:.1f} MB): "
+        f"python parse floor: CPython's parse alone on the {len(python)} Python documents ({python_mb:.1f} MB): "
         f"{parse_cpu:.2f} s, {python_mb / parse_cpu:.1f} MB/s, {parse_cpu / total_cpu:.0%} of end-to-end CPU time"
     )
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")

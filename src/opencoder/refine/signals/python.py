@@ -90,13 +90,13 @@ def tree_facts(doc) -> TreeFacts | None:
 
 
 def _parse_and_walk(text: str) -> TreeFacts | None:
-    if SCAN_TOKENS and _parses(text):
+    if SCAN_TOKENS and parses(text):
         return TreeFacts(*kernel.python_facts(text))
     tree = parse_python(text)  # a syntax error, or one that only the symbol table finds (ast.parse accepts it)
     return None if tree is None else _walk(tree)
 
 
-def _parses(text: str) -> bool:
+def parses(text: str) -> bool:
     """Whether CPython parses ``text``, asked of its symbol table, which parses the text as ``ast.parse`` does
     without making one Python object per node (a third cheaper). Its errors are a superset of ``ast.parse``'s
     (it also refuses ``nonlocal`` at module level, unknown ``__future__`` features, ...): a False is checked."""

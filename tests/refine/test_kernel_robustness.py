@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from opencoder.refine import _bytescan
 from opencoder.refine.preprocess import _CONTROL
 from opencoder.refine.signals import kernel
-from opencoder.refine.signals.text import WORDPUNCT, word_stats
+from opencoder.refine.signals.text import WORDPUNCT, CharClass, word_stats
 
 
 def scan(data, offsets, sniff: int, control=None) -> tuple[list[int], list[int]]:
@@ -84,6 +84,7 @@ def test_signal_kernels_read_a_legacy_str_as_its_text():
         (kernel.string_literals, (0,)),
         (kernel.split_comments, (1,)),
         (kernel.python_facts, ()),
+        (kernel.class_runs, (RUN_CLASS.members, 1)),
     ]
     for function, args in calls:
         assert function(legacy_str(text), *args) == function(text, *args), function.__name__
@@ -111,6 +112,8 @@ TEXTS = st.one_of(
     st.lists(st.one_of(st.sampled_from(DELIMITERS), st.text(max_size=3)), max_size=60).map("".join),
 )
 
+RUN_CLASS = CharClass("0123456789abcdefx\\,")  # for class_runs: hex pairs and their separators
+
 
 @settings(max_examples=400, deadline=None)
 @given(TEXTS)
@@ -126,6 +129,7 @@ def test_signal_kernels_on_random_text_of_every_width(text):
     for syntax in range(7):
         code, comments = kernel.split_comments(text, syntax)
         assert len(code) + sum(map(len, comments)) == len(text)
+    assert kernel.class_runs(text, RUN_CLASS.members, 2) == [m.span() for m in re.finditer(r"[0-9a-fx\\,]{2,}", text)]
     functions, simple_functions, classes, class_vars, _ = kernel.python_facts(text)  # text that seldom parses
     assert 0 <= simple_functions <= functions <= text.count("def") and 0 <= classes <= text.count("class")
     assert 0 <= class_vars <= text.count("=") + text.count(":")
@@ -168,6 +172,7 @@ def test_kernels_survive_each_allocation_failing():
         lambda: kernel.code_line_stats(text),
         *[lambda mode=mode: kernel.string_literals(text, mode) for mode in range(3)],
         *[lambda syntax=syntax: kernel.split_comments(text, syntax) for syntax in range(7)],
+        lambda: kernel.class_runs(text, RUN_CLASS.members, 1),
         lambda: kernel.python_facts(text + "class A:\n    x = y = lambda a=1: a\n" * 40),
         lambda: scan(data, offsets, 8),
     ]

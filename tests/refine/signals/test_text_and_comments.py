@@ -1,11 +1,10 @@
 """Shared text machinery and the code/comment split."""
 
-import numpy as np
 import pytest
 
 from opencoder.refine.signals.comments import split_code_comments
 from opencoder.refine.signals.document import CodeDocument
-from opencoder.refine.signals.text import CharClass, code_points, normalize, split_lines, wordpunct
+from opencoder.refine.signals.text import CharClass, normalize, split_lines, wordpunct
 
 
 def test_lines_keep_newlines_and_empty_lines():
@@ -24,12 +23,13 @@ def test_normalisation_order_and_words():
 
 def test_runs_finds_maximal_runs_of_a_character_class():
     ab = CharClass("ab")
-    assert ab.runs("xaabbx ab aaaé", 2) == [(1, 5), (7, 9), (10, 13)]
-    assert ab.runs("xaabbx ab aaa", 2) == [(1, 5), (7, 9), (10, 13)]  # the ASCII path
-    assert ab.runs("ab", 2) == [(0, 2)]
+    assert ab.runs("xaabbx ab aaa", 2) == [(1, 5), (7, 9), (10, 13)]
+    assert ab.runs("xaabbé ab aaa😀", 2) == [(1, 5), (7, 9), (10, 13)]  # 2- and 4-byte strs; no non-ASCII member
+    assert ab.runs("ab", 2) == [(0, 2)] and ab.runs("ab", 3) == []
     assert ab.runs("", 1) == []
-    assert code_points("é€").tolist() == [0xE9, 0x20AC]
-    assert isinstance(code_points("x"), np.ndarray)
+    assert CharClass("").runs("abc", 1) == []
+    with pytest.raises(ValueError, match="min_length"):
+        ab.runs("ab", 0)
 
 
 def test_python_split_keeps_strings_and_takes_docstrings():

@@ -352,6 +352,45 @@ static PyObject *char_counts(PyObject *module, PyObject *text) {
     return Py_BuildValue("(nnn)", counts[0], counts[1], counts[2]);
 }
 
+/* class_runs(text, members, min_length) -> [(start, end), ...]: the maximal runs of at least min_length (>= 1)
+ * characters of a set of ASCII characters, given as 128 bytes (non-zero: a member); no non-ASCII character is one. */
+static PyObject *class_runs(PyObject *module, PyObject *args) {
+    PyObject *text;
+    Py_buffer members;
+    Py_ssize_t min_length;
+    if (!PyArg_ParseTuple(args, "Uy*n", &text, &members, &min_length)) return NULL;
+    PyObject *runs = NULL;
+    if (members.len != 128 || min_length < 1) {
+        PyErr_SetString(PyExc_ValueError, "class_runs takes 128 member flags and a min_length >= 1");
+        goto done;
+    }
+    const unsigned char *member = members.buf;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    if (!(runs = PyList_New(0))) goto done;
+    for (Py_ssize_t i = 0; i < length;) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c >= 128 || !member[c]) {
+            i++;
+            continue;
+        }
+        Py_ssize_t start = i;
+        while (i < length && (c = PyUnicode_READ(kind, data, i)) < 128 && member[c]) i++;
+        if (i - start < min_length) continue;
+        PyObject *run = Py_BuildValue("(nn)", start, i);
+        if (!run || PyList_Append(runs, run) < 0) {
+            Py_XDECREF(run);
+            Py_CLEAR(runs);
+            goto done;
+        }
+        Py_DECREF(run);
+    }
+done:
+    PyBuffer_Release(&members);
+    return runs;
+}
+
 /* ------------------------------------------------------------------ duplicate code lines */
 
 /* code_line_stats(code) -> (code_lines, lines_in_repeated_groups): the lines' keys are the lines without their
@@ -763,6 +802,9 @@ static PyMethodDef methods[] = {
      "word_stats(text_or_words) -> (num_words, distinct_words, word_chars, top_2, top_3, top_4, dupe_5, ..., "
      "dupe_10)"},
     {"char_counts", char_counts, METH_O, "char_counts(text) -> (whitespace, letters, digits)"},
+    {"class_runs", class_runs, METH_VARARGS,
+     "class_runs(text, members, min_length) -> (start, end) of the runs of at least min_length member characters "
+     "(members: 128 flags, one per ASCII character)"},
     {"code_line_stats", code_line_stats, METH_O, "code_line_stats(code) -> (code_lines, lines_in_repeated_groups)"},
     {"string_literals", string_literals, METH_VARARGS,
      "string_literals(code, mode) -> non-empty string literal contents (mode 0 fixed, 1 opc, 2 opc multiline)"},

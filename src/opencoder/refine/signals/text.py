@@ -12,7 +12,6 @@ import string
 import unicodedata
 from typing import NamedTuple
 
-import numpy as np
 import regex
 
 from opencoder.refine.signals import kernel
@@ -151,36 +150,13 @@ def word_stats(source: str | list[str]) -> WordStats:
     )
 
 
-def code_points(text: str) -> np.ndarray:
-    """The text as an array of Unicode code points (one uint32 per character)."""
-    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-
-
 class CharClass:
-    """A set of ASCII characters, whose runs are found in a whole text at once: bytes.translate for ASCII text
-    (most code), a 128-entry numpy table over the code points otherwise."""
+    """A set of ASCII characters, whose runs the kernel finds in one pass over a text."""
 
     def __init__(self, chars: str) -> None:
-        self.chars = chars.encode("ascii")
-        self.table = np.zeros(128, dtype=bool)  # non-ASCII code points are clipped to DEL (127), never a member
-        self.table[list(self.chars)] = True
-        self._to_flag = bytes(int(b < 128 and bool(self.table[b])) for b in range(256))
+        self.chars = chars
+        self.members = bytes(int(chr(c) in chars) for c in range(128))
 
     def runs(self, text: str, min_length: int) -> list[tuple[int, int]]:
-        """(start, end) of the maximal runs of at least ``min_length`` (>= 1) characters of the class in ``text``.
-
-        For ASCII text a substring search of the flag bytes first: most texts have no run that long, and then no
-        array is built.
-        """
-        if text.isascii():
-            flags = text.encode("ascii").translate(self._to_flag)
-            if b"\x01" * min_length not in flags:
-                return []
-            mask = np.frombuffer(flags, dtype=bool)
-        else:  # the table over the code points (non-ASCII ones clipped to DEL, never a member)
-            mask = self.table[np.minimum(code_points(text), 127)]
-        inside = np.concatenate(([False], mask, [False]))
-        edges = np.flatnonzero(inside[1:] != inside[:-1])
-        starts, ends = edges[::2], edges[1::2]
-        keep = ends - starts >= min_length
-        return list(zip(starts[keep].tolist(), ends[keep].tolist(), strict=True))
+        """(start, end) of the maximal runs of at least ``min_length`` (>= 1) characters of the class in ``text``."""
+        return kernel.class_runs(text, self.members, min_length)

@@ -67,6 +67,26 @@ class BatchSignals:
     seconds: dict[str, float] = field(default_factory=dict)  # time per signal family ("doc", "code", "python")
 
 
+Unit = tuple[str, str, Callable[[CodeDocument], object]]
+
+
+def signal_units(doc_type: str, lang: str) -> tuple[Unit, ...]:
+    """(family, name, function) for every signal that applies to a document of this type and (lower-case)
+    language; a ``compute`` module is one unit."""
+    if doc_type == "text":
+        return tuple(("doc", name, fn) for name, fn in doc.SIGNALS.items())
+    if doc_type not in ("code", "data"):
+        return ()
+    units = [("code", name, fn) for name, fn in code.SIGNALS.items()]
+    module = language_module(lang)
+    if module is not None:
+        if hasattr(module, "SIGNALS"):
+            units += [(lang, name, fn) for name, fn in module.SIGNALS.items()]
+        else:
+            units.append((lang, f"{lang}.compute", module.compute))
+    return tuple(units)
+
+
 TICKS_PER_BUDGET = 4  # watchdog ticks per timeout: a signal is stopped at most timeout_s / 4 late
 
 
@@ -78,6 +98,7 @@ class SignalRunner:
         self.timeout_s = timeout_s
         self.seconds: dict[str, float] = defaultdict(float)
         self._started: float | None = None  # time.monotonic() when the running signal began, None between
+        self._units: dict[tuple[str, str], tuple[Unit, ...]] = {}  # signal_units by (doc_type, lang), once each
 
     def _on_tick(self, signum: int, frame: object) -> None:
         started = self._started
@@ -99,28 +120,17 @@ class SignalRunner:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
 
-    def units(self, document: CodeDocument) -> list[tuple[str, str, Callable[[CodeDocument], object]]]:
-        """(family, name, function) for every signal that applies; a ``compute`` module is one unit."""
-        if document.doc_type == "text":
-            return [("doc", name, fn) for name, fn in doc.SIGNALS.items()]
-        if document.doc_type not in ("code", "data"):
-            return []
-        units = [("code", name, fn) for name, fn in code.SIGNALS.items()]
-        module = language_module(document.lang)
-        if module is not None:
-            if hasattr(module, "SIGNALS"):
-                units += [(document.lang, name, fn) for name, fn in module.SIGNALS.items()]
-            else:
-                units.append((document.lang, f"{document.lang}.compute", module.compute))
-        return units
-
     def compute(self, document: CodeDocument) -> DocumentSignals:
         """All applicable signals of one document (under the timeout when called inside ``run``)."""
         values: dict[str, float | None] = {}
         family, name = "", ""
         clock = time.process_time()  # CPU time is read once per family, not per signal
         try:
-            for unit_family, name, fn in self.units(document):
+            key = (document.doc_type, document.lang)
+            units = self._units.get(key)
+            if units is None:
+                units = self._units[key] = signal_units(*key)
+            for unit_family, name, fn in units:
                 if unit_family != family:
                     now = time.process_time()
                     if family:

@@ -150,17 +150,22 @@ static int read_operator(int kind, const void *data, Py_ssize_t length, Py_ssize
     }
 }
 
-static int line_push(Line *line, Token token) {
-    if (line->count == line->capacity) {
-        Py_ssize_t capacity = line->capacity ? 2 * line->capacity : 64;
-        Token *items = PyMem_Realloc(line->items, (size_t)capacity * sizeof(Token));
-        if (!items) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        line->items = items;
-        line->capacity = capacity;
+/* Room for one more item in a growable array of ``count`` items (doubled when full, 64 at first) */
+static int reserve(void **items, Py_ssize_t count, Py_ssize_t *capacity, size_t size) {
+    if (count < *capacity) return 0;
+    Py_ssize_t grown = *capacity ? 2 * *capacity : 64;
+    void *moved = grown <= PY_SSIZE_T_MAX / (Py_ssize_t)size ? PyMem_Realloc(*items, (size_t)grown * size) : NULL;
+    if (!moved) {
+        PyErr_NoMemory();
+        return -1;
     }
+    *items = moved;
+    *capacity = grown;
+    return 0;
+}
+
+static int line_push(Line *line, Token token) {
+    if (reserve((void **)&line->items, line->count, &line->capacity, sizeof(Token)) < 0) return -1;
     line->items[line->count++] = token;
     return 0;
 }
@@ -259,16 +264,7 @@ static void close_block(Scan *scan) {
 }
 
 static int push_block(Scan *scan, Block block) {
-    if (scan->depth == scan->capacity) {
-        Py_ssize_t capacity = 2 * scan->capacity;
-        Block *blocks = PyMem_Realloc(scan->blocks, (size_t)capacity * sizeof(Block));
-        if (!blocks) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        scan->blocks = blocks;
-        scan->capacity = capacity;
-    }
+    if (reserve((void **)&scan->blocks, scan->depth, &scan->capacity, sizeof(Block)) < 0) return -1;
     scan->blocks[scan->depth++] = block;
     return 0;
 }
@@ -351,11 +347,9 @@ PyObject *python_facts(PyObject *module, PyObject *text) {
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t length = PyUnicode_GET_LENGTH(text);
-    Scan scan = {{0, 0, 0, 0, 0}, PyMem_Malloc(16 * sizeof(Block)), 0, 16, {0}, 0};
+    Scan scan = {{0, 0, 0, 0, 0}, NULL, 0, 0, {0}, 0};
     Line line = {NULL, 0, 0};
-    if (!scan.blocks) return PyErr_NoMemory();
-    scan.blocks[scan.depth++] = (Block){0, B_PLAIN, 0, 0, 0, 0};
-    int depth = 0, failed = 0;
+    int depth = 0, failed = push_block(&scan, (Block){0, B_PLAIN, 0, 0, 0, 0}) < 0; /* the module */
     Py_ssize_t column = 0, line_column = 0; /* of the current physical line so far; of the logical line's start */
     int at_line_start = 1;
     for (Py_ssize_t i = 0; i <= length && !failed;) {

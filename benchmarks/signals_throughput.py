@@ -60,6 +60,28 @@ def load(mb: float) -> pa.Table:
     return table.filter(keep)
 
 
+def build_stages(compat: str, seed: int, timeout_s: float = 10.0) -> list:
+    """The transform (where this checkout has it), signals and filter stages."""
+    ctx = StageContext(seed=seed, run_dir=Path("."), compat=compat)
+    stages = []
+    try:
+        importlib.import_module("opencoder.refine.transform")
+        entry = stage_entry("transform")
+        stages.append(entry.build(entry.params(), ctx))
+    except (ImportError, KeyError):
+        print("transform: stage not available in this checkout; timing signals + filter only")
+    return [*stages, build_signals(SignalsParams(timeout_s=timeout_s), ctx), build_filter(FilterParams(), ctx)]
+
+
+def warm_up(table: pa.Table, stages: list) -> None:
+    """One document per language through the stages, left out of the figures: imports (esprima builds its Unicode
+    tables), lexers and compiled patterns are paid once per worker process, not per document."""
+    first = pa.compute.index_in(pa.array(sorted(set(table.column("lang").to_pylist()))), table.column("lang"))
+    warm = table.take(first)
+    for stage in stages:
+        warm = stage.process(warm).kept
+
+
 def timed(fn, *args):
     wall, cpu = time.perf_counter(), time.process_time()
     out = fn(*args)
@@ -96,27 +118,14 @@ def main() -> None:
     n = table.num_rows
     print(f"corpus: {n} documents, {mb:.1f} MB, compat={args.compat}")
 
-    ctx = StageContext(seed=args.seed, run_dir=Path("."), compat=args.compat)
-    stages = []
-    try:
-        importlib.import_module("opencoder.refine.transform")
-        entry = stage_entry("transform")
-        stages.append(entry.build(entry.params(), ctx))
-    except (ImportError, KeyError):
-        print("transform: stage not available in this checkout; timing signals + filter only")
-    stages += [build_signals(SignalsParams(), ctx), build_filter(FilterParams(), ctx)]
+    stages = build_stages(args.compat, args.seed)
 
     _, wall, cpu = timed(baseline_line_split, texts)
     print(f"baseline read + line split: {mb / cpu:9.1f} MB/s per core (cpu)")
     released = run_released(table, args) if args.released else None
 
-    # One document per language first, untimed in the totals: imports (esprima builds its Unicode tables),
-    # lexers and compiled patterns are paid once per worker process, not per document.
-    first = pa.compute.index_in(pa.array(sorted(set(table.column("lang").to_pylist()))), table.column("lang"))
-    warm = table.take(first)
     wall = time.perf_counter()
-    for stage in stages:
-        warm = stage.process(warm).kept
+    warm_up(table, stages)
     print(f"start-up (imports, lexers, patterns; once per worker): {time.perf_counter() - wall:.1f} s")
 
     seconds = {s.name: [0.0, 0.0] for s in stages}

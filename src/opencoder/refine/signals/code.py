@@ -14,9 +14,12 @@ import string
 import tokenize
 from collections.abc import Callable
 
+import regex
+
 from opencoder.refine.signals import doc as common
 from opencoder.refine.signals import kernel
 from opencoder.refine.signals.document import CodeDocument
+from opencoder.refine.signals.langutil import RE_SPACE
 from opencoder.refine.signals.text import ASCII_SPACE, CharClass, count_matching_lines
 
 STRINGS_FIXED, STRINGS_OPC, STRINGS_OPC_MULTILINE = 0, 1, 2  # kernel.string_literals modes (_string_literals)
@@ -24,7 +27,8 @@ URL_WORD = re.compile(r".*https?://\S+")
 # Matches a text of at least 21 wordpunct tokens (``\w+|[^\w\s]+``): possessive, so a token is never split in two;
 # it stops at the 21st token instead of listing them all.
 OVER_20_TOKENS = re.compile(r"(?:\s*+(?:\w++|[^\w\s]++)){21}")
-STRING_PLUS = re.compile(r"[\"']\s*\+\s*[\"']")
+# Whether a text may hold a concatenation: a "+" between quotes (``["']\s*\+\s*["']``), written literal first
+STRING_PLUS = regex.compile(rf"\+(?<=[\"']{RE_SPACE}*\+){RE_SPACE}*[\"']")
 # The released per-line pattern is ``\s*=\s*["'].+?["']\s*\+\s*["'].+?["'].*``; searched in the whole code
 # instead, it drops what cannot decide whether a line matches (the leading ``\s*`` and the trailing ``.*``)
 # and its ``\s`` may not cross a newline, so a match stays on its line (text.count_matching_lines).
@@ -175,7 +179,7 @@ def frac_lines_string_concat(doc: CodeDocument) -> float | None:
     """Code lines assigning a concatenation of string literals (computed, used by no rule)."""
     if not doc.num_code_lines:
         return None
-    if not STRING_PLUS.search(doc.code_text):  # every match has a quote, a "+" and a quote
+    if not STRING_PLUS.search(doc.code_text):  # every match has one
         return 0.0
     return count_matching_lines(doc.code_text, STRING_CONCAT) / doc.num_code_lines
 

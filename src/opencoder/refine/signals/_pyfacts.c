@@ -416,7 +416,7 @@ PyObject *python_facts(PyObject *module, PyObject *text) {
             token.type = OP;
             token.flags = read_operator(kind, data, length, i, &size);
             i += size;
-            if (token.flags & O_OPEN) depth++;
+            if ((token.flags & O_OPEN) && depth < INT_MAX) depth++; /* garbage text may open any number */
             else if ((token.flags & O_CLOSE) && depth > 0) token.depth = --depth;
         }
         failed = line_push(&line, token) < 0;

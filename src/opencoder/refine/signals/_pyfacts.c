@@ -3,11 +3,12 @@
  * its syntax tree.
  *
  * The caller has already had CPython parse the source (python.py: symtable, which builds no tree): the scan
- * trusts the code to be valid Python 3.10/3.11 and handles no syntax errors. On any text it stays in bounds and
- * ends; on text that does not parse its counts mean nothing.
+ * trusts the code to be valid Python (3.10 to 3.13) and handles no syntax errors. On any text it stays in bounds
+ * and ends; on text that does not parse its counts mean nothing.
  *
- * Tokens: names, strings (prefixes, triple quotes, backslash escapes), numbers, comments, operators (longest
- * match, so "+=" or "==" is never an "=") and logical lines (a newline inside brackets or after a backslash
+ * Tokens: names, strings (prefixes, triple quotes, backslash escapes, the replacement fields of f-strings, whose
+ * expressions may hold any string from Python 3.12 on), numbers, comments, operators (longest match, so "+=" or
+ * "==" is never an "=") and logical lines (a newline inside brackets or after a backslash
  * continues the line). Blocks follow the columns of the lines' first tokens (tabs to multiples of 8), as the
  * tokenizer's INDENT and DEDENT do. Per logical line:
  *   - a decorator ("@") is part of the statement that follows;
@@ -30,7 +31,7 @@ enum { NAME = 1, OP, OTHER };
 enum { K_NONE, K_DEF, K_CLASS, K_ASYNC, K_FOR, K_IN, K_LAMBDA, K_RETURN, K_MATCH, K_CASE, K_COMPOUND };
 /* Flags of an operator token: its own kind, and whether a lambda takes it (its parameters' "=", ",", "*", its ":") */
 enum { O_OPEN = 1, O_CLOSE = 2, O_EQUAL = 4, O_COLON = 8, O_SEMI = 16, O_COMMA = 32, O_STAR = 64, O_SLASH = 128,
-       O_AT = 256, O_LAMBDA = 512 };
+       O_AT = 256, O_LAMBDA = 512, O_SQUARE = 1024 };
 
 typedef struct {
     int type, keyword, flags, depth; /* depth: brackets open around the token (an opener's and closer's outside) */
@@ -82,29 +83,75 @@ static inline int is_name_char(Py_UCS4 c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c >= 128;
 }
 
-/* Whether the name [start, end) is a string prefix (r, b, f, u, rb, fr, ...) when a quote follows it: "if" in
+enum { NO_STRING, PLAIN, FORMATTED }; /* what a name right before a quote is: f and t strings hold fields */
+#define MAX_NESTING 200                /* strings in fields in strings...: CPython's tokenizer stops at 150 */
+
+/* Whether the name [start, end) is a string prefix (r, b, u, f, t, rb, fr, ...) when a quote follows it: "if" in
  * ``if"a" in x:`` is not */
-static int is_string_prefix(int kind, const void *data, Py_ssize_t start, Py_ssize_t end) {
-    if (end - start > 2) return 0;
+static int string_prefix(int kind, const void *data, Py_ssize_t start, Py_ssize_t end) {
+    if (end - start > 2) return NO_STRING;
+    int prefix = PLAIN;
     for (Py_ssize_t i = start; i < end; i++) {
         Py_UCS4 c = PyUnicode_READ(kind, data, i);
-        if (c >= 128 || !c || !strchr("rRbBuUfF", (int)c)) return 0;
+        if (c >= 128 || !c || !strchr("rRbBuUfFtT", (int)c)) return NO_STRING;
+        if (strchr("fFtT", (int)c)) prefix = FORMATTED;
     }
-    return 1;
+    return prefix;
 }
 
 static inline int is_newline(Py_UCS4 c) { return c == '\n' || c == '\r'; }
 
-/* The index after the string literal whose (first) quote is at ``at`` */
-static Py_ssize_t string_end(int kind, const void *data, Py_ssize_t length, Py_ssize_t at) {
+static Py_ssize_t string_end(int kind, const void *data, Py_ssize_t length, Py_ssize_t at, int prefix, int level);
+
+/* The index after the replacement field whose "{" is before ``i``: an expression, where brackets nest and any
+ * string may appear (Python 3.12 lets it reuse the enclosing quote), then maybe ":" and a format spec, whose own
+ * fields nest */
+static Py_ssize_t field_end(int kind, const void *data, Py_ssize_t length, Py_ssize_t i, int level) {
+    int depth = 0, spec = 0; /* brackets open in the expression; in the format spec */
+    while (i < length) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c == '\\') {
+            i += 2;
+        } else if (c == '}' && (spec || depth == 0)) {
+            return i + 1;
+        } else if (spec) {
+            i = c == '{' && level < MAX_NESTING ? field_end(kind, data, length, i + 1, level + 1) : i + 1;
+        } else if (c == '"' || c == '\'') {
+            i = string_end(kind, data, length, i, PLAIN, level + 1);
+        } else if (c == '#') {
+            while (i < length && !is_newline(PyUnicode_READ(kind, data, i))) i++;
+        } else if (c == ':' && depth == 0) {
+            spec = 1;
+            i++;
+        } else if (is_name_char(c)) { /* a name (or number), maybe a string's prefix */
+            Py_ssize_t start = i;
+            while (i < length && is_name_char(PyUnicode_READ(kind, data, i))) i++;
+            Py_UCS4 after = i < length ? PyUnicode_READ(kind, data, i) : 0;
+            int prefix = after == '"' || after == '\'' ? string_prefix(kind, data, start, i) : NO_STRING;
+            if (prefix != NO_STRING) i = string_end(kind, data, length, i, prefix, level + 1);
+        } else {
+            depth += (c == '(' || c == '[' || c == '{') - (depth > 0 && (c == ')' || c == ']' || c == '}'));
+            i++;
+        }
+    }
+    return length;
+}
+
+/* The index after the string literal whose (first) quote is at ``at``: a formatted one's fields are skipped whole
+ * (past MAX_NESTING levels, which no valid code reaches, a string is read as plain) */
+static Py_ssize_t string_end(int kind, const void *data, Py_ssize_t length, Py_ssize_t at, int prefix, int level) {
     Py_UCS4 quote = PyUnicode_READ(kind, data, at);
     int triple = at + 2 < length && PyUnicode_READ(kind, data, at + 1) == quote &&
                  PyUnicode_READ(kind, data, at + 2) == quote;
+    int fields = prefix == FORMATTED && level < MAX_NESTING;
     Py_ssize_t i = at + (triple ? 3 : 1);
     while (i < length) {
         Py_UCS4 c = PyUnicode_READ(kind, data, i);
         if (c == '\\') {
             i += 2;
+        } else if (c == '{' && fields) {
+            int escaped = i + 1 < length && PyUnicode_READ(kind, data, i + 1) == '{';
+            i = escaped ? i + 2 : field_end(kind, data, length, i + 1, level);
         } else if (c != quote) {
             i++;
         } else if (!triple) {
@@ -137,7 +184,8 @@ static int read_operator(int kind, const void *data, Py_ssize_t length, Py_ssize
         return 0;
     }
     switch (c) {
-    case '(': case '[': case '{': return O_OPEN;
+    case '[': return O_OPEN | O_SQUARE;
+    case '(': case '{': return O_OPEN;
     case ')': case ']': case '}': return O_CLOSE;
     case '=': return O_EQUAL;
     case ':': return O_COLON;
@@ -273,11 +321,17 @@ static int push_block(Scan *scan, Block block) {
 static Block header(Scan *scan, const Block *parent, const Token *t, Py_ssize_t colon) {
     Block body = {-1, B_PLAIN, parent->in_class, 0, 0, 0};
     switch (t[0].keyword) {
-    case K_DEF:
+    case K_DEF: {
         scan->facts.functions++;
         body.kind = B_FUNCTION;
-        if (colon > 2 && has_positional_parameters(t, 2, colon)) scan->facts.has_variables = 1;
+        Py_ssize_t parameters = 2; /* "(", after any type parameters (def f[T](...), Python 3.12) */
+        if (parameters < colon && (t[parameters].flags & O_SQUARE)) {
+            while (parameters < colon && !((t[parameters].flags & O_CLOSE) && t[parameters].depth == 0)) parameters++;
+            parameters++; /* past the "]" */
+        }
+        if (colon > parameters && has_positional_parameters(t, parameters, colon)) scan->facts.has_variables = 1;
         break;
+    }
     case K_CLASS:
         scan->facts.classes++;
         body.in_class = 1;
@@ -397,7 +451,7 @@ PyObject *python_facts(PyObject *module, PyObject *text) {
         }
         Token token = {OTHER, K_NONE, 0, depth};
         if (c == '"' || c == '\'') {
-            i = string_end(kind, data, length, i);
+            i = string_end(kind, data, length, i, PLAIN, 0);
         } else if (c >= '0' && c <= '9') {
             while (i < length && (is_name_char(PyUnicode_READ(kind, data, i)) || PyUnicode_READ(kind, data, i) == '.'))
                 i++;
@@ -405,8 +459,9 @@ PyObject *python_facts(PyObject *module, PyObject *text) {
             Py_ssize_t start = i;
             while (i < length && is_name_char(PyUnicode_READ(kind, data, i))) i++;
             Py_UCS4 after = i < length ? PyUnicode_READ(kind, data, i) : 0;
-            if ((after == '"' || after == '\'') && is_string_prefix(kind, data, start, i)) {
-                i = string_end(kind, data, length, i);
+            int prefix = after == '"' || after == '\'' ? string_prefix(kind, data, start, i) : NO_STRING;
+            if (prefix != NO_STRING) {
+                i = string_end(kind, data, length, i, prefix, 0);
             } else {
                 token.type = NAME;
                 token.keyword = keyword_of(kind, data, start, i);

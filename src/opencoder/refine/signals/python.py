@@ -16,7 +16,6 @@ from __future__ import annotations
 import ast
 import gc
 import symtable
-import sys
 import warnings
 from dataclasses import dataclass
 
@@ -44,9 +43,6 @@ _IMPORT_LINE = regex.compile(
 _PASS = regex.compile(r"pass(?<=(?:^|[:;])[^\S\n]*pass)(?=[^\S\n]*(?:;|$))", regex.MULTILINE)
 _IMPORT_OPC = regex.compile("import")
 _PASS_OPC = regex.compile("pass")
-# The kernel's token scan (kernel.python_facts) reads the token grammar of Python 3.10 and 3.11; 3.12 changed
-# f-strings (quotes may nest inside them), so there the tree is walked.
-SCAN_TOKENS = sys.version_info < (3, 12)
 # Where statements nest: the statement-list fields of each node kind that has any (bodies of compound
 # statements, except handlers and match cases, which hold bodies themselves)
 _STATEMENT_LISTS = {
@@ -90,7 +86,7 @@ def tree_facts(doc) -> TreeFacts | None:
 
 
 def _parse_and_walk(text: str) -> TreeFacts | None:
-    if SCAN_TOKENS and parses(text):
+    if parses(text):
         return TreeFacts(*kernel.python_facts(text))
     tree = parse_python(text)  # a syntax error, or one that only the symbol table finds (ast.parse accepts it)
     return None if tree is None else _walk(tree)

@@ -286,7 +286,20 @@ TOKEN_EDGE_CASES = [
     "x = {'a': lambda: 1, 'b': 2}\ny = x[1:2]\nprint(a, file=b, end='=')\n",
     "if x:\n    pass\n\n    # comment\n\n    y = 1\nz = 2\n",  # blank and comment lines inside a block
     "def ñame(ärg):\n    return ärg\nclass Ünïcode:\n    ß = 1\n",
+    # f-string fields: strings, format specs with fields, a quote of the other kind, an escaped brace
+    'x = f"{\'}\'}" + f"{y:{\'>\'}{w}}" + f\'{d["k"]}\' + f"""{\'"\'}""" + f"{{"\ndef f(a): return a\n',
     "",
+]
+
+
+# Python 3.12 syntax (fields that reuse their string's quote, a comment inside a field, type parameters), with the
+# counts worked out by hand: the scan does not need the running Python to parse it
+PYTHON_312_CASES = [
+    ('x = f"{"\'"}"\ndef f(a): return a\n', (1, 1, 0, 0, True)),
+    ("w = f'{d['k']}'\nclass D:\n    z = f'{'}'}'\n", (0, 0, 1, 1, True)),
+    ('s = f"""{x  # a comment with a quote: \'\n}"""\ndef h(): return 1\n', (1, 1, 0, 0, True)),
+    ("def k[T](): return 1\n", (1, 1, 0, 0, False)),
+    ("def m[T](a: T): return a\n", (1, 1, 0, 0, True)),
 ]
 
 
@@ -297,6 +310,11 @@ def _scan(text: str) -> python.TreeFacts:
 @pytest.mark.parametrize("text", TOKEN_EDGE_CASES)
 def test_token_scan_counts_what_the_tree_walk_counts(text):
     assert _scan(text) == _reference_facts(ast.parse(text))
+
+
+@pytest.mark.parametrize(("text", "facts"), PYTHON_312_CASES)
+def test_token_scan_reads_python_312_strings_and_type_parameters(text, facts):
+    assert kernel.python_facts(text) == facts
 
 
 _BLOCK_HEADERS = ["def f(a):", "def g():", "async def h():", "class C:", "if x:", "for i in y:", "with a:"]

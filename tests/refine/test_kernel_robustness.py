@@ -102,6 +102,7 @@ def test_a_list_of_empty_words_has_no_character_fractions():
 # delimiters the scans look for, with NULs, odd spaces and escapes.
 DELIMITERS = ["'", '"', "'''", '"""', "`", "\\", "\n", "//", "/*", "*/", "#", "--", "<!--", "-->", "rb", " ", "0x"]
 DELIMITERS += ["def ", "class ", "lambda", "for ", " in ", ":", "=", "(", ")", "@", ";", "\t", "\r", "\x0c"]
+DELIMITERS += ["f'", 'f"', "{", "}", "{{", "[", "]"]
 DELIMITERS += ["1f", "_", "},", "\0", "\x0b", "\x1c", "\x85", "\u3000", "é", "中", "٣", "😀", "\ud800", "\udfff"]
 TEXTS = st.one_of(
     st.text(st.characters(max_codepoint=127), max_size=200),

@@ -348,7 +348,9 @@ def test_token_scan_counts_what_the_tree_walk_counts_on_generated_modules(text):
 
 
 def test_token_scan_stays_in_bounds_on_text_that_does_not_parse():
-    for text in ["def f(:\n", "'''unterminated", "x = (((", ")))\n", "\\", "@", "class", "for x", "'\\", "\0\n"]:
+    broken = ["def f(:\n", "'''unterminated", "x = (((", ")))\n", "\\", "@", "class", "for x", "'\\", "\0\n"]
+    nested = ['f"{' * 100_000, 'f"{x:{' * 100_000, "f'{\"" * 100_000]  # past the cap on nesting: no deep recursion
+    for text in broken + nested:
         assert all(n >= 0 for n in kernel.python_facts(text))
 
 

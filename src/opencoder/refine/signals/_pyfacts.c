@@ -83,7 +83,9 @@ static inline int is_name_char(Py_UCS4 c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c >= 128;
 }
 
-enum { NO_STRING, PLAIN, FORMATTED }; /* what a name right before a quote is: f and t strings hold fields */
+/* What a name right before a quote makes of the string (f and t strings hold replacement fields; a \N{NAME} escape
+ * reads as a field too, of names alone, with the same effect: none) */
+enum { NO_STRING, PLAIN, FORMATTED };
 #define MAX_NESTING 200                /* strings in fields in strings...: CPython's tokenizer stops at 150 */
 
 /* Whether the name [start, end) is a string prefix (r, b, u, f, t, rb, fr, ...) when a quote follows it: "if" in
@@ -147,11 +149,13 @@ static Py_ssize_t string_end(int kind, const void *data, Py_ssize_t length, Py_s
     Py_ssize_t i = at + (triple ? 3 : 1);
     while (i < length) {
         Py_UCS4 c = PyUnicode_READ(kind, data, i);
-        if (c == '\\') {
+        Py_UCS4 next = i + 1 < length ? PyUnicode_READ(kind, data, i + 1) : 0;
+        if (c == '\\' && fields && next == '{') { /* a backslash leaves a field's brace alone */
+            i++;
+        } else if (c == '\\') {
             i += 2;
         } else if (c == '{' && fields) {
-            int escaped = i + 1 < length && PyUnicode_READ(kind, data, i + 1) == '{';
-            i = escaped ? i + 2 : field_end(kind, data, length, i + 1, level);
+            i = next == '{' ? i + 2 : field_end(kind, data, length, i + 1, level); /* "{{" is a brace */
         } else if (c != quote) {
             i++;
         } else if (!triple) {

@@ -286,6 +286,7 @@ TOKEN_EDGE_CASES = [
     "x = {'a': lambda: 1, 'b': 2}\ny = x[1:2]\nprint(a, file=b, end='=')\n",
     "if x:\n    pass\n\n    # comment\n\n    y = 1\nz = 2\n",  # blank and comment lines inside a block
     "def ñame(ärg):\n    return ärg\nclass Ünïcode:\n    ß = 1\n",
+    'x = rf\'\\{{"\' + f"\\N{BULLET}"\ndef f(a): return a\ny = "s"\n',  # a backslash does not escape a field's brace
     # f-string fields: strings, format specs with fields, a quote of the other kind, an escaped brace
     'x = f"{\'}\'}" + f"{y:{\'>\'}{w}}" + f\'{d["k"]}\' + f"""{\'"\'}""" + f"{{"\ndef f(a): return a\n',
     "",

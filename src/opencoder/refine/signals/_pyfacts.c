@@ -101,6 +101,15 @@ static int string_prefix(int kind, const void *data, Py_ssize_t start, Py_ssize_
     return prefix;
 }
 
+/* The end of the name (or number) that starts at ``start``; *prefix: what it makes of a quote right after it */
+static Py_ssize_t name_end(int kind, const void *data, Py_ssize_t length, Py_ssize_t start, int *prefix) {
+    Py_ssize_t i = start;
+    while (i < length && is_name_char(PyUnicode_READ(kind, data, i))) i++;
+    Py_UCS4 after = i < length ? PyUnicode_READ(kind, data, i) : 0;
+    *prefix = after == '"' || after == '\'' ? string_prefix(kind, data, start, i) : NO_STRING;
+    return i;
+}
+
 static inline int is_newline(Py_UCS4 c) { return c == '\n' || c == '\r'; }
 
 static Py_ssize_t string_end(int kind, const void *data, Py_ssize_t length, Py_ssize_t at, int prefix, int level);
@@ -126,10 +135,8 @@ static Py_ssize_t field_end(int kind, const void *data, Py_ssize_t length, Py_ss
             spec = 1;
             i++;
         } else if (is_name_char(c)) { /* a name (or number), maybe a string's prefix */
-            Py_ssize_t start = i;
-            while (i < length && is_name_char(PyUnicode_READ(kind, data, i))) i++;
-            Py_UCS4 after = i < length ? PyUnicode_READ(kind, data, i) : 0;
-            int prefix = after == '"' || after == '\'' ? string_prefix(kind, data, start, i) : NO_STRING;
+            int prefix;
+            i = name_end(kind, data, length, i, &prefix);
             if (prefix != NO_STRING) i = string_end(kind, data, length, i, prefix, level + 1);
         } else {
             depth += (c == '(' || c == '[' || c == '{') - (depth > 0 && (c == ')' || c == ']' || c == '}'));
@@ -321,7 +328,8 @@ static int push_block(Scan *scan, Block block) {
     return 0;
 }
 
-/* A compound statement's header, tokens [0, colon) of the line: what it counts, and the block of its body */
+/* A compound statement's header, tokens [0, colon) of the line: what it counts, and the block of its body (async
+ * def / for / with count nothing, being neither a FunctionDef nor a For; their bodies count as any other) */
 static Block header(Scan *scan, const Block *parent, const Token *t, Py_ssize_t colon) {
     Block body = {-1, B_PLAIN, parent->in_class, 0, 0, 0};
     switch (t[0].keyword) {
@@ -382,12 +390,7 @@ static int logical_line(Scan *scan, Line *line, Py_ssize_t column) {
         return 0;
     }
     count_statement(block, t, 0);
-    Block body;
-    if (keyword == K_ASYNC) { /* async def / for / with: neither a FunctionDef nor a For, its body still counts */
-        body = (Block){-1, B_PLAIN, block->in_class, 0, 0, 0};
-    } else {
-        body = header(scan, block, t, colon);
-    }
+    Block body = header(scan, block, t, colon);
     if (colon + 1 < n) { /* the body on the header's line */
         if (push_block(scan, body) < 0) return -1;
         simple_statements(&scan->facts, &scan->blocks[scan->depth - 1], t, colon + 1, n);
@@ -461,9 +464,8 @@ PyObject *python_facts(PyObject *module, PyObject *text) {
                 i++;
         } else if (is_name_char(c)) {
             Py_ssize_t start = i;
-            while (i < length && is_name_char(PyUnicode_READ(kind, data, i))) i++;
-            Py_UCS4 after = i < length ? PyUnicode_READ(kind, data, i) : 0;
-            int prefix = after == '"' || after == '\'' ? string_prefix(kind, data, start, i) : NO_STRING;
+            int prefix;
+            i = name_end(kind, data, length, start, &prefix);
             if (prefix != NO_STRING) {
                 i = string_end(kind, data, length, i, prefix, 0);
             } else {

@@ -44,14 +44,20 @@ T = TypeVar("T")
 PYTHON_PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError)
 
 
-def parse_python(text: str) -> ast.Module | None:
-    """``ast.parse(text)``, None when the text does not parse; its SyntaxWarnings (odd escapes) are not ours."""
+def parsed(parse: Callable[[str], T], text: str) -> T | None:
+    """``parse(text)`` (a CPython parse), None when the text does not parse; its SyntaxWarnings (odd escapes) are
+    not ours."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return ast.parse(text)
+            return parse(text)
     except PYTHON_PARSE_ERRORS:
         return None
+
+
+def parse_python(text: str) -> ast.Module | None:
+    """``ast.parse(text)``, None when the text does not parse."""
+    return parsed(ast.parse, text)
 
 
 class CodeDocument:

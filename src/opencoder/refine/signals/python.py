@@ -16,13 +16,12 @@ from __future__ import annotations
 import ast
 import gc
 import symtable
-import warnings
 from dataclasses import dataclass
 
 import regex
 
 from opencoder.refine.signals import kernel
-from opencoder.refine.signals.document import PYTHON_PARSE_ERRORS, parse_python
+from opencoder.refine.signals.document import parse_python, parsed
 from opencoder.refine.signals.langutil import (
     RE_SPACE,
     RE_SPACE_IN_LINE,
@@ -96,13 +95,11 @@ def parses(text: str) -> bool:
     """Whether CPython parses ``text``, asked of its symbol table, which parses the text as ``ast.parse`` does
     without making one Python object per node (a third cheaper). Its errors are a superset of ``ast.parse``'s
     (it also refuses ``nonlocal`` at module level, unknown ``__future__`` features, ...): a False is checked."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            symtable.symtable(text, "<unknown>", "exec")
-    except PYTHON_PARSE_ERRORS:
-        return False
-    return True
+    return parsed(_symbol_table, text) is not None
+
+
+def _symbol_table(text: str) -> symtable.SymbolTable:
+    return symtable.symtable(text, "<unknown>", "exec")
 
 
 def _walk(tree: ast.Module) -> TreeFacts:

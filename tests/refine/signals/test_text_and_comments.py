@@ -30,6 +30,8 @@ def test_runs_finds_maximal_runs_of_a_character_class():
     assert CharClass("").runs("abc", 1) == []
     with pytest.raises(ValueError, match="min_length"):
         ab.runs("ab", 0)
+    with pytest.raises(ValueError, match="ASCII"):
+        CharClass("aé")  # runs would never find the é: the kernel's table covers ASCII only
 
 
 def test_python_split_keeps_strings_and_takes_docstrings():

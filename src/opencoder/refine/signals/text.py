@@ -154,6 +154,8 @@ class CharClass:
     """A set of ASCII characters, whose runs the kernel finds in one pass over a text."""
 
     def __init__(self, chars: str) -> None:
+        if not chars.isascii():
+            raise ValueError(f"CharClass takes ASCII characters, not {chars!r}")
         self.chars = chars
         self.members = bytes(int(chr(c) in chars) for c in range(128))
 

@@ -199,6 +199,11 @@ GATES: dict[str, str] = {
 STEPS = tuple(GATES)
 # Any gate at all, in one RE2 pass: most texts match none, and only the others need the per-step gates.
 ANY_GATE = "|".join(f"(?:{gate})" for gate in GATES.values())
+# No match of the other steps crosses a newline (their patterns and gates hold no character class that takes one),
+# so they can run line by line on the lines their gates match; a private key block spans lines.
+WHOLE_TEXT_STEPS = ("private_key",)
+LINE_STEPS = tuple(step for step in STEPS if step not in WHOLE_TEXT_STEPS)
+LINE_GATE = "|".join(f"(?:{GATES[step]})" for step in LINE_STEPS)
 
 
 def _entropy(value: str) -> float:

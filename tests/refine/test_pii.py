@@ -92,6 +92,7 @@ def test_ip_addresses():
         "oid 1.3.6.1.4.1.311",
         "std::vector<int> v; t = '12:30:45'; mac = 'aa:bb:cc:dd:ee:ff'",
         "dead::beef",
+        "٨.٨.٨.٨ or ١٩٢.٠.٢.١",  # Arabic-Indic digits: re's \\d takes them, ipaddress refuses them
     ],
 )
 def test_ip_negatives(text):

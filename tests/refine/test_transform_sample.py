@@ -2,14 +2,17 @@
 
 import hashlib
 import math
+import re
+import sys
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from opencoder.io.schema import DOC_SCHEMA, REMOVED_SCHEMA
-from opencoder.refine.pii import Rewriter
+from opencoder.refine.pii import NAME_CHAR, Rewriter
 from opencoder.refine.sample import PAPER_KEEP, SampleParams, SampleStage
 from opencoder.refine.transform import TransformParams, TransformStage
 
@@ -144,6 +147,8 @@ FRAGMENTS = [
     '"',
     "@",
     "é",
+    "ſ",  # matches "s" when ignoring case, in re and RE2 alike
+    "٨.٨.٨.٨",
     "\n",
     "\r\n",
     " ",
@@ -162,6 +167,16 @@ def test_redacting_the_lines_the_gates_pick_equals_redacting_each_whole_text(tex
     expected = [rewriter.redact(text, lang=lang) for text in texts]
     assert result.kept.column("text").to_pylist() == expected  # placeholders never leave a text blank
     assert {k: v for k, v in result.counters.items() if k.startswith("pii_")} == dict(rewriter.counts)
+
+
+def test_the_gates_take_every_name_character_the_patterns_take():
+    """RE2's ``\\w`` is ASCII only; the gates' name class must take all that Python's takes (a name like
+    ``passwordé`` once slipped past the assignment gate)."""
+    words = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c < 0xE000 and re.match(r"\w", chr(c))]
+    assert pc.all(pc.match_substring_regex(pa.array(words), f"^{NAME_CHAR}$")).as_py()
+    texts = ['passwordé = "hunter2"\n', "db_passé: hunter2\n"]
+    result = TransformStage().process(batch(texts, ["yaml", "yaml"]))
+    assert result.kept.column("text").to_pylist() == ['passwordé = "<PASSWORD>"\n', "db_passé: <PASSWORD>\n"]
 
 
 def test_unquoted_config_values_go_through_the_stage_for_config_languages_only():

@@ -137,7 +137,7 @@ _TLD = r"(?:com|org|net|edu|gov|mil|int|io|dev|info|biz|name|pro|co|ai|app|cloud
 EMAIL_RE = re.compile(
     rf"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+{_TLD}\b(?![.-]?\w)"
 )
-_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"  # ASCII digits: ipaddress takes no others
 IPV4_RE = re.compile(rf"(?<![\w.]){_OCTET}(?:\.{_OCTET}){{3}}(?!\.?\w)")
 IPV6_RE = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:.])")
 # Words just before a dotted quad that make it a version number, not an address: "version 1.2.3.4", "v1.2.3.4",
@@ -185,12 +185,14 @@ _PLACEHOLDER_VALUE = re.compile(r"^(?:<[A-Z_]+>|[$%{<*]|\\|x+$|\*+$)")
 
 # One cheap RE2 test per step (pyarrow's match_substring_regex over a whole batch column, linear time): a step's
 # Python patterns run only on the texts its test matches. Each test accepts a superset of what the step replaces.
+# A name character in RE2, whose ``\w`` is ASCII only: every character Python's ``\w`` takes, and . and -
+NAME_CHAR = r"[\pL\pN_.-]"
 GATES: dict[str, str] = {
     "private_key": r"PRIVATE KEY",
     "token": r"AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|gh[pousr]_|github_pat_|xox[abposr]-|AIza|[sr]k_(live|test)_",
-    "assignment": r"(?i)(pass|pwd|secret|token|key)[\w.-]*[\"']?[ \t]*(:=|=>|==|[:=])[ \t]*[bru]?[\"']",
-    "config_assignment": r"(?im)^[ \t]*((export|ENV|ARG)[ \t]+|-[ \t]+)?[\w.-]*(pass|pwd|secret|token|key)[\w.-]*"
-    r"[ \t]*[:=][ \t]*[^\s\"'!&*|>#;]",
+    "assignment": rf"(?i)(pass|pwd|secret|token|key){NAME_CHAR}*[\"']?[ \t]*(:=|=>|==|[:=])[ \t]*[bru]?[\"']",
+    "config_assignment": rf"(?im)^[ \t]*((export|ENV|ARG)[ \t]+|-[ \t]+)?{NAME_CHAR}*(pass|pwd|secret|token|key)"
+    rf"{NAME_CHAR}*[ \t]*[:=][ \t]*[^\s\"'!&*|>#;]",
     "url_credentials": r"://[^/\s:@\"']+:[^/\s@\"']+@",
     "email": r"[A-Za-z0-9._%+-]@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2}",
     "ipv4": r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}",

@@ -213,8 +213,8 @@ def frac_lines_prompt_comments(doc: CodeDocument) -> float | None:
         return 0.0
     if doc.compat == "opc":  # lines of the joined comments
         hits = count_matching_lines(lower, PROMPT_OPC)
-    else:  # lines of each comment
-        hits = sum(count_matching_lines(piece, PROMPT_FIXED) for piece in doc.comment_pieces)
+    else:  # lines of each comment: joined by newlines, no line of one runs into the next
+        hits = count_matching_lines("\n".join(doc.comment_pieces), PROMPT_FIXED)
     return hits / doc.num_lines
 
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from opencoder.refine import _bytescan
 from opencoder.refine.preprocess import _CONTROL
 from opencoder.refine.signals import kernel
-from opencoder.refine.signals.text import WORDPUNCT, CharClass, word_stats
+from opencoder.refine.signals.text import WORDPUNCT, CharClass, normalize, text_word_stats, word_stats
 
 
 def scan(data, offsets, sniff: int, control=None) -> tuple[list[int], list[int]]:
@@ -121,6 +121,7 @@ RUN_CLASS = CharClass("0123456789abcdefx\\,")  # for class_runs: hex pairs and t
 def test_signal_kernels_on_random_text_of_every_width(text):
     """Each entry point on random text: its definition where it is short to write, its invariants elsewhere."""
     assert kernel.word_stats(text) == kernel.word_stats(WORDPUNCT.findall(text))
+    assert text_word_stats(text) == word_stats(normalize(text))  # ASCII: read through the normalisation map
     assert kernel.char_counts(text) == tuple(sum(map(test, text)) for test in (str.isspace, str.isalpha, str.isdigit))
     lines = [line for line in ("".join(c for c in line if not c.isspace()) for line in text.split("\n")) if line]
     assert kernel.code_line_stats(text)[0] == len(lines)
@@ -169,6 +170,7 @@ def test_kernels_survive_each_allocation_failing():
     calls = [
         lambda: kernel.word_stats(text),
         lambda: kernel.word_stats(text.split()),
+        lambda: text_word_stats(text.encode("ascii", "replace").decode("ascii")),
         lambda: kernel.char_counts(text),
         lambda: kernel.code_line_stats(text),
         *[lambda mode=mode: kernel.string_literals(text, mode) for mode in range(3)],

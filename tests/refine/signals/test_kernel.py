@@ -17,7 +17,14 @@ import pytest
 from opencoder.io.corpus import default_corpus
 from opencoder.refine.signals import kernel
 from opencoder.refine.signals.document import CodeDocument
-from opencoder.refine.signals.text import WORDPUNCT, WordStats, normalize, normalized_words, word_stats
+from opencoder.refine.signals.text import (
+    WORDPUNCT,
+    WordStats,
+    normalize,
+    normalized_words,
+    text_word_stats,
+    word_stats,
+)
 
 
 def reference_stats(words: list[str]) -> WordStats:
@@ -52,6 +59,7 @@ EDGE_CASES = [
     "\ud800x \udfff y \ud800x \udfff y \ud800x \udfff y",  # lone surrogates
     "x" * 200_000 + " y " + "x" * 200_000 + " y " + "x" * 200_000,  # very long words
     "n0 \u306e n0 \u306e x",  # equal bytes, different widths: different words
+    "".join(map(chr, range(128))) * 3 + "a\0b c\x01d A-B a-b",  # every ASCII character; deleted ones join words
 ]
 
 
@@ -59,6 +67,7 @@ EDGE_CASES = [
 def test_kernel_equals_the_definitions_on_edge_cases(text):
     normalised = normalize(text)
     assert word_stats(normalised) == reference_stats(WORDPUNCT.findall(normalised))
+    assert text_word_stats(text) == reference_stats(WORDPUNCT.findall(normalised))
     assert word_stats(text) == reference_stats(WORDPUNCT.findall(text))
     assert normalized_words(normalised) == WORDPUNCT.findall(normalised)
 
@@ -82,6 +91,7 @@ def test_kernel_equals_the_definitions_on_real_files():
     for text in texts:
         normalised = normalize(text)
         assert word_stats(normalised) == reference_stats(WORDPUNCT.findall(normalised))
+        assert text_word_stats(text) == word_stats(normalised)
         assert kernel.longest_line(text) == longest_line_reference(text)
         assert kernel.hex_word_chars(text) == sum(map(len, HEX_WORD.findall(text)))
 

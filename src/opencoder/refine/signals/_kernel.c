@@ -9,6 +9,9 @@
  *   dupe_n: characters of the words covered by an n-gram occurring twice or more (overlaps counted once) /
  *           word_chars.
  *
+ * ascii_word_stats(text, map) gives the same for the words of an ASCII text after a character map (the signals'
+ * normalisation), read straight from the text.
+ *
  * Words and n-grams are compared by 64-bit hashes of their code points (never their storage width), counted in an
  * open-addressing table: equal n-grams get equal hashes, distinct ones collide with probability ~2**-64.
  * An n-gram that repeats starts with an (n-1)-gram that repeats, so n = 5..10 only look at the positions where the
@@ -312,6 +315,47 @@ static PyObject *word_stats(PyObject *module, PyObject *source) {
     return result;
 }
 
+/* The words of an ASCII text as normalise(text) would give them, without building that text: map holds each
+ * character's normalised one, 0 for a character normalisation deletes (which joins its neighbours). */
+static int tokenise_mapped(const Py_UCS1 *data, Py_ssize_t length, const unsigned char *map, Words *w) {
+    Py_ssize_t i = 0;
+    while (i < length) {
+        unsigned char c = map[data[i]];
+        if (!c || ascii_class[c] == SPACE) {
+            i++;
+            continue;
+        }
+        int cls = ascii_class[c];
+        Py_ssize_t chars = 0;
+        uint64_t h = FNV_OFFSET;
+        for (; i < length; i++) {
+            c = map[data[i]];
+            if (!c) continue;
+            if (ascii_class[c] != cls) break;
+            h = (h ^ c) * FNV_PRIME;
+            chars++;
+        }
+        if (words_push(w, word_hash(h, chars), chars) < 0) return -1;
+    }
+    return 0;
+}
+
+static PyObject *ascii_word_stats(PyObject *module, PyObject *args) {
+    PyObject *text;
+    Py_buffer map;
+    if (!PyArg_ParseTuple(args, "Uy*", &text, &map)) return NULL;
+    PyObject *result = NULL;
+    Words w = {NULL, NULL, 0, 0};
+    if (map.len != 128 || !PyUnicode_IS_ASCII(text))
+        PyErr_SetString(PyExc_ValueError, "ascii_word_stats takes an ASCII str and a 128-byte map");
+    else if (tokenise_mapped(PyUnicode_1BYTE_DATA(text), PyUnicode_GET_LENGTH(text), map.buf, &w) == 0)
+        result = stats(&w);
+    PyMem_Free(w.hashes);
+    PyMem_Free(w.cumulative);
+    PyBuffer_Release(&map);
+    return result;
+}
+
 /* ------------------------------------------------------------------ character classes */
 
 enum { IS_SPACE = 1, IS_ALPHA = 2, IS_DIGIT = 4 };
@@ -352,6 +396,34 @@ static PyObject *char_counts(PyObject *module, PyObject *text) {
     return Py_BuildValue("(nnn)", counts[0], counts[1], counts[2]);
 }
 
+static int append_run(PyObject *runs, Py_ssize_t start, Py_ssize_t end) {
+    PyObject *run = Py_BuildValue("(nn)", start, end);
+    int failed = !run || PyList_Append(runs, run) < 0;
+    Py_XDECREF(run);
+    return failed ? -1 : 0;
+}
+
+/* The runs of one storage kind, the loop compiled for its width (a PyUnicode_READ per character, switching on the
+ * kind, ran at a third of the speed). */
+#define DEFINE_CLASS_RUNS(NAME, CHAR)                                                                      \
+    static int NAME(const CHAR *data, Py_ssize_t length, const unsigned char *member, Py_ssize_t min_length, \
+                    PyObject *runs) {                                                                      \
+        for (Py_ssize_t i = 0; i < length;) {                                                              \
+            if (data[i] >= 128 || !member[data[i]]) {                                                      \
+                i++;                                                                                       \
+                continue;                                                                                  \
+            }                                                                                              \
+            Py_ssize_t start = i;                                                                          \
+            while (i < length && data[i] < 128 && member[data[i]]) i++;                                    \
+            if (i - start >= min_length && append_run(runs, start, i) < 0) return -1;                      \
+        }                                                                                                  \
+        return 0;                                                                                          \
+    }
+
+DEFINE_CLASS_RUNS(class_runs_ucs1, Py_UCS1)
+DEFINE_CLASS_RUNS(class_runs_ucs2, Py_UCS2)
+DEFINE_CLASS_RUNS(class_runs_ucs4, Py_UCS4)
+
 /* class_runs(text, members, min_length) -> [(start, end), ...]: the maximal runs of at least min_length (>= 1)
  * characters of a set of ASCII characters, given as 128 bytes (non-zero: a member); no non-ASCII character is one. */
 static PyObject *class_runs(PyObject *module, PyObject *args) {
@@ -364,28 +436,16 @@ static PyObject *class_runs(PyObject *module, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "class_runs takes 128 member flags and a min_length >= 1");
         goto done;
     }
-    const unsigned char *member = members.buf;
-    int kind = PyUnicode_KIND(text);
+    if (!(runs = PyList_New(0))) goto done;
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t length = PyUnicode_GET_LENGTH(text);
-    if (!(runs = PyList_New(0))) goto done;
-    for (Py_ssize_t i = 0; i < length;) {
-        Py_UCS4 c = PyUnicode_READ(kind, data, i);
-        if (c >= 128 || !member[c]) {
-            i++;
-            continue;
-        }
-        Py_ssize_t start = i;
-        while (i < length && (c = PyUnicode_READ(kind, data, i)) < 128 && member[c]) i++;
-        if (i - start < min_length) continue;
-        PyObject *run = Py_BuildValue("(nn)", start, i);
-        if (!run || PyList_Append(runs, run) < 0) {
-            Py_XDECREF(run);
-            Py_CLEAR(runs);
-            goto done;
-        }
-        Py_DECREF(run);
+    int failed;
+    switch (PyUnicode_KIND(text)) {
+        case PyUnicode_1BYTE_KIND: failed = class_runs_ucs1(data, length, members.buf, min_length, runs); break;
+        case PyUnicode_2BYTE_KIND: failed = class_runs_ucs2(data, length, members.buf, min_length, runs); break;
+        default: failed = class_runs_ucs4(data, length, members.buf, min_length, runs);
     }
+    if (failed) Py_CLEAR(runs);
 done:
     PyBuffer_Release(&members);
     return runs;
@@ -801,6 +861,8 @@ static PyMethodDef methods[] = {
     {"word_stats", word_stats, METH_O,
      "word_stats(text_or_words) -> (num_words, distinct_words, word_chars, top_2, top_3, top_4, dupe_5, ..., "
      "dupe_10)"},
+    {"ascii_word_stats", ascii_word_stats, METH_VARARGS,
+     "ascii_word_stats(text, map) -> word_stats of the ASCII text with each character mapped (0: deleted)"},
     {"char_counts", char_counts, METH_O, "char_counts(text) -> (whitespace, letters, digits)"},
     {"class_runs", class_runs, METH_VARARGS,
      "class_runs(text, members, min_length) -> (start, end) of the runs of at least min_length member characters "

@@ -33,6 +33,7 @@ from opencoder.refine.signals.text import (
     normalize,
     normalized_words,
     split_lines,
+    text_word_stats,
     word_stats,
     wordpunct,
 )
@@ -152,7 +153,7 @@ class CodeDocument:
         """Counts and n-gram fractions of the normalised words, in one compiled pass (see text.word_stats)."""
         if self.doc_type == "text" and self.nl_lang == "zh":
             return word_stats(self.normalized_words)
-        return word_stats(self.normalized_text)
+        return text_word_stats(self.text)
 
     @cached_property
     def python_ast(self) -> ast.Module | None:

@@ -1,7 +1,8 @@
 r"""The compiled kernel of the signals (``_kernel.c``, a C extension built by setup.py), imported in one place
 (``opencoder.kernels.compiled``: a clear error when it is not built).
 
-What it computes, each in one pass over a str in its own storage width: ``word_stats`` (see text.word_stats),
+What it computes, each in one pass over a str in its own storage width: ``word_stats`` and ``ascii_word_stats``
+(see text.word_stats),
 ``char_counts(text) -> (whitespace, letters, digits)`` (str.isspace / isalpha / isdigit per character),
 ``class_runs(text, members, min_length)`` (see text.CharClass),
 ``code_line_stats(code) -> (code lines, lines in repeated groups)`` (see code.frac_lines_dupe_lines),
@@ -14,6 +15,7 @@ counts of python.TreeFacts, from the tokens of a module that parses).
 from opencoder.kernels import compiled
 
 _kernel = compiled("opencoder.refine.signals._kernel")
+ascii_word_stats = _kernel.ascii_word_stats
 char_counts = _kernel.char_counts
 class_runs = _kernel.class_runs
 code_line_stats = _kernel.code_line_stats

@@ -62,6 +62,8 @@ _NORM_TABLE = _normalisation_table()
 # The same table for ASCII text as a bytes.translate table plus the characters it deletes.
 _ASCII_NORM = bytes(ord(_NORM_TABLE.get(b, chr(b))[:1] or "\0") for b in range(256))
 _ASCII_DELETE = bytes(b for b in range(128) if _NORM_TABLE.get(b) == "")
+# And as a map for the kernel: each ASCII character's normalised, lower-cased character, 0 where it is deleted.
+_ASCII_WORD_MAP = bytes(_ASCII_NORM[b] if b not in _ASCII_DELETE else 0 for b in range(128)).lower()
 _NON_ASCII_SPECIAL = re.compile("[" + "".join(re.escape(chr(c)) for c in _NORM_TABLE if c >= 128) + "]")
 
 
@@ -143,11 +145,23 @@ def word_stats(source: str | list[str]) -> WordStats:
     an n-gram occurring twice or more (overlaps counted once) / all word characters. Computed by ``_kernel.c``,
     which compares words and n-grams by 64-bit hashes of their code points (collisions ~2**-64).
     """
-    num, distinct, chars, *fractions = kernel.word_stats(source)
+    return _word_stats(kernel.word_stats(source))
+
+
+def _word_stats(values: tuple) -> WordStats:
+    num, distinct, chars, *fractions = values
     top, dupe = fractions[:3], fractions[3:]
     return WordStats(
         num, distinct, chars, dict(zip(range(2, 5), top, strict=True)), dict(zip(range(5, 11), dupe, strict=True))
     )
+
+
+def text_word_stats(text: str) -> WordStats:
+    """``word_stats(normalize(text))``; an ASCII text is read once by the kernel, through the normalisation's
+    character map, without building the normalised copy."""
+    if text.isascii():
+        return _word_stats(kernel.ascii_word_stats(text, _ASCII_WORD_MAP))
+    return word_stats(normalize(text))
 
 
 class CharClass:

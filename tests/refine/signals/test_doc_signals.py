@@ -3,9 +3,12 @@
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from opencoder.refine.signals import doc
 from opencoder.refine.signals.document import CodeDocument
+from opencoder.refine.signals.text import WORDPUNCT
 
 # 3 lines of 13 characters each; normalised words: hello world hello world read more (lengths 5 5 5 5 4 4 = 28).
 TEXT = "Hello world.\nHello world.\nREAD MORE...\n"
@@ -104,3 +107,14 @@ def test_empty_text_gives_none_or_the_released_defaults():
     assert value("qsc_doc_frac_lines_dupe_lines", "") is None
     assert value("qsc_doc_frac_chars_whitespace", "") == 1.0  # as released
     assert value("qsc_doc_frac_chars_digital", "") == 1.0
+
+
+PIECES = ["【", "】", "【】", "x", "é", "-", "_", " ", "\n", "\u3000", "\x1c", "\ud800"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES)).map("".join))
+def test_full_bracket_words_are_counted_among_the_wordpunct_tokens(text):
+    words = WORDPUNCT.findall(text)
+    expected = sum(w in ("【", "】") for w in words) / len(words) if words else None
+    assert value("qsc_doc_frac_words_full_bracket", text) == expected

@@ -205,8 +205,12 @@ def frac_words_all_caps(doc: CodeDocument) -> float | None:
 
 def frac_words_full_bracket(doc: CodeDocument) -> float | None:
     """Raw words that are a full-width bracket 【 or 】."""
+    if not doc.num_visible_chars:  # every character that is not whitespace is in a wordpunct token
+        return None
+    if "【" not in doc.text and "】" not in doc.text:
+        return 0.0
     words = doc.raw_words
-    return sum(w in ("【", "】") for w in words) / len(words) if words else None
+    return sum(w in ("【", "】") for w in words) / len(words)
 
 
 def cate_code_related_file_name(doc: CodeDocument) -> bool:

@@ -1,6 +1,7 @@
 """Each qsc_doc_* signal on small hand-made texts; expected values worked out by hand in the comments."""
 
 import math
+from collections import Counter
 
 import pytest
 from hypothesis import given, settings
@@ -8,7 +9,7 @@ from hypothesis import strategies as st
 
 from opencoder.refine.signals import doc
 from opencoder.refine.signals.document import CodeDocument
-from opencoder.refine.signals.text import WORDPUNCT
+from opencoder.refine.signals.text import WORDPUNCT, split_lines
 
 # 3 lines of 13 characters each; normalised words: hello world hello world read more (lengths 5 5 5 5 4 4 = 28).
 TEXT = "Hello world.\nHello world.\nREAD MORE...\n"
@@ -118,3 +119,17 @@ def test_full_bracket_words_are_counted_among_the_wordpunct_tokens(text):
     words = WORDPUNCT.findall(text)
     expected = sum(w in ("【", "】") for w in words) / len(words) if words else None
     assert value("qsc_doc_frac_words_full_bracket", text) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", " ", "\n", "\r", "\t", "\x1c", "\u2028", "é"]), max_size=40).map("".join))
+def test_duplicate_line_signals_equal_their_definitions_over_raw_lines(text):
+    stripped = [line.strip() for line in split_lines(text)]
+    counts = Counter(stripped)
+    chars = sum(len(line) * c for line, c in counts.items())
+    expected_chars = sum(len(line) * c for line, c in counts.items() if c > 1) / chars if chars else None
+    lines = Counter(line for line in stripped if line)
+    total = sum(lines.values())
+    expected_lines = sum(c for c in lines.values() if c > 1) / total if total else None
+    assert value("qsc_doc_frac_chars_dupe_lines", text) == expected_chars
+    assert value("qsc_doc_frac_lines_dupe_lines", text) == expected_lines

@@ -152,9 +152,15 @@ def frac_words_redpajama_stop(doc: CodeDocument) -> float | None:
     return sum(w in STOP_WORDS_EN for w in doc.raw_words) / len(doc.raw_words)
 
 
+def _stripped_line_counts(doc: CodeDocument) -> Counter[str]:
+    """How often each stripped line occurs. Split on every newline, so after a final one an empty line more than
+    ``raw_lines`` holds: it weighs nothing in the two signals below (no characters, and empty lines are left out)."""
+    return doc.memo("doc.stripped_lines", lambda: Counter(map(str.strip, doc.text.split("\n"))))
+
+
 def frac_chars_dupe_lines(doc: CodeDocument) -> float | None:
     """Characters of stripped lines that occur more than once / characters of all stripped lines."""
-    counts = Counter(line.strip() for line in doc.raw_lines)
+    counts = _stripped_line_counts(doc)
     total = sum(len(line) * c for line, c in counts.items())
     if not total:
         return None
@@ -163,9 +169,9 @@ def frac_chars_dupe_lines(doc: CodeDocument) -> float | None:
 
 def frac_lines_dupe_lines(doc: CodeDocument) -> float | None:
     """Non-empty stripped lines that occur more than once / all non-empty lines."""
-    counts = Counter(s for s in (line.strip() for line in doc.raw_lines) if s)
-    total = sum(counts.values())
-    return sum(c for c in counts.values() if c > 1) / total if total else None
+    counts = _stripped_line_counts(doc)
+    total = sum(c for line, c in counts.items() if line)
+    return sum(c for line, c in counts.items() if line and c > 1) / total if total else None
 
 
 def frac_chars_hex_words(doc: CodeDocument) -> float | None:

@@ -1,9 +1,9 @@
 r"""The compiled kernel of the signals (``_kernel.c``, a C extension built by setup.py), imported in one place
 (``opencoder.kernels.compiled``: a clear error when it is not built).
 
-What it computes, each in one pass over a str in its own storage width: ``word_stats`` and ``ascii_word_stats``
-(see text.word_stats),
-``char_counts(text) -> (whitespace, letters, digits)`` (str.isspace / isalpha / isdigit per character),
+What it computes, each in one pass over a str in its own storage width: ``word_stats`` (see text.word_stats),
+``ascii_word_stats(text, map)`` (see text.text_word_stats), ``char_counts(text) -> (whitespace, letters,
+digits)`` (str.isspace / isalpha / isdigit per character),
 ``class_runs(text, members, min_length)`` (see text.CharClass),
 ``code_line_stats(code) -> (code lines, lines in repeated groups)`` (see code.frac_lines_dupe_lines),
 ``string_literals(code, mode)`` (see code._string_literals), ``split_comments(text, syntax) -> (code,

@@ -186,9 +186,9 @@ class SignalRunner:
                 ids.append(columns["id"][i])
                 nl_langs.append(document.nl_lang if document.doc_type == "text" else None)
                 values.append(outcome.values)
-        columns = pa.array(values, SIGNALS_STRUCT).flatten()  # one C++ pass; a signal a document lacks is null
+        signal_columns = pa.array(values, SIGNALS_STRUCT).flatten()  # one C++ pass; a signal a document lacks: null
         table = pa.Table.from_arrays(
-            [pa.array(ids, pa.string()), pa.array(nl_langs, pa.string()), *columns],
+            [pa.array(ids, pa.string()), pa.array(nl_langs, pa.string()), *signal_columns],
             names=["id", "nl_lang", *SIGNAL_NAMES],
         )
         seconds = {k: v - before.get(k, 0.0) for k, v in self.seconds.items()}

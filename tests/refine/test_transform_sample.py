@@ -11,9 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from opencoder.engine.stage import StageContext
 from opencoder.io.schema import DOC_SCHEMA, REMOVED_SCHEMA
 from opencoder.refine.pii import NAME_CHAR, Rewriter
+from opencoder.refine.registry import stage_entry
 from opencoder.refine.sample import PAPER_KEEP, SampleParams, SampleStage
+from opencoder.refine.signals.runner import SignalsParams, build_signals
 from opencoder.refine.transform import TransformParams, TransformStage
 
 
@@ -188,3 +191,16 @@ def test_unquoted_config_values_go_through_the_stage_for_config_languages_only()
     assert new[:2] == ["db:\n  password: <PASSWORD>\n", text]
     assert new[2].count("<PASSWORD>") == 100_000
     assert result.counters["pii_password"] == 100_001
+
+
+@pytest.mark.parametrize("name", ["transform", "signals", "filter", "sample"])
+def test_a_batch_whose_rows_were_all_dropped_upstream_passes_through(name, tmp_path):
+    """A task whose files langid dropped every one of hands the next stages an empty batch (a recipe without the
+    dedup stages between did: the transform's untyped mask made pyarrow refuse to filter)."""
+    ctx = StageContext(seed=1, run_dir=tmp_path, compat="fixed")
+    empty = batch([], [])
+    if name == "filter":  # it reads the signal columns
+        empty = build_signals(SignalsParams(), ctx).process(empty).kept
+    entry = stage_entry(name)
+    result = entry.build(entry.params(), ctx).process(empty)
+    assert result.kept.num_rows == result.removed.num_rows == 0

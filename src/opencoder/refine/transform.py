@@ -77,9 +77,9 @@ class TransformStage:
         else:
             kept = kept.append_column("original_sha256", column)
 
-        emptied = pa.array(
-            [bool(old and old.strip()) and not (new and new.strip()) for old, new in zip(texts, new_texts, strict=True)]
-        )
+        pairs = zip(texts, new_texts, strict=True)
+        blank = [bool(old and old.strip()) and not (new and new.strip()) for old, new in pairs]
+        emptied = pa.array(blank, pa.bool_())  # typed: an empty batch (rows all dropped upstream) gives no type
         removed = make_removed(batch.filter(emptied), self.name, EMPTY_REASON)
         counters[EMPTY_REASON] = removed.num_rows
         return StageResult(kept=kept.filter(pc.invert(emptied)), removed=removed, counters=dict(counters))

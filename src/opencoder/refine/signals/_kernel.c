@@ -404,7 +404,7 @@ static int append_run(PyObject *runs, Py_ssize_t start, Py_ssize_t end) {
 }
 
 /* The runs of one storage kind, the loop compiled for its width (a PyUnicode_READ per character, switching on the
- * kind, ran at a third of the speed). */
+ * kind, took 1.3x as long on the 50 MB sample of signals_throughput.py). */
 #define DEFINE_CLASS_RUNS(NAME, CHAR)                                                                      \
     static int NAME(const CHAR *data, Py_ssize_t length, const unsigned char *member, Py_ssize_t min_length, \
                     PyObject *runs) {                                                                      \

@@ -328,8 +328,12 @@ def eval_command(
             scores = evaluate_model(options, backend, n, temperature, max_tokens)
         except ValueError as err:
             raise OpencoderError(str(err)) from None
-    summary = ", ".join(f"{name} {value:.4f}" for name, value in scores.pass_at_k.items())
-    typer.echo(f"{scores.benchmark}: {summary} over {len(scores.per_task)} tasks; results in {options.out}")
+    parts = [", ".join(f"{name} {value:.4f}" for name, value in scores.pass_at_k.items())] if scores.pass_at_k else []
+    parts += [f"{name} not computed: {why}" for name, why in scores.k_missing.items()]
+    if scores.unknown_tasks:
+        parts.append(f"samples left out, their task id not in the benchmark: {sum(scores.unknown_tasks.values())}")
+    parts.append(f"results in {options.out}")
+    typer.echo(f"{scores.benchmark} over {len(scores.per_task)} tasks: {'; '.join(parts)}")
 
 
 def main() -> None:

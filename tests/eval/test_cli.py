@@ -50,6 +50,7 @@ def test_scoring_a_samples_file_with_good_bad_and_broken_lines(tmp_path):
     assert results["pass@k"]["pass@1"] == (2 / 5 + 1 + 1 + 1) / 4
     assert results["pass@k"]["pass@2"] == (1 - 3 / 10 + 3) / 4  # 1 - C(3,2)/C(5,2) for the first task
     assert len(results["missing_tasks"]) == 160
+    assert results["unknown_tasks"] == {"HumanEval/9999": 1} and results["n_samples"] == 12
     assert [line.split(":")[1] for line in results["invalid_lines"]] == ["12", "14"]
     scored = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
     assert len(scored) == 12  # every valid line, the unknown task included
@@ -57,7 +58,9 @@ def test_scoring_a_samples_file_with_good_bad_and_broken_lines(tmp_path):
     assert unknown["outcome"] == "crashed" and "unknown task_id" in unknown["reason"]
     report = (out / "report.md").read_text()
     assert "pass@1" in report and "Invalid input lines" in report
+    assert "## Task ids not in humaneval, not scored (1, first 30)" in report and "| `HumanEval/9999` | 1 |" in report
     assert "pass@1 0.8500" in proc.stdout
+    assert "samples left out, their task id not in the benchmark: 1" in proc.stdout
 
 
 def test_limit_scores_only_the_samples_of_the_first_tasks(tmp_path):
@@ -73,7 +76,7 @@ def test_limit_scores_only_the_samples_of_the_first_tasks(tmp_path):
     assert "over 2 tasks" in proc.stdout
 
     only_later = tmp_path / "later.jsonl"
-    only_later.write_text(lines[0] + "\n")  # the third task's sample only
+    only_later.write_text(lines[0] + "\n" + lines[-1] + "\n")  # the third task's sample and an unknown task's
     none = _cli("--benchmark", "humaneval", "--samples", str(only_later), "--out", str(out), "--limit", "2")
     assert none.returncode == 2
     assert none.stderr.strip() == f"error: {only_later}: no sample for the first 2 tasks"
@@ -87,3 +90,28 @@ def test_bad_arguments_give_one_line_errors(tmp_path):
     assert unknown.returncode == 2 and "unknown benchmark 'apps'" in unknown.stderr
     plus = _cli("--benchmark", "mbpp+", "--samples", str(tmp_path / "nope.jsonl"))
     assert plus.returncode == 2 and "--data" in plus.stderr
+
+
+def test_samples_of_another_benchmark_stop_before_anything_runs(tmp_path):
+    tasks = load_benchmark("humaneval").tasks[:2]
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text("".join(json.dumps({"task_id": t.task_id, "completion": t.canonical}) + "\n" for t in tasks))
+    out = tmp_path / "out"
+    wrong = _cli("--benchmark", "mbpp", "--samples", str(samples), "--out", str(out))
+    assert wrong.returncode == 2
+    assert wrong.stderr.strip() == (
+        f"error: {samples}: none of the 2 samples names a task of mbpp (samples' task_id e.g. 'HumanEval/0', "
+        "the benchmark's e.g. '10'); is --benchmark right?"
+    )
+    assert not out.exists()
+
+
+def test_a_k_beyond_the_samples_per_task_says_why_it_is_missing(tmp_path):
+    tasks = load_benchmark("humaneval").tasks[:2]
+    lines = [json.dumps({"task_id": t.task_id, "completion": t.canonical}) for t in tasks]
+    proc, out = _score(tmp_path, lines, "--k", "1,10")
+    why = "needs 10 samples per task, and 2 of 2 tasks have fewer (fewest: 1)"
+    results = json.loads((out / "results.json").read_text())
+    assert results["pass@k"] == {"pass@1": 1.0} and results["pass@k_missing"] == {"pass@10": why}
+    assert f"| pass@10 | not computed: {why} |" in (out / "report.md").read_text()
+    assert f"pass@1 1.0000; pass@10 not computed: {why}" in proc.stdout

@@ -6,7 +6,7 @@ from math import comb
 
 import pytest
 
-from opencoder.eval.passk import mean_pass_at_k, pass_at_k
+from opencoder.eval.passk import mean_pass_at_k, pass_at_k, why_k_missing
 
 
 @pytest.mark.parametrize(
@@ -30,6 +30,13 @@ def test_mean_over_tasks_and_ks_that_need_more_samples():
         "pass@1": pytest.approx((0.25 + 0.5 + 0) / 3),
         "pass@2": pytest.approx((0.5 + 5 / 6) / 3),
     }
+    assert why_k_missing(counts, [1, 2, 5]) == {
+        "pass@5": "needs 5 samples per task, and 3 of 3 tasks have fewer (fewest: 4)"
+    }
+    assert why_k_missing([(1, 1), (10, 2)], [1, 10]) == {
+        "pass@10": "needs 10 samples per task, and 1 of 2 tasks have fewer (fewest: 1)"
+    }
+    assert why_k_missing([], [1]) == {"pass@1": "no task was scored"}
 
 
 @pytest.mark.parametrize(("n", "c", "k"), [(3, 4, 1), (3, 1, 0), (3, 1, 4), (3, -1, 1)])

@@ -22,3 +22,17 @@ def mean_pass_at_k(counts: Sequence[tuple[int, int]], ks: Iterable[int]) -> dict
         if counts and all(n >= k for n, _ in counts):
             result[f"pass@{k}"] = sum(pass_at_k(n, c, k) for n, c in counts) / len(counts)
     return result
+
+
+def why_k_missing(counts: Sequence[tuple[int, int]], ks: Iterable[int]) -> dict[str, str]:
+    """For each k that ``mean_pass_at_k`` leaves out, why: a run asked for pass@10 must learn why it got none."""
+    reasons: dict[str, str] = {}
+    for k in ks:
+        short = [n for n, _ in counts if n < k]
+        if not counts:
+            reasons[f"pass@{k}"] = "no task was scored"
+        elif short:
+            reasons[f"pass@{k}"] = (
+                f"needs {k} samples per task, and {len(short)} of {len(counts)} tasks have fewer (fewest: {min(short)})"
+            )
+    return reasons

@@ -33,7 +33,8 @@ def render_report(scores: Scores, extra: dict) -> str:
     isolation = "bubblewrap" if scores.isolated else "no isolation"
     lines += [
         f"- tasks: {len(scores.per_task)}, samples: {len(scores.samples)}, "
-        f"missing tasks: {len(scores.missing_tasks)}, invalid lines: {len(scores.invalid_lines)}",
+        f"missing tasks: {len(scores.missing_tasks)}, invalid lines: {len(scores.invalid_lines)}, "
+        f"samples of unknown task ids: {sum(scores.unknown_tasks.values())}",
         f"- sandbox: {isolation}, {sandbox['programs']} programs in {sandbox['seconds']} s "
         f"({sandbox['programs_per_s']} /s)",
         "",
@@ -42,6 +43,7 @@ def render_report(scores: Scores, extra: dict) -> str:
     ]
     lines += [f"| {k} | {v:.4f} |" for k, v in scores.pass_at_k.items()]
     lines += [f"| {k} (base) | {v:.4f} |" for k, v in (scores.pass_at_k_base or {}).items()]
+    lines += [f"| {k} | not computed: {why} |" for k, why in scores.k_missing.items()]
     outcomes = Counter(o for row in scores.per_task for o in row["outcomes"])
     lines += ["", "## Outcomes", "", "| outcome | samples |", "|---|---|"]
     lines += [f"| {o} | {c} |" for o, c in outcomes.most_common()]
@@ -50,6 +52,11 @@ def render_report(scores: Scores, extra: dict) -> str:
     for row in failed[:_REPORT_FAILURES]:
         reasons = "; ".join(r for r in row["reasons"] if r != "passed")[:200]
         lines.append(f"- `{row['task_id']}` {row['correct']}/{row['n']}: {reasons}")
+    if scores.unknown_tasks:
+        count = len(scores.unknown_tasks)
+        lines += ["", f"## Task ids not in {scores.benchmark}, not scored ({count}, first {_REPORT_FAILURES})", ""]
+        lines += ["| task_id | samples |", "|---|---|"]
+        lines += [f"| `{t}` | {n} |" for t, n in list(scores.unknown_tasks.items())[:_REPORT_FAILURES]]
     if scores.invalid_lines:
         lines += ["", "## Invalid input lines", ""] + [f"- {line}" for line in scores.invalid_lines[:50]]
     return "\n".join(lines) + "\n"

@@ -75,16 +75,30 @@ def _first_tasks(benchmark: Benchmark, limit: int | None) -> set[str]:
     return cut
 
 
+def _require_known(samples: list[Sample], benchmark: Benchmark, path: Path) -> None:
+    """Stop when no sample names a task of the benchmark: such a run would report an empty pass@k (a wrong
+    --benchmark, or ids spelled another way)."""
+    ids = benchmark.by_id()
+    if not any(s.task_id in ids for s in samples):
+        raise OpencoderError(
+            f"{path}: none of the {len(samples)} samples names a task of {benchmark.name} "
+            f"(samples' task_id e.g. {samples[0].task_id!r}, the benchmark's e.g. {benchmark.tasks[0].task_id!r}); "
+            "is --benchmark right?"
+        )
+
+
 def evaluate_samples(options: EvalOptions) -> Scores:
     """`opencoder eval --samples FILE`: score completions another harness or an earlier run wrote (with
     ``limit``, only those of the benchmark's first tasks)."""
     assert options.samples is not None
     benchmark = load_benchmark(options.benchmark, options.data)
-    cut = _first_tasks(benchmark, options.limit)
     samples, invalid = read_samples(options.samples, benchmark)
+    _require_known(samples, benchmark, options.samples)
+    cut = _first_tasks(benchmark, options.limit)
     if cut:
         samples = [s for s in samples if s.task_id not in cut]
-        if not samples:
+        kept = benchmark.by_id()
+        if not any(s.task_id in kept for s in samples):
             raise OpencoderError(f"{options.samples}: no sample for the first {options.limit} tasks")
     if options.sanitize_samples:
         entry = {t.task_id: t.entry_point for t in benchmark.tasks}

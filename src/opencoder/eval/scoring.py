@@ -14,7 +14,7 @@ from typing import Any
 
 from opencoder.eval import programs
 from opencoder.eval.benchmarks import Benchmark, Task
-from opencoder.eval.passk import mean_pass_at_k
+from opencoder.eval.passk import mean_pass_at_k, why_k_missing
 from opencoder.sandbox import Outcome, Program, Result, Sandbox, run_many
 
 log = logging.getLogger(__name__)
@@ -58,18 +58,21 @@ class Scores:
     pass_at_k_base: dict[str, float] | None = None
     invalid_lines: list[str] = field(default_factory=list)
     missing_tasks: list[str] = field(default_factory=list)
+    unknown_tasks: dict[str, int] = field(default_factory=dict)  # task id not in the benchmark -> its samples
+    k_missing: dict[str, str] = field(default_factory=dict)  # pass@k asked for but not computed -> why
     seconds: float = 0.0
     programs_run: int = 0
     isolated: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"benchmark": self.benchmark, "pass@k": self.pass_at_k}
+        out: dict[str, Any] = {"benchmark": self.benchmark, "pass@k": self.pass_at_k, "pass@k_missing": self.k_missing}
         if self.pass_at_k_base is not None:
             out["pass@k_base"] = self.pass_at_k_base
         out["per_task"] = self.per_task
         out["n_tasks"] = len(self.per_task)
         out["n_samples"] = len(self.samples)
         out["missing_tasks"] = self.missing_tasks
+        out["unknown_tasks"] = self.unknown_tasks
         out["invalid_lines"] = self.invalid_lines
         out["sandbox"] = {
             "isolated": self.isolated,
@@ -174,9 +177,12 @@ class Scorer:
 
     def _summarise(self, samples: list[Sample], ks: Sequence[int], seconds: float) -> Scores:
         by_task: dict[str, list[Sample]] = {}
+        unknown: dict[str, int] = {}
         for s in samples:
             if s.task_id in self.tasks:
                 by_task.setdefault(s.task_id, []).append(s)
+            else:
+                unknown[s.task_id] = unknown.get(s.task_id, 0) + 1
         per_task = []
         for task_id, group in by_task.items():
             row: dict[str, Any] = {
@@ -194,6 +200,12 @@ class Scorer:
         missing = [t for t in self.tasks if t not in by_task]
         if missing:
             log.warning("%d of %d tasks have no sample; pass@k is over the others", len(missing), len(self.tasks))
+        if unknown:
+            log.warning("%d samples name %d task ids not in %s (first: %r); they are not scored",
+                        sum(unknown.values()), len(unknown), self.benchmark.name, next(iter(unknown)))  # fmt: skip
+        k_missing = why_k_missing(counts, ks)
+        for name, why in k_missing.items():
+            log.warning("%s not computed: %s", name, why)
         return Scores(
             benchmark=self.benchmark.name,
             pass_at_k=mean_pass_at_k(counts, ks),
@@ -202,6 +214,8 @@ class Scorer:
             pass_at_k_base=mean_pass_at_k(base, ks) if base is not None else None,
             invalid_lines=list(self.benchmark.invalid_lines),
             missing_tasks=missing,
+            unknown_tasks=unknown,
+            k_missing=k_missing,
             seconds=seconds,
             programs_run=self.programs_run,
             isolated=self.sandbox.isolated,

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 
 import typer
 
 from opencoder import __version__
-from opencoder.demo import DemoScale
+from opencoder.demo import DEFAULT_DEMO_BYTES, DemoScale
 from opencoder.errors import OpencoderError
 
 app = typer.Typer(
@@ -33,6 +35,44 @@ def version() -> None:
     typer.echo(__version__)
 
 
+def _writable(path: Path | None, folder: bool) -> Path | None:
+    """An --out path must be creatable: the nearest part of it that exists is a folder (the path itself may be a
+    file where a file is written). Checked while parsing, so that the error comes before any work."""
+    if path is None:
+        return None
+    kind = "folder" if folder else "file"
+    if path.exists() and path.is_dir() != folder:
+        raise OpencoderError(f"--out {path} is {'a file' if folder else 'a folder'}; it must name a {kind}")
+    for part in path.parents:
+        if part.exists():
+            if not part.is_dir():
+                raise OpencoderError(f"--out {path}: {part} is a file, not a folder")
+            break
+    return path
+
+
+def _out_folder(path: Path | None) -> Path | None:
+    return _writable(path, folder=True)
+
+
+def _out_file(path: Path | None) -> Path | None:
+    return _writable(path, folder=False)
+
+
+def _resumable(command: Callable) -> Callable:
+    """Ctrl-C in a command that resumes ends with a note saying so (exit status 130, as the shell's), not silently."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except KeyboardInterrupt:
+            typer.echo("\ninterrupted: rerun the same command to resume where it stopped", err=True)
+            raise typer.Exit(130) from None
+
+    return run
+
+
 tokenizer_app = typer.Typer(help="Train tokenizers.", no_args_is_help=True)
 app.add_typer(tokenizer_app, name="tokenizer")
 
@@ -40,7 +80,7 @@ app.add_typer(tokenizer_app, name="tokenizer")
 @tokenizer_app.command("train")
 def tokenizer_train(
     inputs: list[Path] = typer.Argument(..., help="Parquet/JSONL files or directories with a `text` column."),
-    out: Path = typer.Option(..., "--out", help="Tokenizer directory to write (HF format)."),
+    out: Path = typer.Option(..., "--out", help="Tokenizer directory to write (HF format).", callback=_out_folder),
     vocab_size: int = typer.Option(96640, "--vocab-size", help="Vocabulary size, special tokens included."),
 ) -> None:
     """Train a byte-level BPE tokenizer with the ChatML special tokens and chat template."""
@@ -54,8 +94,10 @@ def tokenizer_train(
 def tokenize(
     inputs: list[Path] = typer.Argument(..., help="Parquet/JSONL files or directories with a `text` column."),
     tokenizer: Path = typer.Option(..., "--tokenizer", help="Tokenizer directory (from `tokenizer train`)."),
-    out: Path = typer.Option(..., "--out", help="Tokens directory to write (packed shards + meta.json)."),
-    processes: int = typer.Option(0, "--processes", help="Worker processes (0: one per core)."),
+    out: Path = typer.Option(
+        ..., "--out", help="Tokens directory to write (packed shards + meta.json).", callback=_out_folder
+    ),
+    processes: int = typer.Option(0, "--processes", min=0, help="Worker processes (0: one per core)."),
 ) -> None:
     """Tokenize documents into packed token shards with an end-of-document token between documents."""
     from opencoder.train.packing import tokenize as run_tokenize
@@ -68,11 +110,14 @@ def tokenize(
 
 
 @app.command()
+@_resumable
 def train(
     stage: str = typer.Option(..., "--stage", help="pretrain | anneal | sft1 | sft2"),
     model: str = typer.Option(None, "--model", help="opencoder-1.5b | opencoder-8b | tiny | small"),
     data: list[str] = typer.Option(None, "--data", help="Tokens dir (pretrain/anneal) or SFT files; repeatable."),
-    out: Path = typer.Option(..., "--out", help="Run directory: checkpoints, metrics.jsonl, hf/ export."),
+    out: Path = typer.Option(
+        ..., "--out", help="Run directory: checkpoints, metrics.jsonl, hf/ export.", callback=_out_folder
+    ),
     max_steps: int = typer.Option(None, "--max-steps", help="Optimizer steps (SFT default: from epochs)."),
     recipe: Path = typer.Option(None, "--recipe", help="YAML recipe; flags override its keys."),
     init: str = typer.Option(None, "--init", help="Run dir or HF model dir to start from (anneal, SFT)."),
@@ -105,7 +150,8 @@ def train(
         typer.echo(f"step {r['step']} loss {r['loss']:.4f} lr {r['lr']:.3g} {r['tokens_per_s']:.0f} tok/s{mfu}")
 
     last = run_train(rec, out, on_log=show)
-    typer.echo(f"done at step {last.get('step', 'resumed-complete')}: {out / 'hf'}")
+    state = "already complete" if last.get("already_complete") else "done"
+    typer.echo(f"{state} at step {last['step']}: {out / 'hf'}")
 
 
 class OnErrorPolicy(str, Enum):
@@ -119,12 +165,15 @@ class ExecutorKind(str, Enum):
 
 
 @app.command()
+@_resumable
 def refine(
     inputs: list[Path] | None = typer.Argument(
         None,
         help="Directory trees, .jsonl[.gz|.zst], .parquet, HF save_to_disk dirs; none: the local code.",
     ),
-    out: Path = typer.Option(..., "--out", "-o", help="Run folder (kept/, removed/, stats/, manifest.json)."),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Run folder (kept/, removed/, stats/, manifest.json).", callback=_out_folder
+    ),
     recipe: Path | None = typer.Option(None, help="YAML recipe; default recipes/refinecode.yaml."),
     workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes."),
     on_error: OnErrorPolicy = typer.Option(
@@ -170,9 +219,12 @@ def _print_summary(command: str, out: Path, manifest: dict) -> None:
 
 
 @app.command()
+@_resumable
 def signals(
     inputs: list[Path] = typer.Argument(..., help="Directory trees, .jsonl[.gz|.zst], .parquet, HF save_to_disk dirs."),
-    out: Path = typer.Option(..., "--out", "-o", help="Run folder (signals/, kept/, removed/, manifest.json)."),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Run folder (signals/, kept/, removed/, manifest.json).", callback=_out_folder
+    ),
     recipe: Path | None = typer.Option(None, help="YAML recipe: its seed, compat, columns and signals/filter params."),
     workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes."),
     repo_depth: int = typer.Option(1, min=0, help="Directory trees: folders under the root that name the repository."),
@@ -202,9 +254,12 @@ def filter_(
 
 
 @app.command()
+@_resumable
 def dedup(
     inputs: list[Path] = typer.Argument(..., help="Parquet or .jsonl[.gz|.zst] files, directory trees, HF datasets."),
-    out: Path = typer.Option(..., "--out", "-o", help="Run folder (kept/, removed/, clusters.parquet, manifest)."),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Run folder (kept/, removed/, clusters.parquet, manifest).", callback=_out_folder
+    ),
     recipe: Path | None = typer.Option(
         None, help="YAML recipe whose seed, columns and fuzzy_dedup params to use; default recipes/refinecode.yaml."
     ),
@@ -225,7 +280,9 @@ def dedup(
 @app.command()
 def report(
     run_dir: Path = typer.Argument(..., help="The --out folder of a finished `opencoder refine`."),
-    out: Path | None = typer.Option(None, help="Where to write the page (default: RUN_DIR/report.html)."),
+    out: Path | None = typer.Option(
+        None, help="Where to write the page.", show_default="RUN_DIR/report.html", callback=_out_file
+    ),
     samples: int = typer.Option(3, min=0, help="Removed documents shown per removal reason."),
 ) -> None:
     """Write an HTML report of a run: funnel per stage, languages, removal reasons and samples."""
@@ -235,10 +292,13 @@ def report(
 
 
 @app.command()
+@_resumable
 def demo(
-    out: Path = typer.Option(Path(".demo"), help="Demo folder; the run lands in OUT/run."),
-    max_mb: float | None = typer.Option(None, min=0.001, help="Megabytes of this machine's code to read [32]."),
-    workers: int | None = typer.Option(None, min=1, help="Worker processes (default: all cores)."),
+    out: Path = typer.Option(Path(".demo"), help="Demo folder; the run lands in OUT/run.", callback=_out_folder),
+    max_mb: float | None = typer.Option(
+        None, min=0.001, help="Megabytes of this machine's code to read.", show_default=f"{DEFAULT_DEMO_BYTES / 1e6:g}"
+    ),
+    workers: int | None = typer.Option(None, min=1, help="Worker processes.", show_default="all cores"),
     fresh: bool = typer.Option(False, "--fresh", help="Start over; otherwise steps whose output exists are skipped."),
     train_steps: int = typer.Option(DemoScale.train_steps, min=1, help="Pretraining steps of the tiny model."),
     eval_tasks: int = typer.Option(DemoScale.eval_tasks, min=1, help="HumanEval problems to evaluate (the first N)."),
@@ -270,21 +330,24 @@ def eval_command(
     server: str = typer.Option(None, help="Generate through this OpenAI-compatible server, e.g. http://127.0.0.1:8000"),
     model_name: str = typer.Option("default", help="--server: the model name to ask for."),
     chat: bool = typer.Option(
-        None, "--chat/--base", help="Prompt as an instruct (chat) or a base model [default: chat if it has a template]."
+        None,
+        "--chat/--base",
+        help="Prompt as an instruct (chat) or a base model.",
+        show_default="chat if the model has a chat template",
     ),
-    n: int = typer.Option(1, help="Completions per task."),
-    temperature: float = typer.Option(0.0, help="0 is greedy (then n must be 1)."),
-    max_tokens: int = typer.Option(512, help="New tokens per completion at most."),
-    batch_size: int = typer.Option(8, help="--model: prompts per forward batch."),
+    n: int = typer.Option(1, min=1, help="Completions per task."),
+    temperature: float = typer.Option(0.0, min=0.0, help="0 is greedy (then n must be 1)."),
+    max_tokens: int = typer.Option(512, min=1, help="New tokens per completion at most."),
+    batch_size: int = typer.Option(8, min=1, help="--model: prompts per forward batch."),
     limit: int = typer.Option(
         None, min=1, help="Only the benchmark's first N tasks (with --samples: other tasks' samples are left out)."
     ),
     data: Path = typer.Option(None, help="Benchmark JSONL(.gz) to use instead of the bundled copy (needed for mbpp+)."),
-    out: Path = typer.Option(None, help="Output folder [default: runs/eval/<benchmark>]."),
+    out: Path = typer.Option(None, help="Output folder.", show_default="runs/eval/<benchmark>", callback=_out_folder),
     k: str = typer.Option("1", help="pass@k values, comma-separated; each needs at least k samples per task."),
-    workers: int = typer.Option(None, help="Programs run at once [default: cores + 1]."),
-    timeout: float = typer.Option(3.0, help="Wall-clock seconds per program (OpenCodeEval: 3)."),
-    memory_mb: int = typer.Option(2048, help="Address-space limit per program, MiB."),
+    workers: int = typer.Option(None, min=1, help="Programs run at once.", show_default="cores + 1"),
+    timeout: float = typer.Option(3.0, min=0.001, help="Wall-clock seconds per program (OpenCodeEval: 3)."),
+    memory_mb: int = typer.Option(2048, min=1, help="Address-space limit per program, MiB."),
     isolation: str = typer.Option("auto", help="auto (bubblewrap if it works), bwrap (required) or none."),
     base_only: bool = typer.Option(False, "--base-only", help="HumanEval+/MBPP+: skip the plus inputs."),
     sanitize: bool = typer.Option(False, "--sanitize", help="Apply AST answer extraction to --samples too."),

@@ -57,6 +57,9 @@ def test_directory_of_parquet_input(tmp_path):
         (lambda p: p.write_text(""), "no 'text' column"),
         (lambda p: p.write_text('{"id": 1, "content": "x"}\n'), "no 'text' column"),
         (lambda p: p.write_text('{"text": "ok"}\n{broken\n'), ":2: invalid JSON"),
+        (lambda p: p.write_text('{"text": "ok"}\n{"text": 42}\n'), ":2: 'text' must be a string, got int"),
+        (lambda p: p.write_text('{"text": "ok"}\n{"text": ["a"]}\n'), ":2: 'text' must be a string, got list"),
+        (lambda p: p.write_text('{"text": "ok"}\n[1, 2]\n'), ":2: expected a JSON object, got list"),
     ],
 )
 def test_bad_inputs_name_the_file(tmp_path, make, message):
@@ -65,6 +68,13 @@ def test_bad_inputs_name_the_file(tmp_path, make, message):
     with pytest.raises(OpencoderError, match=message) as err:
         train_tokenizer([bad], tmp_path / "tok", vocab_size=400)
     assert str(bad) in str(err.value)
+
+
+def test_a_parquet_text_column_of_numbers_names_file_and_column(tmp_path):
+    bad = tmp_path / "numbers.parquet"
+    pq.write_table(pa.table({"text": [1, 2]}), bad)
+    with pytest.raises(OpencoderError, match=f"^{bad}: column 'text' holds int64, not text$"):
+        train_tokenizer([bad], tmp_path / "tok", vocab_size=400)
 
 
 def test_vocab_too_small_and_missing_input(tmp_path):

@@ -1,8 +1,10 @@
 import json
 
 import numpy as np
+import pytest
 from train_paths import SFT
 
+from opencoder.errors import OpencoderError
 from opencoder.train.data import IGNORE_INDEX
 from opencoder.train.sft import encode_example, load_sft_examples, pack_examples
 from opencoder.train.tokenizer import DEFAULT_SYSTEM_PROMPT, IM_END, load_tokenizer
@@ -36,3 +38,10 @@ def test_truncation_and_packing_keep_masks_aligned(tok_dir):
         np.concatenate([p["input_ids"] for p in packed]).tolist()
         == np.concatenate([e["input_ids"] for e in examples]).tolist()
     )
+
+
+def test_a_field_that_is_not_text_names_file_line_and_key(tok_dir, tmp_path):
+    bad = tmp_path / "sft.jsonl"
+    bad.write_text('{"instruction": "Add one.", "output": "x + 1"}\n{"instruction": "Two?", "output": 2}\n')
+    with pytest.raises(OpencoderError, match=f"^{bad}:2: 'output' must be a string, got int$"):
+        load_sft_examples([bad], load_tokenizer(tok_dir), 64, packing=False)

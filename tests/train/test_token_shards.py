@@ -1,5 +1,7 @@
 import gzip
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -55,6 +57,17 @@ def test_empty_input_and_empty_shard_are_clear_errors(tok_dir, tokens_dir, tmp_p
         TokenShards.open(broken)
     with pytest.raises(OpencoderError, match=r"no meta\.json"):
         TokenShards.open(tmp_path)
+
+
+@pytest.mark.parametrize("command", ["tokenize", "tokenizer train"])
+def test_a_number_where_text_belongs_is_a_one_line_error(command, tok_dir, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "a document"}\n{"text": 42}\n')
+    args = ["--tokenizer", str(tok_dir)] if command == "tokenize" else ["--vocab-size", "400"]
+    done = subprocess.run([sys.executable, "-m", "opencoder.cli", *command.split(), str(bad), *args,
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr == f"error: {bad}:2: 'text' must be a string, got int\n"
 
 
 def _loader(tokens_dir, **kw):

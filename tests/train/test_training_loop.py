@@ -1,6 +1,7 @@
 import json
 import math
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -137,8 +138,26 @@ def test_cli_interface(tokens_dir, tmp_path):
     assert [r["step"] for r in _metrics(run)] == [1, 2]
     assert {"step", "loss", "lr", "tokens_per_s", "mfu"} <= set(_metrics(run)[0])
     assert (run / "hf" / "config.json").is_file() and (run / "hf" / "tokenizer.json").is_file()
+    assert done.stdout.splitlines()[-1] == f"done at step 2: {run / 'hf'}"
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[-1] == f"already complete at step 2: {run / 'hf'}"
     bad = subprocess.run([*cmd[:-1], "0"], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and bad.stderr.startswith("error:") and "max_steps" in bad.stderr
+
+
+def test_ctrl_c_says_that_rerunning_resumes(tokens_dir, tmp_path):
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "opencoder.cli", "train", "--stage", "pretrain", "--model", "tiny", "--seq-len", "64",
+           "--data", str(tokens_dir), "--out", str(run), "--max-steps", "100000"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = proc.stdout.readline()  # the first step's line: the loop is running
+    assert first.startswith("step 1 "), proc.communicate()[1]
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    assert stderr.strip().splitlines()[-1] == "interrupted: rerun the same command to resume where it stopped"
+    assert "Traceback" not in stderr
 
 
 @pytest.mark.parametrize("path", sorted(RECIPES.glob("*.yaml")), ids=lambda p: p.name)

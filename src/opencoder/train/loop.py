@@ -216,7 +216,8 @@ def _micro_step(model, batch: dict, num_items: float, device: torch.device) -> t
 def train(recipe: TrainRecipe, out_dir: str | Path, on_log: Callable[[dict], None] | None = None) -> dict:
     """Run (or resume) one training stage; writes checkpoints, ``metrics.jsonl`` and the HF export in ``out_dir``.
 
-    ``on_log`` receives each metrics record on rank 0 (the CLI prints them). Returns the last record.
+    ``on_log`` receives each metrics record on rank 0 (the CLI prints them). Returns the last record; a run found
+    complete returns ``{"step": N, "already_complete": True}``.
     """
     out = Path(out_dir)
     d = parallel.setup()
@@ -260,7 +261,7 @@ def _train(recipe: TrainRecipe, out: Path, d: parallel.Dist, on_log: Callable[[d
         "final_lr": recipe.final_lr,
         "decay_steps": recipe.decay_steps,
     }
-    last = {}
+    last: dict = {"step": start_step, "already_complete": True}  # replaced by the first step's record
     for step in range(start_step, prep.total_steps):
         t0 = time.perf_counter()
         lr = lr_at(step, **sched)

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import orjson
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from opencoder.errors import OpencoderError
@@ -52,11 +53,34 @@ def _open_text(path: Path) -> io.TextIOBase:
     return path.open(encoding="utf-8")
 
 
+def _string_columns(path: Path, schema: pa.Schema, columns: Sequence[str]) -> list[str]:
+    """The ``columns`` the Parquet file has; one of another type than text is an error naming file and column."""
+    present = [c for c in columns if c in schema.names]
+    for name in present:
+        kind = schema.field(name).type
+        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_null(kind)):
+            raise OpencoderError(f"{path}: column {name!r} holds {kind}, not text")
+    return present
+
+
+def _text_fields(path: Path, lineno: int, obj: object, columns: Sequence[str]) -> dict:
+    """The ``columns`` of one JSON line (missing ones as None); a line that is no object, or a field that is no
+    string, is an error naming file, line and key: a number where text belongs is a broken input, not a document."""
+    if not isinstance(obj, dict):
+        raise OpencoderError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
+    row = {c: obj.get(c) for c in columns}
+    for key, value in row.items():
+        if value is not None and not isinstance(value, str):
+            raise OpencoderError(f"{path}:{lineno}: {key!r} must be a string, got {type(value).__name__}")
+    return row
+
+
 def iter_records(path: Path, columns: Sequence[str], batch_size: int = 1024) -> Iterator[list[dict]]:
-    """Batches of dicts holding ``columns`` (missing ones as None); bad JSON names the file and line."""
+    """Batches of dicts holding the text ``columns`` (missing ones as None); bad JSON or a value that is not text
+    names the file and line (Parquet: the column)."""
     if path.suffix == ".parquet":
         pf = pq.ParquetFile(path)
-        present = [c for c in columns if c in pf.schema_arrow.names]
+        present = _string_columns(path, pf.schema_arrow, columns)
         for batch in pf.iter_batches(batch_size=batch_size, columns=present):
             rows = batch.to_pylist()
             yield [{c: row.get(c) for c in columns} for row in rows]
@@ -70,7 +94,7 @@ def iter_records(path: Path, columns: Sequence[str], batch_size: int = 1024) -> 
                 obj = orjson.loads(line)
             except orjson.JSONDecodeError as err:
                 raise OpencoderError(f"{path}:{lineno}: invalid JSON ({err})") from None
-            batch.append({c: obj.get(c) for c in columns})
+            batch.append(_text_fields(path, lineno, obj, columns))
             if len(batch) >= batch_size:
                 yield batch
                 batch = []

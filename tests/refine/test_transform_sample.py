@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pii_positives import CONFIG_POSITIVES, POSITIVES
 
 from opencoder.engine.stage import StageContext
 from opencoder.io.schema import DOC_SCHEMA, REMOVED_SCHEMA
@@ -99,25 +100,13 @@ def test_sample_params():
         SampleParams(keep={"go": 1.5})
 
 
-POSITIVES = [
-    'mail = "jane.roe@gmail.com"',
-    "server 8.8.8.8 answers",
-    'addr = "2a00:1450:4001:81b::200e"',
-    'url = "https://bob:pa55word@git.example.net/x"',
-    'password = "hunter2"',
-    "DB_PASSWORD: 'Tr0ub4dor&3'",
-    'api_key = "a8F3kd92LmQ0zX7pR4tY6wE1"',
-    'GH = "ghp_0123456789abcdefghijABCDEFGHIJ012345"',
-    "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----",
-]
-
-
-def test_pre_checks_let_every_positive_through():
+@pytest.mark.parametrize(("texts", "lang"), [(POSITIVES, "python"), (CONFIG_POSITIVES, "yaml")])
+def test_pre_checks_let_every_positive_through(texts, lang):
     """The per-step RE2 gates may only skip texts the step would leave unchanged."""
-    result = TransformStage().process(batch(POSITIVES, ["python"] * len(POSITIVES)))
-    expected = [Rewriter().redact(text) for text in POSITIVES]
+    result = TransformStage().process(batch(texts, [lang] * len(texts)))
+    expected = [Rewriter().redact(text, lang=lang) for text in texts]
     assert result.kept.column("text").to_pylist() == expected
-    assert all(new != old for new, old in zip(expected, POSITIVES, strict=True))
+    assert all(new != old for new, old in zip(expected, texts, strict=True))
 
 
 def test_pathological_texts_finish_and_keep_accounting():

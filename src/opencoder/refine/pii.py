@@ -134,8 +134,10 @@ def _block_end(text: str, start: int, prefixes: tuple[str, ...], pairs: tuple[tu
 # ---------------------------------------------------------------------------------------------- PII and secrets
 
 _TLD = r"(?:com|org|net|edu|gov|mil|int|io|dev|info|biz|name|pro|co|ai|app|cloud|tech|xyz|me|us|[a-zA-Z]{2})"
+# The local part is a dot-atom or a quoted string ("jane roe"@example.org, RFC 5321).
 EMAIL_RE = re.compile(
-    rf"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+{_TLD}\b(?![.-]?\w)"
+    rf"(?:(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*|(?<![\w\\])\"[^\"\\\r\n]{{1,64}}\")"
+    rf"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+{_TLD}\b(?![.-]?\w)"
 )
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"  # ASCII digits: ipaddress takes no others
 IPV4_RE = re.compile(rf"(?<![\w.]){_OCTET}(?:\.{_OCTET}){{3}}(?!\.?\w)")
@@ -195,7 +197,7 @@ GATES: dict[str, str] = {
     "config_assignment": rf"(?im)^[ \t]*((export|ENV|ARG)[ \t]+|-[ \t]+)?{NAME_CHAR}*(pass|pwd|secret|token|key)"
     rf"{NAME_CHAR}*[ \t]*[:=][ \t]*[^\s\"'!&*|>#;]",
     "url_credentials": r"://[^/\s:@\"']+:[^/\s@\"']+@",
-    "email": r"[A-Za-z0-9._%+-]@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2}",
+    "email": r"[A-Za-z0-9._%+\"-]@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2}",
     "ipv4": r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}",
     "ipv6": r"(?i)[0-9a-f]{1,4}::?[0-9a-f]{1,4}::?[0-9a-f]{1,4}",
 }

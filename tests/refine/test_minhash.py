@@ -141,6 +141,28 @@ def test_band_keys_equal_exactly_when_band_values_are() -> None:
     assert not set(keys[2].tolist()) & set(keys[0].tolist())  # a band key includes the band number
 
 
+def test_band_keys_see_every_row_and_its_place() -> None:
+    """Documents one value apart, in each row of a band in turn (first and last included), get different keys
+    in that band only; two rows swapped are a different band."""
+    bands, rows = 4, 8
+    base = np.random.default_rng(1).integers(0, 2**32, size=bands * rows, dtype=np.uint64).astype(np.uint32)
+    variants = [base.copy()]
+    for band in range(bands):
+        for row in range(rows):
+            one_off = base.copy()
+            one_off[band * rows + row] ^= 1 << (row * 4 % 32)  # one bit flipped, a different bit per row
+            variants.append(one_off)
+    swapped = base.copy()
+    swapped[[rows - 2, rows - 1]] = swapped[[rows - 1, rows - 2]]  # band 0's last two rows
+    variants.append(swapped)
+    keys = minhash.band_keys(np.stack(variants), bands=bands, rows=rows, seed=5)
+    for i in range(bands * rows):
+        band = i // rows
+        assert keys[1 + i, band] != keys[0, band], f"band {band} ignores row {i % rows}"
+        assert (np.delete(keys[1 + i], band) == np.delete(keys[0], band)).all()
+    assert keys[-1, 0] != keys[0, 0] and (keys[-1, 1:] == keys[0, 1:]).all()
+
+
 def test_unknown_unit_is_an_error() -> None:
     with pytest.raises(ValueError, match="unknown shingle unit 'chars'"):
         minhash.token_hashes(pa.array(["x"]), "chars")

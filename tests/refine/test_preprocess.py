@@ -87,6 +87,7 @@ def test_batch_gives_what_classify_gives_file_by_file_on_real_files():
     """The bulk path (text as a view of the read buffers) against the per-file reference, on the machine's own
     code plus every awkward case, in a sliced batch (non-zero array offset)."""
     files = [p for root in default_corpus(2_000_000) for p in root.paths()][:400]
+    assert len(files) >= 200  # the machine's own code (opencoder.io.corpus): the test must not pass on none
     contents = [p.read_bytes() for p in files] + [
         b"\xef\xbb\xbfx = 1\n",  # BOM
         "caf\xe9\n".encode("cp1252"),  # fallback

@@ -23,7 +23,7 @@ def signals():
 def corpus_texts(label_prefix: str, suffix: str, budget: int, largest: int = 20_000) -> list[tuple[str, str]]:
     """(path, text) of real ``suffix`` files from the machine's own corpus (opencoder.io.corpus), roots whose
     label starts with ``label_prefix``: files of at most ``largest`` bytes, spread by path hash, ``budget`` bytes
-    in all. Empty where the machine has no such files (then the tests run on their hand-made snippets only)."""
+    in all. Each test asserts a minimum number of files, so that it cannot pass on none."""
     candidates = [c for c in discover_candidates() if c.label.startswith(label_prefix)]
     paths = [path for root in sample_corpus(candidates) for path in root.paths() if path.suffix == suffix]
     texts = []

@@ -70,6 +70,22 @@ def test_bad_inputs_name_the_file(tmp_path, make, message):
     assert str(bad) in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("latin1.jsonl", b'{"text": "ok"}\n{"text": "caf\xe9"}\n', r":2: invalid JSON \(str is not valid UTF-8"),
+        ("cut.jsonl.gz", gzip.compress(b'{"text": "ok"}\n' * 50)[:30], r":\d+: cannot read \(Compressed file ended"),
+        ("fake.parquet", b"not a parquet file\n", r": cannot read \(Parquet magic bytes not found"),
+    ],
+    ids=["not-utf8", "truncated-gzip", "not-parquet"],
+)
+def test_undecodable_truncated_or_corrupt_files_name_the_file(tmp_path, name, data, message):
+    bad = tmp_path / name
+    bad.write_bytes(data)
+    with pytest.raises(OpencoderError, match=f"^{bad}{message}"):
+        train_tokenizer([bad], tmp_path / "tok", vocab_size=400)
+
+
 def test_a_parquet_text_column_of_numbers_names_file_and_column(tmp_path):
     bad = tmp_path / "numbers.parquet"
     pq.write_table(pa.table({"text": [1, 2]}), bad)

@@ -43,14 +43,15 @@ def expand_inputs(inputs: Sequence[str | Path]) -> list[Path]:
     return files
 
 
-def _open_text(path: Path) -> io.TextIOBase:
+def _open_binary(path: Path) -> io.BufferedIOBase:
+    """Lines stay bytes: orjson checks the UTF-8 of each line, so an undecodable one is named by its number."""
     if path.name.endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
+        return gzip.open(path, "rb")
     if path.name.endswith(".zst"):
         import zstandard
 
-        return io.TextIOWrapper(zstandard.open(path, "rb"), encoding="utf-8")
-    return path.open(encoding="utf-8")
+        return zstandard.open(path, "rb")
+    return path.open("rb")
 
 
 def _string_columns(path: Path, schema: pa.Schema, columns: Sequence[str]) -> list[str]:
@@ -75,29 +76,40 @@ def _text_fields(path: Path, lineno: int, obj: object, columns: Sequence[str]) -
     return row
 
 
+# What a damaged file raises while it is read: truncated compression, I/O, a corrupt Parquet file.
+_READ_ERRORS = (OSError, EOFError, pa.ArrowException)
+
+
 def iter_records(path: Path, columns: Sequence[str], batch_size: int = 1024) -> Iterator[list[dict]]:
-    """Batches of dicts holding the text ``columns`` (missing ones as None); bad JSON or a value that is not text
-    names the file and line (Parquet: the column)."""
+    """Batches of dicts holding the text ``columns`` (missing ones as None); bad JSON or UTF-8, a value that is not
+    text or a damaged file names the file and line (Parquet: the column)."""
     if path.suffix == ".parquet":
-        pf = pq.ParquetFile(path)
-        present = _string_columns(path, pf.schema_arrow, columns)
-        for batch in pf.iter_batches(batch_size=batch_size, columns=present):
-            rows = batch.to_pylist()
-            yield [{c: row.get(c) for c in columns} for row in rows]
+        try:
+            pf = pq.ParquetFile(path)
+            present = _string_columns(path, pf.schema_arrow, columns)
+            for batch in pf.iter_batches(batch_size=batch_size, columns=present):
+                rows = batch.to_pylist()
+                yield [{c: row.get(c) for c in columns} for row in rows]
+        except _READ_ERRORS as err:
+            raise OpencoderError(f"{path}: cannot read ({err})") from None
         return
     batch: list[dict] = []
-    with _open_text(path) as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = orjson.loads(line)
-            except orjson.JSONDecodeError as err:
-                raise OpencoderError(f"{path}:{lineno}: invalid JSON ({err})") from None
-            batch.append(_text_fields(path, lineno, obj, columns))
-            if len(batch) >= batch_size:
-                yield batch
-                batch = []
+    lineno = 0
+    try:
+        with _open_binary(path) as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = orjson.loads(line)
+                except orjson.JSONDecodeError as err:
+                    raise OpencoderError(f"{path}:{lineno}: invalid JSON ({err})") from None
+                batch.append(_text_fields(path, lineno, obj, columns))
+                if len(batch) >= batch_size:
+                    yield batch
+                    batch = []
+    except _READ_ERRORS as err:
+        raise OpencoderError(f"{path}:{lineno + 1}: cannot read ({err})") from None
     if batch:
         yield batch
 

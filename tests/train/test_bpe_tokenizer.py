@@ -4,9 +4,11 @@ import json
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import zstandard
 from train_paths import DOCS
 
 from opencoder.errors import OpencoderError
+from opencoder.train.sources import iter_texts
 from opencoder.train.tokenizer import DEFAULT_SYSTEM_PROMPT, IM_END, IM_START, SPECIAL_TOKENS, train_tokenizer
 
 
@@ -84,6 +86,15 @@ def test_undecodable_truncated_or_corrupt_files_name_the_file(tmp_path, name, da
     bad.write_bytes(data)
     with pytest.raises(OpencoderError, match=f"^{bad}{message}"):
         train_tokenizer([bad], tmp_path / "tok", vocab_size=400)
+
+
+def test_compressed_inputs_give_the_texts_of_the_plain_file(tmp_path):
+    plain = tmp_path / "docs.jsonl"
+    plain.write_bytes(gzip.decompress(DOCS.read_bytes()))
+    zst = tmp_path / "docs.jsonl.zst"
+    zst.write_bytes(zstandard.ZstdCompressor().compress(plain.read_bytes()))
+    texts = [list(iter_texts([path], batch_size=7)) for path in (plain, DOCS, zst)]
+    assert texts[0] == texts[1] == texts[2] and sum(map(len, texts[0])) == 40
 
 
 def test_a_parquet_text_column_of_numbers_names_file_and_column(tmp_path):

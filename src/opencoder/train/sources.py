@@ -50,7 +50,7 @@ def _open_binary(path: Path) -> io.BufferedIOBase:
     if path.name.endswith(".zst"):
         import zstandard
 
-        return zstandard.open(path, "rb")
+        return io.BufferedReader(zstandard.open(path, "rb"))  # its reader alone cannot iterate lines
     return path.open("rb")
 
 

@@ -83,16 +83,21 @@ _READ_ERRORS = (OSError, EOFError, pa.ArrowException)
 def iter_records(path: Path, columns: Sequence[str], batch_size: int = 1024) -> Iterator[list[dict]]:
     """Batches of dicts holding the text ``columns`` (missing ones as None); bad JSON or UTF-8, a value that is not
     text or a damaged file names the file and line (Parquet: the column)."""
-    if path.suffix == ".parquet":
-        try:
-            pf = pq.ParquetFile(path)
-            present = _string_columns(path, pf.schema_arrow, columns)
-            for batch in pf.iter_batches(batch_size=batch_size, columns=present):
-                rows = batch.to_pylist()
-                yield [{c: row.get(c) for c in columns} for row in rows]
-        except _READ_ERRORS as err:
-            raise OpencoderError(f"{path}: cannot read ({err})") from None
-        return
+    read = _parquet_records if path.suffix == ".parquet" else _jsonl_records
+    yield from read(path, columns, batch_size)
+
+
+def _parquet_records(path: Path, columns: Sequence[str], batch_size: int) -> Iterator[list[dict]]:
+    try:
+        pf = pq.ParquetFile(path)
+        present = _string_columns(path, pf.schema_arrow, columns)
+        for batch in pf.iter_batches(batch_size=batch_size, columns=present):
+            yield [{c: row.get(c) for c in columns} for row in batch.to_pylist()]
+    except _READ_ERRORS as err:
+        raise OpencoderError(f"{path}: cannot read ({err})") from None
+
+
+def _jsonl_records(path: Path, columns: Sequence[str], batch_size: int) -> Iterator[list[dict]]:
     batch: list[dict] = []
     lineno = 0
     try:

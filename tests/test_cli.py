@@ -96,6 +96,13 @@ def test_the_command_line_prints_one_line_and_exits_2(tmp_path):
     done = _cli("eval", "--out", str(taken), "--benchmark", "humaneval", "--samples", "x.jsonl")
     assert done.returncode == 2
     assert done.stderr == f"error: --out {taken} is a file; it must name a folder\n"
+    (tmp_path / "runs").write_text("")  # eval's default --out is runs/eval/<benchmark>
+    default = subprocess.run(
+        [sys.executable, "-m", "opencoder.cli", "eval", "-b", "humaneval", "--samples", "x.jsonl"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert default.returncode == 2
+    assert default.stderr == "error: --out runs/eval/humaneval: runs is a file, not a folder\n"
 
 
 @pytest.mark.parametrize(

@@ -360,9 +360,11 @@ def eval_command(
         raise OpencoderError(f"--isolation must be auto, bwrap or none, got {isolation!r}")
     if sum(x is not None for x in (samples, model, server)) != 1:
         raise OpencoderError("give exactly one of --samples FILE, --model PATH or --server URL")
+    out_dir = out or Path("runs/eval") / benchmark.replace("+", "plus")
+    _out_folder(out_dir)  # the default too
     options = EvalOptions(
         benchmark=benchmark,
-        out=out or Path("runs/eval") / benchmark.replace("+", "plus"),
+        out=out_dir,
         data=data,
         samples=samples,
         ks=_ks(k),

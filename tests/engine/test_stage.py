@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from opencoder.engine.recipe import parse_recipe
+from opencoder.engine.runner import RunSpec, built_stages, plan_segments
 from opencoder.engine.stage import make_removed, validity_bitmap
 from opencoder.io.schema import REMOVED_SCHEMA
 from opencoder.io.writers import ParquetSink
 from opencoder.io.writers import tmp_path as tmp_name
-from opencoder.recipes import parse_recipe
-from opencoder.refine.pipeline import _built, plan_segments
 
 
 def test_make_removed_conforms_and_broadcasts():
@@ -37,7 +35,7 @@ def test_validity_bitmap_masks_the_values_of_an_array_with_an_offset():
 
 def test_segments_cut_at_global_stages(tmp_path):
     recipe = parse_recipe({"stages": [{"name": "preprocess"}, {"name": "exact_dedup"}, {"name": "langid"}]})
-    _, stages = _built(json.dumps(recipe.model_dump(mode="json")), str(tmp_path))
+    stages = built_stages(RunSpec.of(tmp_path, recipe))
     segs = plan_segments(stages)
     assert [(s.apply, s.rows, s.then, s.last) for s in segs] == [
         (None, (0,), 1, False),

@@ -36,12 +36,10 @@ def table(paths: list[Path]) -> pa.Table | None:
 
 def differs(a: pa.Table | None, b: pa.Table | None) -> str | None:
     """Where two tables differ (None: they are equal; NaN equals NaN)."""
-    if a is None or b is None:
-        return (
-            None
-            if a is None and b is None
-            else f"rows: {0 if a is None else a.num_rows} vs {0 if b is None else b.num_rows}"
-        )
+    if a is None and b is None:
+        return None
+    if a is None or b is None or a.num_rows != b.num_rows:
+        return f"rows: {0 if a is None else a.num_rows} vs {0 if b is None else b.num_rows}"
     if sorted(a.column_names) != sorted(b.column_names):
         return f"columns: {sorted(set(a.column_names) ^ set(b.column_names))}"
     for name in a.column_names:

@@ -24,7 +24,7 @@ kernel: $(STAMP)
 # ASan sees str and PyMem buffers, which pymalloc would hide in its arenas).
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 sanitize: $(STAMP)
-	rm -rf build/sanitize && mkdir -p build/sanitize && cp -r setup.py pyproject.toml README.md LICENSE recipes src tests build/sanitize/
+	rm -rf build/sanitize && mkdir -p build/sanitize && cp -r setup.py pyproject.toml README.md LICENSE src tests build/sanitize/
 	cd build/sanitize && CFLAGS="$(SANITIZE) -O1 -g" LDSHARED="gcc -shared $(SANITIZE)" $(abspath $(PY)) setup.py -q build_ext --inplace
 	cd build/sanitize && LD_PRELOAD=$$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0 PYTHONMALLOC=malloc \
 		$(abspath $(PY)) -m pytest -q -p no:cacheprovider tests/refine/signals tests/refine/test_preprocess.py \

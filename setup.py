@@ -13,7 +13,7 @@ setup(
             ["src/opencoder/refine/signals/_kernel.c", "src/opencoder/refine/signals/_pyfacts.c"],
             depends=["src/opencoder/refine/signals/_kernel.h"],
         ),
-        Extension("opencoder.refine._bytescan", ["src/opencoder/refine/_bytescan.c"]),
+        Extension("opencoder.io._bytescan", ["src/opencoder/io/_bytescan.c"]),
         Extension("opencoder.io._treeread", ["src/opencoder/io/_treeread.c"]),
     ]
 )

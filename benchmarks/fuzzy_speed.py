@@ -1,6 +1,8 @@
 """Fuzzy dedup speed and memory, ours against datatrove's MinHash stages on the same corpus in the same run.
 
-Run: ``python benchmarks/fuzzy_speed.py [--mb 30] [--small-mb 10] [--datatrove /work/venv-datatrove/bin/python]``
+Run: ``python benchmarks/fuzzy_speed.py --datatrove PYTHON [--mb 30] [--small-mb 10] [--out DIR]``, PYTHON being an
+interpreter with datatrove installed (``python -m venv V && V/bin/pip install datatrove``). The corpora and runs
+(~100 MB) go to a temporary folder, removed at the end, unless ``--out`` names one to keep.
 
 Both sides run end to end in a subprocess of their own, one worker, at the same settings (5-gram shingles over
 whitespace-separated words, 2,048 permutations, 16 bands x 128 rows): ours is ``opencoder dedup`` on a Parquet
@@ -18,6 +20,7 @@ import json
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -40,15 +43,15 @@ def cpu_seconds() -> float:
 
 def run_ours(corpus: Path, out: Path) -> dict:
     """``opencoder dedup`` in this process (one worker runs in-process): wall, CPU, peak RSS, removed."""
+    from opencoder.engine.recipe import load_recipe
+    from opencoder.engine.runner import RunOptions, run_recipe
     from opencoder.io.readers import InputSpec
-    from opencoder.recipes import load_recipe
     from opencoder.refine.fuzzy_dedup import dedup_recipe
-    from opencoder.refine.pipeline import RunOptions, run_refine
 
     recipe = dedup_recipe(load_recipe(), "default")
     engine = recipe.engine.model_copy(update={"batch_docs": BATCH_DOCS, "row_group_rows": ROW_GROUP_ROWS})
     t0, c0 = time.perf_counter(), cpu_seconds()
-    manifest = run_refine([InputSpec(str(corpus))], out, recipe.model_copy(update={"engine": engine}), RunOptions())
+    manifest = run_recipe([InputSpec(str(corpus))], out, recipe.model_copy(update={"engine": engine}), RunOptions())
     return {
         "wall_s": round(time.perf_counter() - t0, 3),
         "cpu_s": round(cpu_seconds() - c0, 3),
@@ -95,15 +98,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=30, help="corpus size for the comparison (MB)")
     parser.add_argument("--small-mb", type=float, default=10, help="second, smaller size for our peak RSS")
-    parser.add_argument("--datatrove", default="/work/venv-datatrove/bin/python", help="python with datatrove")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/fuzzy_speed"))
+    parser.add_argument("--datatrove", help="a Python with datatrove installed (the baseline)")
+    parser.add_argument(
+        "--out", type=Path, help="keep corpora, runs and fuzzy_speed.json here (default: a temp folder)"
+    )
     parser.add_argument("--ours", nargs=2, metavar=("CORPUS", "OUT"), help=argparse.SUPPRESS)  # child mode
     args = parser.parse_args()
     if args.ours:
         print(json.dumps(run_ours(Path(args.ours[0]), Path(args.ours[1]))))
         return
+    if not args.datatrove:
+        parser.error("--datatrove PYTHON is required: the ratio is ours against datatrove, measured in this run")
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        compare(args)
+        return
+    with tempfile.TemporaryDirectory(prefix="oc-fuzzy-speed-") as tmp:
+        args.out = Path(tmp)
+        compare(args)
 
-    args.out.mkdir(parents=True, exist_ok=True)
+
+def compare(args: argparse.Namespace) -> None:
+    """Ours at two sizes and datatrove at the larger one, in subprocesses; prints the table and the ratio."""
     me = [sys.executable, str(Path(__file__).resolve()), "--ours"]
     rows = {}
     for mb in (args.small_mb, args.mb):

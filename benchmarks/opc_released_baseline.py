@@ -2,7 +2,7 @@
 
 Runs under the released code's own environment, e.g.
 
-    /work/venv-opc/bin/python benchmarks/opc_released_baseline.py /work/opc_data_filtering docs.jsonl
+    VENV/bin/python benchmarks/opc_released_baseline.py OPC_DATA_FILTERING_CHECKOUT docs.jsonl
 
 Each input line: {"id", "text", "filename" (no extension, as its notebook passes it), "ext", "lang",
 "size", "program_lang", "doc_type"}. Prints one JSON object: CPU seconds of signals and of filtering, documents,

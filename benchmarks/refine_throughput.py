@@ -33,10 +33,10 @@ from typing import TypeVar
 import psutil
 import rich.progress  # noqa: F401  (the progress bars import it on first use: imports are not measured)
 
+from opencoder.engine.recipe import Recipe, load_recipe, parse_recipe
+from opencoder.engine.runner import RunOptions, RunSpec, built_stages, run_recipe
 from opencoder.io.corpus import default_inputs
 from opencoder.io.readers import InputSpec
-from opencoder.recipes import load_recipe, parse_recipe
-from opencoder.refine.pipeline import RunOptions, _built, run_refine
 
 STAGES = ("preprocess", "langid", "exact_dedup")
 T = TypeVar("T")
@@ -79,17 +79,16 @@ def floor(inputs: list[InputSpec]) -> dict[str, float]:
     return {"docs": docs, "bytes": nbytes, "seconds": wall, "cpu": cpu}
 
 
-def recipe_json() -> str:
+def cut_recipe() -> Recipe:
     """The default recipe cut to ingest, language ID and exact dedup."""
     recipe = load_recipe(None).model_dump(mode="json")
     recipe["stages"] = [s for s in recipe["stages"] if s["name"] in STAGES]
-    return json.dumps(parse_recipe(recipe).model_dump(mode="json"), sort_keys=True)
+    return parse_recipe(recipe)
 
 
 def refine(inputs: list[InputSpec], run_dir: str, workers: int) -> dict[str, float]:
     """The recipe's stages as `opencoder refine` runs them."""
-    recipe = parse_recipe(json.loads(recipe_json()))
-    manifest, wall, cpu = timed(run_refine, inputs, run_dir, recipe, RunOptions(workers=workers))
+    manifest, wall, cpu = timed(run_recipe, inputs, run_dir, cut_recipe(), RunOptions(workers=workers))
     nbytes = sum(i["bytes"] for i in manifest["inputs"])
     return {"docs": manifest["stages"][0]["in"], "bytes": nbytes, "seconds": wall, "cpu": cpu}
 
@@ -101,7 +100,7 @@ def start_up(run_dir: str, workers: int) -> dict[str, float]:
 
     def pool() -> None:
         with ProcessPoolExecutor(workers - 1, mp_context=multiprocessing.get_context("spawn")) as ex:
-            list(ex.map(_built, [recipe_json()] * (workers - 1), [run_dir] * (workers - 1)))
+            list(ex.map(built_stages, [RunSpec.of(Path(run_dir), cut_recipe())] * (workers - 1)))
 
     _, wall, cpu = timed(pool)
     return {"seconds": wall, "cpu": cpu}

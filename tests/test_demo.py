@@ -1,6 +1,7 @@
 """`opencoder demo` end to end: refine, tokenizer, tokenize, pretrain, eval and report, each resumable."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -61,11 +62,19 @@ def test_every_step_leaves_its_output_and_the_report_shows_training_and_eval(tmp
 
 
 def test_cli_demo_on_the_machines_code_prints_the_report_path(tmp_path):
+    """Also on a machine whose bubblewrap does not work (a stand-in that fails comes first on PATH): the demo runs
+    and says plainly that the programs ran without isolation and how to install bubblewrap."""
     out = tmp_path / "demo"
+    (fake := tmp_path / "bin" / "bwrap").parent.mkdir()
+    fake.write_text("#!/bin/sh\nexit 1\n")
+    fake.chmod(0o755)
     cmd = [sys.executable, "-m", "opencoder.cli", "demo", "--out", str(out), "--max-mb", "1.5", "--workers", "1"]
     cmd += ["--train-steps", "5", "--eval-tasks", "1"]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    env = {**os.environ, "PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
+    assert "bubblewrap is missing or does not work here" in done.stderr
+    assert "apt-get install bubblewrap" in " ".join(done.stderr.split())  # the console may wrap the line
     report = out / "run" / "report.html"
     assert done.stdout.strip().splitlines()[-1] == str(report)
     assert "total" in done.stderr and "pretrain" in done.stderr  # the per-step wall times

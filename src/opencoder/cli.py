@@ -8,12 +8,16 @@ import sys
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from opencoder import __version__
 from opencoder.demo import DEFAULT_DEMO_BYTES, DemoScale
 from opencoder.errors import OpencoderError
+
+if TYPE_CHECKING:
+    from opencoder.engine.executor import Executor
 
 app = typer.Typer(
     name="opencoder",
@@ -164,6 +168,12 @@ class ExecutorKind(str, Enum):
     ray = "ray"
 
 
+EXECUTOR_OPTION = typer.Option(
+    ExecutorKind.local, help="local: a process pool on this machine; ray: the Ray cluster at --ray-address."
+)
+RAY_ADDRESS_OPTION = typer.Option("auto", help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT.")
+
+
 @app.command()
 @_resumable
 def refine(
@@ -174,7 +184,7 @@ def refine(
     out: Path = typer.Option(
         ..., "--out", "-o", help="Run folder (kept/, removed/, stats/, manifest.json).", callback=_out_folder
     ),
-    recipe: Path | None = typer.Option(None, help="YAML recipe; default recipes/refinecode.yaml."),
+    recipe: Path | None = typer.Option(None, help="YAML recipe; default: the shipped refinecode.yaml."),
     workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes."),
     on_error: OnErrorPolicy = typer.Option(
         OnErrorPolicy.skip, help="Unreadable input: skip = record it as removed (read_error); fail = stop."
@@ -183,26 +193,28 @@ def refine(
     corpus_bytes: int | None = typer.Option(
         None, min=1, help="Without INPUT: sample the default corpus down to about this many bytes."
     ),
-    executor: ExecutorKind = typer.Option(
-        ExecutorKind.local, help="local: a process pool on this machine; ray: the Ray cluster at --ray-address."
-    ),
-    ray_address: str = typer.Option("auto", help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT."),
+    executor: ExecutorKind = EXECUTOR_OPTION,
+    ray_address: str = RAY_ADDRESS_OPTION,
 ) -> None:
     """RefineCode: read, preprocess, identify languages, deduplicate, transform, signals, filter, sample (resumable)."""
+    from opencoder.engine.recipe import load_recipe
+    from opencoder.engine.runner import RunOptions, run_recipe
     from opencoder.io.corpus import default_inputs
     from opencoder.io.readers import InputSpec
-    from opencoder.recipes import load_recipe
-    from opencoder.refine.pipeline import RunOptions, run_refine
 
     pairs = [InputSpec(str(p)) for p in inputs] if inputs else default_inputs(corpus_bytes)
     options = RunOptions(workers=workers, on_error=on_error.value, repo_depth=repo_depth)
-    runner = None
-    if executor is ExecutorKind.ray:
+    manifest = run_recipe(pairs, out, load_recipe(recipe), options, _executor(executor, ray_address))
+    _print_summary("refine", out, manifest)
+
+
+def _executor(kind: ExecutorKind, ray_address: str) -> Executor | None:
+    """The Ray executor for ``--executor ray``; None: the engine's local process pool."""
+    if kind is ExecutorKind.ray:
         from opencoder.engine.ray_executor import RayExecutor
 
-        runner = RayExecutor(ray_address)
-    manifest = run_refine(pairs, out, load_recipe(recipe), options, runner)
-    _print_summary("refine", out, manifest)
+        return RayExecutor(ray_address)
+    return None
 
 
 def _print_summary(command: str, out: Path, manifest: dict) -> None:
@@ -228,15 +240,18 @@ def signals(
     recipe: Path | None = typer.Option(None, help="YAML recipe: its seed, compat, columns and signals/filter params."),
     workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes."),
     repo_depth: int = typer.Option(1, min=0, help="Directory trees: folders under the root that name the repository."),
+    executor: ExecutorKind = EXECUTOR_OPTION,
+    ray_address: str = RAY_ADDRESS_OPTION,
 ) -> None:
     """Quality signals and filter decisions for INPUT as given: language ID, signals, rules (no dedup, no rewrite)."""
+    from opencoder.engine.recipe import load_recipe
+    from opencoder.engine.runner import RunOptions, run_recipe
     from opencoder.io.readers import InputSpec
-    from opencoder.recipes import load_recipe
-    from opencoder.refine.pipeline import RunOptions, run_refine
     from opencoder.refine.signals.runner import signals_recipe
 
     options = RunOptions(workers=workers, repo_depth=repo_depth)
-    manifest = run_refine([InputSpec(str(p)) for p in inputs], out, signals_recipe(load_recipe(recipe)), options)
+    recipe_ = signals_recipe(load_recipe(recipe))
+    manifest = run_recipe([InputSpec(str(p)) for p in inputs], out, recipe_, options, _executor(executor, ray_address))
     _print_summary("signals", out, manifest)
     typer.echo(f"signals: {out / 'signals'}")
 
@@ -245,11 +260,14 @@ def signals(
 def filter_(
     run_dir: Path = typer.Argument(..., help="The --out folder of a finished `opencoder refine` or `signals`."),
     rules: Path | None = typer.Option(None, help="YAML rules laid over the shipped configs; default: the run's."),
+    workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes."),
+    executor: ExecutorKind = EXECUTOR_OPTION,
+    ray_address: str = RAY_ADDRESS_OPTION,
 ) -> None:
-    """Re-apply filter rules to a run's stored signals (no recomputation): rewrites kept/ and removed/."""
+    """Re-apply filter rules to a run's stored signals (no recomputation): rewrites kept/ and removed/; resumable."""
     from opencoder.refine.refilter import refilter_run
 
-    total = refilter_run(run_dir, rules)
+    total = refilter_run(run_dir, rules, workers, _executor(executor, ray_address))
     _print_summary("filter", run_dir, {"stages": [{"name": "filter", **total}]})
 
 
@@ -261,18 +279,22 @@ def dedup(
         ..., "--out", "-o", help="Run folder (kept/, removed/, clusters.parquet, manifest).", callback=_out_folder
     ),
     recipe: Path | None = typer.Option(
-        None, help="YAML recipe whose seed, columns and fuzzy_dedup params to use; default recipes/refinecode.yaml."
+        None,
+        help="YAML recipe whose seed, columns and fuzzy_dedup params to use; default: the shipped one.",
     ),
     workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes."),
+    executor: ExecutorKind = EXECUTOR_OPTION,
+    ray_address: str = RAY_ADDRESS_OPTION,
 ) -> None:
     """Fuzzy dedup alone (MinHash LSH, the paper's settings) on any dataset: near-duplicates go to removed/."""
+    from opencoder.engine.recipe import load_recipe
+    from opencoder.engine.runner import RunOptions, run_recipe
     from opencoder.io.readers import InputSpec
-    from opencoder.recipes import load_recipe
     from opencoder.refine.fuzzy_dedup import dedup_recipe
-    from opencoder.refine.pipeline import RunOptions, run_refine
 
     dedup = dedup_recipe(load_recipe(recipe), str(recipe or "the default recipe"))
-    manifest = run_refine([InputSpec(str(p)) for p in inputs], out, dedup, RunOptions(workers=workers))
+    inputs_ = [InputSpec(str(p)) for p in inputs]
+    manifest = run_recipe(inputs_, out, dedup, RunOptions(workers=workers), _executor(executor, ray_address))
     _print_summary("dedup", out, manifest)
     typer.echo(f"clusters: {out / 'clusters.parquet'}")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -74,10 +75,10 @@ def _console() -> Console:
 
 def refine_step(ctx: DemoContext) -> Path:
     """Refine a capped sample of the machine's own code (or ``ctx.corpus``) with the default recipe."""
+    from opencoder.engine.recipe import load_recipe
+    from opencoder.engine.runner import RunOptions, run_recipe
     from opencoder.io.corpus import default_inputs
     from opencoder.io.readers import InputSpec
-    from opencoder.recipes import load_recipe
-    from opencoder.refine.pipeline import RunOptions, run_refine
 
     if ctx.corpus is not None:
         inputs = [InputSpec(str(ctx.corpus))]
@@ -86,7 +87,7 @@ def refine_step(ctx: DemoContext) -> Path:
         files = sum(len(spec.files) for spec in inputs)
         megabytes = sum(sum(spec.sizes) for spec in inputs) / 1e6
         _console().print(f"corpus: {files:,} files, {megabytes:,.1f} MB from {len(inputs)} trees")
-    run_refine(inputs, ctx.run_dir, load_recipe(None), RunOptions(workers=ctx.workers))
+    run_recipe(inputs, ctx.run_dir, load_recipe(None), RunOptions(workers=ctx.workers))
     return refine_output(ctx)
 
 
@@ -146,11 +147,21 @@ def pretrain_output(ctx: DemoContext) -> Path:
     return ctx.run_dir / "pretrain" / "hf" / "tokenizer.json"  # the export writes the tokenizer last
 
 
+NO_BWRAP = (
+    "[bold yellow]bubblewrap is missing or does not work here:[/] the model's HumanEval programs run without "
+    "namespace isolation (no network or filesystem separation; rlimits, a fresh user and the timeout still apply). "
+    "Install it with `sudo apt-get install bubblewrap` (the sandbox's one system prerequisite) and rerun."
+)
+
+
 def eval_step(ctx: DemoContext) -> Path:
     """Evaluate the exported model greedily on the first HumanEval problems, the programs run in the sandbox."""
     from opencoder.eval.run import EvalOptions, evaluate_model
     from opencoder.generate.hf import HFBackend
+    from opencoder.sandbox.isolation import working_bwrap
 
+    if working_bwrap(sys.executable) is None:
+        _console().print(NO_BWRAP)
     model = pretrain_output(ctx).parent
     options = EvalOptions(
         benchmark="humaneval",

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import json
+import pickle
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from opencoder.engine import recipe as recipe_module
+from opencoder.engine.recipe import parse_recipe
+from opencoder.engine.runner import RunSpec, built_stages, plan_segments
 from opencoder.engine.stage import make_removed, validity_bitmap
+from opencoder.io.decode import DecodeParams
 from opencoder.io.schema import REMOVED_SCHEMA
 from opencoder.io.writers import ParquetSink
 from opencoder.io.writers import tmp_path as tmp_name
-from opencoder.recipes import parse_recipe
-from opencoder.refine.pipeline import _built, plan_segments
 
 
 def test_make_removed_conforms_and_broadcasts():
@@ -37,7 +39,7 @@ def test_validity_bitmap_masks_the_values_of_an_array_with_an_offset():
 
 def test_segments_cut_at_global_stages(tmp_path):
     recipe = parse_recipe({"stages": [{"name": "preprocess"}, {"name": "exact_dedup"}, {"name": "langid"}]})
-    _, stages = _built(json.dumps(recipe.model_dump(mode="json")), str(tmp_path))
+    stages = built_stages(RunSpec.of(tmp_path, recipe))
     segs = plan_segments(stages)
     assert [(s.apply, s.rows, s.then, s.last) for s in segs] == [
         (None, (0,), 1, False),
@@ -61,3 +63,18 @@ def test_empty_sink_writes_nothing(tmp_path):
     sink = ParquetSink(tmp_path / "x.parquet")
     sink.commit()
     assert not (tmp_path / "x.parquet").exists()
+
+
+def test_tasks_carry_the_validated_recipe_so_workers_never_parse_it(tmp_path, monkeypatch):
+    """A task's recipe arrives pickled with each stage's validated params model: building the stages in a worker
+    neither parses YAML or JSON nor validates the params again."""
+    recipe = parse_recipe({"stages": [{"name": "preprocess", "params": {"max_bytes": 10}}, {"name": "langid"}]})
+    run = pickle.loads(pickle.dumps(RunSpec.of(tmp_path / "r", recipe)))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("validated again")
+
+    monkeypatch.setattr(DecodeParams, "model_validate", classmethod(refuse))
+    monkeypatch.setattr(recipe_module, "parse_recipe", refuse)
+    stages = built_stages(run)
+    assert [s.name for s in stages] == ["preprocess", "langid"] and stages[0].max_bytes == 10

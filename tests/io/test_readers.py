@@ -15,9 +15,10 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 
+from opencoder.engine.recipe import Columns, EngineSettings
 from opencoder.errors import OpencoderError
+from opencoder.io import readers, treeread
 from opencoder.io.readers import Contents, InputSpec, plan_inputs, read_shard, to_timestamp
-from opencoder.recipes import Columns, EngineSettings
 
 RECORDS = [
     {
@@ -74,7 +75,7 @@ def test_every_format_reads_the_same_documents(kind, tmp_path):
     assert docs[2]["size"] == len("print(2)\n")
 
 
-def test_tree_ids_repos_and_tasks(tmp_path):
+def test_tree_ids_repos_and_tasks(tmp_path, tree_kernel):
     for rel in ("a/x.py", "a/sub/y.py", "b/z.py", "top.py"):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("pass\n")
@@ -104,10 +105,18 @@ def test_a_listed_tree_is_cut_by_its_listed_sizes(tmp_path):
     assert [s.files for s in by_count.shards] == [("a.py", "b.py", "c.py"), ("d.py",)]
 
 
-def test_contents_buffer_reads_whole_files_grows_past_its_capacity_and_stops_at_a_bad_file(tmp_path):
+@pytest.fixture(params=["compiled", "python-twin"])
+def tree_kernel(request, monkeypatch) -> str:
+    """The tree reader's loop: the compiled one (io/_treeread.c) or its plain-Python twin (io/treeread.py)."""
+    if request.param == "python-twin":
+        monkeypatch.setattr(readers, "_treeread", treeread)
+    return request.param
+
+
+def test_contents_buffer_reads_whole_files_grows_past_its_capacity_and_stops_at_a_bad_file(tmp_path, tree_kernel):
     """Files go straight into one buffer, each to its end whatever fstat said (a /proc file claims 0 bytes), a
     file larger than the buffer makes it grow, one over the cap is a null, and a file that cannot be read stops
-    the loop with its errno (0: not a regular file) after the files before it."""
+    the loop with its errno (0: not a regular file) after the files before it; the same with either loop."""
     files = {"big": os.urandom(5000), "empty": b"", "small": b"abc", "capped": b"x" * 9000}
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
@@ -131,7 +140,7 @@ def test_contents_buffer_reads_whole_files_grows_past_its_capacity_and_stops_at_
         contents.read(prefix, rels, 1, 3, None, 10**9)
 
 
-def test_files_over_the_cap_are_not_read(tmp_path):
+def test_files_over_the_cap_are_not_read(tmp_path, tree_kernel):
     (tmp_path / "big.py").write_bytes(b"x" * 100)
     plan = plan_inputs([(str(tmp_path), None)], EngineSettings())
     doc = next(read_shard(plan.shards[0], Columns(), EngineSettings(), max_bytes=10)).docs.to_pylist()[0]

@@ -14,10 +14,10 @@ import pyarrow.parquet as pq
 import pytest
 from core_fixtures import stdlib_files
 
+from opencoder.engine.recipe import load_recipe, parse_recipe
+from opencoder.engine.runner import RunOptions, run_recipe
 from opencoder.errors import OpencoderError
 from opencoder.io import readers
-from opencoder.recipes import load_recipe, parse_recipe
-from opencoder.refine.pipeline import RunOptions, run_refine
 
 RECIPE = {"stages": [{"name": "preprocess"}, {"name": "langid"}, {"name": "exact_dedup"}]}
 
@@ -27,7 +27,7 @@ def _records(n: int = 6) -> list[dict]:
 
 
 def _refine(path, tmp_path, on_error):
-    return run_refine(
+    return run_recipe(
         [(str(path), None)], tmp_path / f"out-{on_error}", parse_recipe(RECIPE), RunOptions(on_error=on_error)
     )
 
@@ -103,7 +103,7 @@ def test_unreadable_file_in_a_tree(tmp_path, kind, monkeypatch):
             bad.unlink(missing_ok=True)
             return result
 
-        monkeypatch.setattr("opencoder.refine.pipeline.plan_inputs", plan_then_remove)
+        monkeypatch.setattr("opencoder.engine.runner.plan_inputs", plan_then_remove)
     err = _check_both_policies(tree, tmp_path, rf"{bad}: ", n_good=3)
     assert err["id"] == "tree/repo/zz_bad.py" and err["path"] == "repo/zz_bad.py"
 

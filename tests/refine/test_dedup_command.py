@@ -11,11 +11,11 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from opencoder.engine.recipe import load_recipe
+from opencoder.engine.runner import RunOptions, run_recipe
 from opencoder.errors import OpencoderError
 from opencoder.io.readers import InputSpec
-from opencoder.recipes import load_recipe
 from opencoder.refine.fuzzy_dedup import dedup_recipe
-from opencoder.refine.pipeline import RunOptions, run_refine
 from opencoder.report import write_report
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "fuzzy"
@@ -96,8 +96,8 @@ def test_dedup_command_writes_kept_removed_clusters_and_manifest(tmp_path: Path)
 def test_same_result_across_worker_counts_and_after_a_resumed_run(tmp_path: Path) -> None:
     inputs = [InputSpec(str(p)) for p in write_inputs(tmp_path / "in")]
     recipe = dedup_recipe(load_recipe(), "default")
-    run_refine(inputs, tmp_path / "one", recipe, RunOptions(workers=1))
-    run_refine(inputs, tmp_path / "two", recipe, RunOptions(workers=2))
+    run_recipe(inputs, tmp_path / "one", recipe, RunOptions(workers=1))
+    run_recipe(inputs, tmp_path / "two", recipe, RunOptions(workers=2))
     assert outputs(tmp_path / "one") == outputs(tmp_path / "two")
     assert outputs(tmp_path / "one")[1] == sorted(EXPECTED_REMOVED)
 
@@ -113,7 +113,7 @@ def test_same_result_across_worker_counts_and_after_a_resumed_run(tmp_path: Path
         *sorted((work / "reduce").glob("*.parquet"))[::2],
     ]:
         path.unlink()
-    run_refine(inputs, run, recipe, RunOptions(workers=1))
+    run_recipe(inputs, run, recipe, RunOptions(workers=1))
     assert outputs(run) == outputs(tmp_path / "two")
     assert all(p.stat().st_mtime_ns == t for p, t in finished.items())  # finished tasks were not redone
 

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from opencoder.refine import _bytescan
-from opencoder.refine.preprocess import _CONTROL
+from opencoder.io import _bytescan
+from opencoder.io.bytescan import CONTROL as _CONTROL
 from opencoder.refine.signals import kernel
 from opencoder.refine.signals.text import WORDPUNCT, CharClass, normalize, text_word_stats, word_stats
 

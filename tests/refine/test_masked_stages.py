@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 from core_fixtures import make_tree
 
+from opencoder.engine.recipe import Columns, EngineSettings
+from opencoder.io.decode import DecodeParams as PreprocessParams
 from opencoder.io.readers import plan_inputs, read_shard
-from opencoder.recipes import Columns, EngineSettings
 from opencoder.refine.langid import LangId
-from opencoder.refine.preprocess import Preprocess, PreprocessParams
+from opencoder.refine.preprocess import Preprocess
 
 
 def _same(masked, reference):

@@ -11,11 +11,11 @@ import pytest
 from core_fixtures import make_tree, stdlib_files, write_recipe
 
 from opencoder.engine.manifest import merge_stage_stats
+from opencoder.engine.recipe import load_recipe, parse_recipe
+from opencoder.engine.runner import RunOptions, run_recipe
 from opencoder.errors import OpencoderError
 from opencoder.io.readers import InputSpec, plan_inputs
 from opencoder.io.writers import read_group
-from opencoder.recipes import load_recipe, parse_recipe
-from opencoder.refine.pipeline import RunOptions, run_refine
 
 
 def _ids(run_dir, sub):
@@ -32,7 +32,7 @@ def tree(tmp_path_factory):
 def run(tree, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("run")
     recipe = load_recipe(write_recipe(tmp / "r.yaml"))
-    manifest = run_refine([(str(tree), None)], tmp / "out", recipe, RunOptions(workers=1))
+    manifest = run_recipe([(str(tree), None)], tmp / "out", recipe, RunOptions(workers=1))
     return tmp / "out", manifest
 
 
@@ -88,7 +88,7 @@ def test_manifest_records_recipe_versions_and_inputs(run, tree):
 def test_different_worker_counts_give_identical_outputs(run, tree, tmp_path):
     run_dir, _ = run
     recipe = load_recipe(write_recipe(tmp_path / "r.yaml"))
-    run_refine([(str(tree), None)], tmp_path / "out", recipe, RunOptions(workers=2))
+    run_recipe([(str(tree), None)], tmp_path / "out", recipe, RunOptions(workers=2))
     assert _ids(tmp_path / "out", "kept") == _ids(run_dir, "kept")
     assert _ids(tmp_path / "out", "removed") == _ids(run_dir, "removed")
 
@@ -97,7 +97,7 @@ def test_disabled_stage_is_skipped(tree, tmp_path):
     recipe = parse_recipe(
         {"stages": [{"name": "preprocess"}, {"name": "langid"}, {"name": "exact_dedup", "enabled": False}]}
     )
-    manifest = run_refine([(str(tree), None)], tmp_path / "out", recipe)
+    manifest = run_recipe([(str(tree), None)], tmp_path / "out", recipe)
     assert [s["name"] for s in manifest["stages"]] == ["read", "preprocess", "langid"]
 
 
@@ -105,7 +105,7 @@ def test_rerun_into_a_run_dir_of_another_recipe_is_refused(run, tree, tmp_path):
     run_dir, _ = run
     recipe = parse_recipe({"stages": [{"name": "preprocess"}]})
     with pytest.raises(OpencoderError, match="different recipe"):
-        run_refine([(str(tree), None)], run_dir, recipe)
+        run_recipe([(str(tree), None)], run_dir, recipe)
 
 
 def test_accounting_mismatch_between_stages_is_an_error():
@@ -118,7 +118,7 @@ def test_accounting_mismatch_between_stages_is_an_error():
 def test_listed_tree_reads_exactly_its_files_and_reports_their_bytes(tree, tmp_path):
     listed = ["repo0/table.csv", "repo1/latin.py", "repo2/copy_of_first.py"]
     recipe = parse_recipe({"stages": [{"name": "preprocess"}]})
-    manifest = run_refine([InputSpec(str(tree), "listed", listed)], tmp_path / "out", recipe)
+    manifest = run_recipe([InputSpec(str(tree), "listed", listed)], tmp_path / "out", recipe)
     assert manifest["stages"][0]["in"] == 3
     assert manifest["inputs"][0]["bytes"] == sum((tree / rel).stat().st_size for rel in listed)
     assert _ids(tmp_path / "out", "kept") == sorted(f"listed/{rel}" for rel in listed)
@@ -134,7 +134,7 @@ def test_each_task_gets_only_the_decisions_about_its_own_documents(tmp_path):
             dst.parent.mkdir(parents=True, exist_ok=True)
             dst.write_bytes(src.read_bytes())
     recipe = load_recipe(write_recipe(tmp_path / "r.yaml"))
-    run_refine([(str(tmp_path / "corpus"), None)], tmp_path / "out", recipe, RunOptions(workers=1))
+    run_recipe([(str(tmp_path / "corpus"), None)], tmp_path / "out", recipe, RunOptions(workers=1))
     shards = plan_inputs([(str(tmp_path / "corpus"), None)], recipe.engine).shards
     assert len(shards) > 2
     reduced = sorted((tmp_path / "out" / "work" / "exact_dedup" / "reduce").glob("p*.arrow"))

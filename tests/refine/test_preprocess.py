@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pytest
 from core_fixtures import stdlib_files
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from opencoder.io import _bytescan, bytescan
+from opencoder.io.bytescan import CONTROL as _CONTROL
 from opencoder.io.corpus import default_corpus
-from opencoder.refine import _bytescan
-from opencoder.refine.preprocess import _CONTROL, Preprocess, PreprocessParams, classify, plain_files
+from opencoder.io.decode import DecodeParams as PreprocessParams
+from opencoder.io.decode import classify, plain_files
+from opencoder.refine.preprocess import Preprocess
 
 P = PreprocessParams()
 
@@ -127,23 +131,25 @@ AWKWARD = st.lists(
 ).map(b"".join)
 
 
+@pytest.mark.parametrize("scanner", [_bytescan, bytescan], ids=["compiled", "python-twin"])
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(st.none(), AWKWARD), max_size=12), st.integers(0, 2), st.integers(1, 64))
-def test_kernel_byte_checks_match_python(values, start, sniff):
-    """The compiled byte checks against the same checks written with bytes methods, in a sliced array."""
+def test_kernel_byte_checks_match_python(scanner, values, start, sniff):
+    """The compiled byte checks and their plain-Python twin (io/bytescan.py) against the same checks written with
+    bytes methods, in a sliced array."""
     content = pa.array([b"x", b"\0y", *values], pa.large_binary()).slice(start)
     n = len(content)
     offsets = np.frombuffer(content.buffers()[1], dtype=np.int64)[content.offset : content.offset + n + 1]
     flags, control = np.zeros(n, dtype=np.uint8), np.zeros(n, dtype=np.int64)
-    _bytescan.scan(content.buffers()[2] or b"", offsets, sniff, flags, control)
+    scanner.scan(content.buffers()[2] or b"", offsets, sniff, flags, control)
     for i, data in enumerate(content.to_pylist()):
         if data is None:
             continue
         window = data[:sniff]
         assert control[i] == len(window) - len(window.translate(None, _CONTROL))
-        assert bool(flags[i] & _bytescan.NUL) == (b"\0" in data)
-        assert bool(flags[i] & _bytescan.HIGH) == (not data.isascii())
-        assert bool(flags[i] & _bytescan.BOM) == data.startswith(b"\xef\xbb\xbf")
+        assert bool(flags[i] & scanner.NUL) == (b"\0" in data)
+        assert bool(flags[i] & scanner.HIGH) == (not data.isascii())
+        assert bool(flags[i] & scanner.BOM) == data.startswith(b"\xef\xbb\xbf")
 
 
 @settings(max_examples=300, deadline=None)

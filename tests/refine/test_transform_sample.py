@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pii_positives import CONFIG_POSITIVES, POSITIVES
 
+from opencoder.engine.registry import stage_entry
 from opencoder.engine.stage import StageContext
 from opencoder.io.schema import DOC_SCHEMA, REMOVED_SCHEMA
 from opencoder.refine.pii import NAME_CHAR, Rewriter
-from opencoder.refine.registry import stage_entry
 from opencoder.refine.sample import PAPER_KEEP, SampleParams, SampleStage
 from opencoder.refine.signals.runner import SignalsParams, build_signals
 from opencoder.refine.transform import TransformParams, TransformStage

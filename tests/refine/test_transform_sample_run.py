@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pyarrow.parquet as pq
 
-from opencoder.recipes import parse_recipe
-from opencoder.refine.pipeline import RunOptions, run_refine
+from opencoder.engine.recipe import parse_recipe
+from opencoder.engine.runner import RunOptions, run_recipe
 
 HEADER = "# Copyright 2021 Jane Roe\n# Licensed under the MIT License\n\n"
 
@@ -27,7 +27,7 @@ def test_refine_runs_transform_then_sample(tmp_path):
             ],
         }
     )
-    manifest = run_refine([(str(tree), None)], tmp_path / "out", recipe, RunOptions(workers=1))
+    manifest = run_recipe([(str(tree), None)], tmp_path / "out", recipe, RunOptions(workers=1))
     stages = {s["name"]: s for s in manifest["stages"]}
     assert stages["transform"]["removed"] == 0
     assert stages["transform"]["counters"]["copyright_headers"] == 1

@@ -171,8 +171,8 @@ def test_cli_writes_the_report_and_prints_its_path(run_dir, tmp_path):
 
 
 def test_report_of_a_real_refine_run_agrees_with_its_manifest(tmp_path):
-    from opencoder.recipes import load_recipe
-    from opencoder.refine.pipeline import RunOptions, run_refine
+    from opencoder.engine.recipe import load_recipe
+    from opencoder.engine.runner import RunOptions, run_recipe
 
     tree = tmp_path / "tree"
     for copy in ("a", "b"):
@@ -181,7 +181,7 @@ def test_report_of_a_real_refine_run_agrees_with_its_manifest(tmp_path):
             (tree / copy / p.name).write_bytes(p.read_bytes())
     (tree / "a" / "data.bin").write_bytes(bytes(range(256)) * 4)
     run = tmp_path / "run"
-    manifest = run_refine([(str(tree), None)], run, load_recipe(None), RunOptions(workers=1))
+    manifest = run_recipe([(str(tree), None)], run, load_recipe(None), RunOptions(workers=1))
     view = RunView(run)
     expected = {(s["name"], r): n for s in manifest["stages"] for r, n in s["reasons"].items()}
     assert {k: v.docs for k, v in view.removed.reasons.items()} == expected

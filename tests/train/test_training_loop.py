@@ -16,7 +16,7 @@ from opencoder.train.recipe import load_recipe
 from opencoder.train.sft import load_sft_examples
 from opencoder.train.tokenizer import load_tokenizer
 
-RECIPES = Path(__file__).resolve().parents[2] / "recipes"
+RECIPES = Path(__file__).resolve().parents[2] / "src" / "opencoder" / "recipes"
 FAST = {"model": "tiny", "lr": 5e-3, "warmup_steps": 2, "seq_len": 64, "global_batch": 8, "micro_batch": 4}
 
 

@@ -27,16 +27,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import zstandard
 
-from opencoder.engine.stage import make_removed, validity_bitmap
 from opencoder.errors import OpencoderError
 from opencoder.io.schema import DOC_SCHEMA, REMOVED_SCHEMA
-from opencoder.kernels import compiled
-from opencoder.recipes import Columns, EngineSettings
+from opencoder.io.settings import Columns, EngineSettings
+from opencoder.io.tables import make_removed, validity_bitmap
+from opencoder.kernels import compiled_or
 
 OnError = Literal["fail", "skip"]
 Kind = Literal["tree", "jsonl", "parquet", "arrow"]
 
-_treeread = compiled("opencoder.io._treeread")
+_treeread = compiled_or("opencoder.io._treeread", "opencoder.io.treeread")
 
 READ_SCHEMA = pa.schema([f for f in DOC_SCHEMA if f.name != "text"] + [pa.field("content", pa.large_binary())])
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn"})
@@ -271,7 +271,8 @@ class _Fail:
 class Contents:
     """Files read straight into one growing buffer that becomes a batch's ``content`` column as it is: building
     the column from one bytes object per file would copy every byte once more. The loop over the files is
-    compiled (``io/_treeread.c``): a Python call per file cost a quarter as much as the syscalls themselves."""
+    compiled (``io/_treeread.c``): a Python call per file cost a quarter as much as the syscalls themselves. Where it
+    is not built, its plain-Python twin (``io/treeread.py``) reads the same bytes."""
 
     def __init__(self, capacity: int, slots: int) -> None:
         self.data = np.empty(capacity, dtype=np.uint8)  # untouched pages cost nothing

@@ -16,7 +16,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from opencoder.engine.stage import one_array
+from opencoder.io.tables import one_array
 
 
 def tmp_path(path: Path) -> Path:

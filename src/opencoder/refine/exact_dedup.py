@@ -12,8 +12,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field
 
+from opencoder.engine.registry import register_stage
 from opencoder.engine.stage import DECISIONS_SCHEMA, StageContext, one_array
-from opencoder.refine.registry import register_stage
 
 REASON = "exact_duplicate"
 

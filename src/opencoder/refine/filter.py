@@ -25,9 +25,9 @@ import xxhash
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from opencoder.engine.registry import register_stage
 from opencoder.engine.stage import StageContext, StageResult, make_removed
 from opencoder.errors import OpencoderError
-from opencoder.refine.registry import register_stage
 from opencoder.refine.signals.runner import SIGNAL_NAMES
 
 CONFIG_NAMES = (

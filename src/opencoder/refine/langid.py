@@ -15,8 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from opencoder.engine.registry import NoParams, register_stage
 from opencoder.engine.stage import StageContext, StageResult, make_removed, one_array
-from opencoder.refine.registry import NoParams, register_stage
 
 # The released code capitalises "Gerber Image" in its exclusion list, so Gerber files were not excluded.
 OPC_NOT_EXCLUDED = frozenset({"gerber image"})

@@ -12,8 +12,8 @@ import pyarrow.compute as pc
 import xxhash
 from pydantic import BaseModel, ConfigDict, Field
 
+from opencoder.engine.registry import register_stage
 from opencoder.engine.stage import StageContext, StageResult, make_removed
-from opencoder.refine.registry import register_stage
 
 REASON = "downsampled"
 PAPER_KEEP = {"java": 200 / 449, "html": 64 / 474}

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
+from opencoder.engine.registry import register_stage
 from opencoder.engine.stage import StageContext, StageResult, make_removed
 from opencoder.refine.pii import (
     ANY_GATE,
@@ -26,7 +27,6 @@ from opencoder.refine.pii import (
     Rewriter,
     strip_copyright_header,
 )
-from opencoder.refine.registry import register_stage
 
 EMPTY_REASON = "empty_after_transform"
 

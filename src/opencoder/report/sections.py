@@ -1,11 +1,14 @@
 """The report's sections. Each is a function ``RunView -> Section | None`` (None: nothing to show here).
 
-``SECTIONS`` is the extension point: a later stage adds what it knows (a filter's per-rule hits, fuzzy dedup's
-cluster sizes) by writing one such function next to its own code and appending it to this list.
+``SECTIONS`` lists them in page order. A stage adds what it knows (fuzzy dedup's cluster sizes) without its package
+importing the report: its section function lives in a report module (``report/fuzzy.py``) or any module of a
+package above the engine, and one line in the engine's ``REPORT_SECTIONS`` names it; those sections come after the
+removal reasons.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from opencoder.refine.fuzzy_report import fuzzy_section
+from opencoder.engine.registry import REPORT_SECTIONS
 from opencoder.report.html import Raw, Section, bar, esc, human_bytes, line_chart, num, table
 from opencoder.report.run import RunView, SizeCount
 
@@ -212,12 +215,21 @@ def eval_results(run: RunView) -> Section | None:
 
 
 # The report, in order. Append a later stage's section function here (one line).
+def stage_sections() -> list[SectionFn]:
+    """The section functions stages registered in ``REPORT_SECTIONS`` ("module:function"), imported."""
+    fns = []
+    for target in REPORT_SECTIONS.values():
+        module, _, name = target.partition(":")
+        fns.append(getattr(importlib.import_module(module), name))
+    return fns
+
+
 SECTIONS: list[SectionFn] = [
     overview,
     funnel,
     languages,
     removal_reasons,
-    fuzzy_section,
+    *stage_sections(),
     rule_hits,
     removed_samples,
     training_curves,

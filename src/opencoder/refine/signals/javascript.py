@@ -9,12 +9,11 @@ tests compare both), but tree-sitter also reads what esprima 4.0.1 rejects: synt
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import regex
 import tree_sitter_javascript
 from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
 
+from opencoder.refine.signals.js_facts import TreeFacts
 from opencoder.refine.signals.langutil import flag, line_fraction, per_code_line, ratio
 
 LEGAL_VARIABLE = regex.compile(r"[a-z\$][a-zA-Z0-9]*")
@@ -54,19 +53,6 @@ _QUERY = Query(
      (augmented_assignment_expression {_EXPORT_LEFT} right: (_) @value)]
     """,
 )
-
-
-@dataclass
-class TreeFacts:
-    """What the released visitors collect, from one pass over the tree."""
-
-    variables: list[str] = field(default_factory=list)  # declared names (not function expressions), exports
-    simple_variables: int = 0  # declarations initialised with nothing, a literal, an identifier or a unary op
-    functions: list[str] = field(default_factory=list)  # function declarations/expressions, exported functions
-    classes: list[str] = field(default_factory=list)
-    simple_returns: int = 0
-    imports: int = 0
-    statements: int = 0  # top-level statements
 
 
 def parse(doc) -> Tree | object | None:

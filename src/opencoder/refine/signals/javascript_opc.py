@@ -13,7 +13,7 @@ import warnings
 import esprima
 from esprima.nodes import FunctionExpression, Node
 
-from opencoder.refine.signals.javascript import TreeFacts
+from opencoder.refine.signals.js_facts import TreeFacts
 
 _PARSE_ERRORS = (esprima.Error, RecursionError, MemoryError)
 _FUNCTION_TYPES = frozenset({"FunctionExpression", "ArrowFunctionExpression"})

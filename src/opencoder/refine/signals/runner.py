@@ -28,9 +28,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field
 
+from opencoder.engine.recipe import Recipe, StageSpec, parse_recipe
+from opencoder.engine.registry import register_stage
 from opencoder.engine.stage import StageContext, StageResult, make_removed
-from opencoder.recipes import Recipe, StageSpec, parse_recipe
-from opencoder.refine.registry import register_stage
 from opencoder.refine.signals import LANGUAGE_SIGNAL_NAMES, code, doc, language_module
 from opencoder.refine.signals.document import CodeDocument
 

@@ -1,5 +1,6 @@
-/* Compiled kernel of preprocess (docs/refine.md, Speed and memory): the byte checks of every file of a batch in
- * one call, straight over the reader's buffer, instead of one bytes object and five Python calls per file.
+/* Compiled kernel of decoding (io/decode.py; docs/refine.md, Speed and memory): the byte checks of every file of a
+ * batch in one call, straight over the reader's buffer, instead of one bytes object and five Python calls per file.
+ * io/bytescan.py is its plain-Python twin (same results), used where this is not built.
  *
  * scan(data, offsets, sniff_bytes, flags, control) takes the values buffer of a large binary column (bytes-like),
  * its n + 1 int64 offsets (bytes-like) and fills, for value i:

@@ -1,8 +1,12 @@
 """Stages by name: each stage module registers a builder and the pydantic model of its parameters.
 
-A stage's owner adds one line to STAGE_MODULES; importing the module runs its ``@register_stage``. Modules are
-imported only when a recipe names their stage, so a worker of a three-stage recipe does not pay for the signal
-modules' imports (pygments, esprima, bs4: about a second per process).
+Adding a stage takes one line here: ``"name": "package.module"`` in ``STAGE_MODULES`` (any package, not only
+refine), plus ``@register_stage("name", params=Model)`` on the module's builder. A stage outside this package (a
+plug-in) needs no line: its recipe entry names its module (``module: mypkg.stages``). Modules are imported only
+when a recipe names their stage, so a worker of a three-stage recipe does not pay for the signal modules' imports
+(pygments, esprima, bs4: about a second per process). A stage's report section is one line in
+``REPORT_SECTIONS``: the report imports and shows it (it returns None for a run without its data), without the
+stage's package importing the report.
 """
 
 from __future__ import annotations
@@ -25,6 +29,11 @@ STAGE_MODULES = {
     "signals": "opencoder.refine.signals.runner",
     "filter": "opencoder.refine.filter",
     "sample": "opencoder.refine.sample",
+}
+
+# "stage": "module:function". The function takes the report's RunView and returns a report Section (or None).
+REPORT_SECTIONS = {
+    "fuzzy_dedup": "opencoder.report.fuzzy:fuzzy_section",
 }
 
 
@@ -57,6 +66,11 @@ def register_stage(name: str, params: type[BaseModel] = NoParams) -> Callable[[B
     return wrap
 
 
+def known_stages() -> list[str]:
+    """The names a recipe may use: those in ``STAGE_MODULES`` and any registered by a module imported otherwise."""
+    return sorted(set(STAGE_MODULES) | set(_STAGES))
+
+
 def stages() -> dict[str, StageEntry]:
     """All registered stages (imports every stage module)."""
     for name in STAGE_MODULES:
@@ -64,8 +78,9 @@ def stages() -> dict[str, StageEntry]:
     return _STAGES
 
 
-def stage_entry(name: str) -> StageEntry:
-    """The registered stage ``name``, importing only its module; KeyError if unknown."""
+def stage_entry(name: str, module: str | None = None) -> StageEntry:
+    """The registered stage ``name``, importing only its module (``module``, else its ``STAGE_MODULES`` entry);
+    KeyError if unknown."""
     if name not in _STAGES:
-        importlib.import_module(STAGE_MODULES[name])
+        importlib.import_module(module or STAGE_MODULES[name])
     return _STAGES[name]

@@ -1,4 +1,7 @@
-"""``opencoder refine``: the recipe's stages over the planned input shards, resumable, with accounting.
+"""The run: a recipe's stages over the planned input shards, resumable, with accounting and a manifest.
+
+``opencoder refine``, ``dedup`` and ``signals`` are this with different recipes; any registered stages run the same
+way over any document table (an ``id`` and a ``text`` column plus what the stages use).
 
 The enabled stages are cut into segments at each global stage. A segment runs per shard (one task each):
 it reads the shard (segment 0) or the previous segment's survivors, applies the previous global stage's
@@ -13,6 +16,7 @@ the rest."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import time
@@ -31,8 +35,10 @@ from opencoder import __version__
 from opencoder.engine.decisions import DecisionIndex, TaskDecisions
 from opencoder.engine.executor import Executor, LocalExecutor
 from opencoder.engine.manifest import StageCounts, merge_stage_stats, package_versions
+from opencoder.engine.recipe import Recipe
 from opencoder.engine.stage import (
     DECISIONS_SCHEMA,
+    DecodingStage,
     FinalizingStage,
     GlobalStage,
     MaskedRowStage,
@@ -43,6 +49,7 @@ from opencoder.engine.stage import (
     one_array,
 )
 from opencoder.errors import OpencoderError
+from opencoder.io.decode import decode_lossy
 from opencoder.io.readers import InputSpec, OnError, Plan, Shard, plan_inputs, read_shard
 from opencoder.io.writers import (
     ArrowSink,
@@ -53,8 +60,6 @@ from opencoder.io.writers import (
     write_json_atomic,
     write_table_atomic,
 )
-from opencoder.recipes import Recipe, parse_recipe
-from opencoder.refine.registry import stage_entry
 
 
 @dataclass(frozen=True)
@@ -74,9 +79,23 @@ class Segment:
 
 
 @dataclass(frozen=True)
-class SegmentJob:
+class RunSpec:
+    """What every task of a run shares: its folder and its validated recipe, pickled as is (a worker never parses
+    it again); ``key`` names the built stages in each process's cache."""
+
     run_dir: str
-    recipe: str  # the recipe as JSON: small, picklable, the key of the per-process stage cache
+    recipe: Recipe
+    key: str
+
+    @classmethod
+    def of(cls, run_dir: Path, recipe: Recipe) -> RunSpec:
+        dump = json.dumps(recipe.model_dump(mode="json"), sort_keys=True)
+        return cls(str(run_dir), recipe, hashlib.sha256(dump.encode()).hexdigest())
+
+
+@dataclass(frozen=True)
+class SegmentJob:
+    run: RunSpec
     segment: Segment
     shard: Shard
     task_index: int  # the shard's place in the plan: its group in partition-local decision files
@@ -86,8 +105,7 @@ class SegmentJob:
 
 @dataclass(frozen=True)
 class ReduceJob:
-    run_dir: str
-    recipe: str
+    run: RunSpec
     stage: int
     partition: int
     tasks: tuple[str, ...]
@@ -96,15 +114,21 @@ class ReduceJob:
 # ----------------------------------------------------------------------------------------------- stage set-up
 
 
-@lru_cache(maxsize=4)
-def _built(recipe_json: str, run_dir: str) -> tuple[Recipe, list[RowStage | GlobalStage]]:
-    recipe = parse_recipe(json.loads(recipe_json))
-    ctx = StageContext(seed=recipe.seed, run_dir=Path(run_dir), compat=recipe.compat)
-    stages = []
-    for spec in recipe.enabled_stages():
-        entry = stage_entry(spec.name)
-        stages.append(entry.build(entry.params.model_validate(spec.params), ctx))
-    return recipe, stages
+_BUILT: dict[tuple[str, str], list[RowStage | GlobalStage]] = {}
+_BUILT_MAX = 4
+
+
+def built_stages(run: RunSpec) -> list[RowStage | GlobalStage]:
+    """The run's enabled stages, built once per process from the params validated with the recipe."""
+    key = (run.run_dir, run.key)
+    if key not in _BUILT:
+        recipe = run.recipe
+        ctx = StageContext(seed=recipe.seed, run_dir=Path(run.run_dir), compat=recipe.compat)
+        stages = [spec.entry().build(spec.params_model(), ctx) for spec in recipe.enabled_stages()]
+        while len(_BUILT) >= _BUILT_MAX:
+            del _BUILT[next(iter(_BUILT))]
+        _BUILT[key] = stages
+    return _BUILT[key]
 
 
 def is_global(stage: RowStage | GlobalStage) -> bool:
@@ -207,18 +231,13 @@ def run_row_stage(stage: RowStage, batch: pa.Table, live: np.ndarray | None) -> 
     return stage.process(batch if live is None else batch.filter(live))
 
 
-def decode_lossy(docs: pa.Table) -> pa.Table:
-    """Text for runs without the preprocess stage: UTF-8 with invalid bytes replaced."""
-    texts = [None if b is None else b.decode("utf-8", "replace") for b in docs.column("content").to_pylist()]
-    return docs.drop_columns(["content"]).append_column(
-        pa.field("text", pa.large_string()), pa.array(texts, pa.large_string())
-    )
-
-
 def _segment_input(
-    job: SegmentJob, recipe: Recipe, has_preprocess: bool, read: StageCounts, removed: ParquetSink
+    job: SegmentJob, decoder: DecodingStage | None, read: StageCounts, removed: ParquetSink
 ) -> Iterator[pa.Table]:
-    run_dir = Path(job.run_dir)
+    """The documents a segment task starts from: its shard as read (segment 0), else the previous segment's
+    survivors. Read bytes are left to the run's decoding stage, or decoded here when it has none."""
+    recipe = job.run.recipe
+    run_dir = Path(job.run.run_dir)
     seg = job.segment
     if seg.index > 0:
         prev = Segment(seg.index - 1, None, (), None, last=False)
@@ -227,29 +246,26 @@ def _segment_input(
             for rb in read_arrow(path).to_batches(recipe.engine.batch_docs):
                 yield pa.Table.from_batches([rb])
         return
-    max_bytes = None
-    if has_preprocess:
-        max_bytes = next(s.params["max_bytes"] for s in recipe.enabled_stages() if s.name == "preprocess")
     for batch in read_shard(
         job.shard,
         recipe.columns,
         recipe.engine,
         on_error=job.on_error,
         repo_depth=job.repo_depth,
-        max_bytes=max_bytes,
+        max_bytes=decoder.max_bytes if decoder is not None else None,
     ):
         n_err = batch.errors.num_rows
         nbytes = pc.sum(batch.docs.column("size")).as_py() or 0
         read.add(batch.docs.num_rows + n_err, batch.docs.num_rows, ["read_error"] * n_err, {"bytes": nbytes}, 0.0)
         removed.write(batch.errors)
-        yield batch.docs if has_preprocess else decode_lossy(batch.docs)
+        yield batch.docs if decoder is not None else decode_lossy(batch.docs)
 
 
 def run_segment_task(job: SegmentJob) -> list[dict[str, Any]]:
     """One shard through one segment; returns (and writes, as the completion marker) its per-stage stats."""
-    recipe, stages = _built(job.recipe, job.run_dir)
-    run_dir, seg, task = Path(job.run_dir), job.segment, job.shard.task
-    eng = recipe.engine
+    stages = built_stages(job.run)
+    run_dir, seg, task = Path(job.run.run_dir), job.segment, job.shard.task
+    eng = job.run.recipe.engine
     kept = (
         ParquetSink(
             docs_path(run_dir, seg, task), row_group_rows=eng.row_group_rows, row_group_bytes=eng.row_group_bytes
@@ -274,9 +290,9 @@ def run_segment_task(job: SegmentJob) -> list[dict[str, Any]]:
     if seg.then is not None:
         g = stages[seg.then]
         mapper = MapWriter(stage_work(run_dir, g.name) / "map" / f"{task}.arrow", g.n_partitions)
-    has_preprocess = any(s.name == "preprocess" for s in stages)
+    decoder = next((s for s in stages if isinstance(s, DecodingStage)), None)
 
-    for batch in _segment_input(job, recipe, has_preprocess, read, removed):
+    for batch in _segment_input(job, decoder, read, removed):
         live = None  # the rows still in the batch (None: all), so that it is filtered once, not once per stage
         n_live = batch.num_rows
         if decisions is not None:
@@ -317,9 +333,8 @@ def run_reduce_task(job: ReduceJob) -> int:
 
     A finalizing stage's output is kept for ``finalize``; otherwise the output is decisions, written grouped
     by the task that holds each decided document (group i: task i of the plan)."""
-    _, stages = _built(job.recipe, job.run_dir)
-    stage = stages[job.stage]
-    work = stage_work(Path(job.run_dir), stage.name)
+    stage = built_stages(job.run)[job.stage]
+    work = stage_work(Path(job.run.run_dir), stage.name)
     name = f"p{job.partition:05d}"
     mapped = [(i, path) for i, task in enumerate(job.tasks) if (path := work / "map" / f"{task}.arrow").exists()]
     groups = [read_group(path, job.partition) for _, path in mapped]
@@ -357,21 +372,23 @@ def _check_identity(run_dir: Path, identity: dict[str, Any]) -> None:
         write_json_atomic(path, identity)
 
 
-def run_refine(
-    inputs: Sequence[InputSpec | tuple[Any, ...]],
+def run_recipe(
+    inputs: Sequence[InputSpec | tuple[Any, ...] | str | Path],
     run_dir: str | Path,
     recipe: Recipe,
     options: RunOptions = RunOptions(),
     executor: Executor | None = None,
 ) -> dict[str, Any]:
-    """Refine ``inputs`` (InputSpecs or (path, label) pairs) into RUN_DIR, skipping tasks already finished."""
+    """Run ``recipe`` over ``inputs`` (paths, InputSpecs or (path, label) pairs) into RUN_DIR, skipping tasks already
+    finished; returns the manifest (also written to RUN_DIR/manifest.json)."""
     started = time.perf_counter()
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
 
     t0 = time.perf_counter()
-    plan = plan_inputs(list(inputs), recipe.engine)
+    specs = [InputSpec(str(i)) if isinstance(i, (str, Path)) else i for i in inputs]
+    plan = plan_inputs(specs, recipe.engine)
     timings["plan"] = time.perf_counter() - t0
     recipe_dict = recipe.model_dump(mode="json")
     _check_identity(
@@ -383,8 +400,8 @@ def run_refine(
             "repo_depth": options.repo_depth,
         },
     )
-    recipe_json = json.dumps(recipe_dict, sort_keys=True)
-    _, stages = _built(recipe_json, str(run_dir))
+    run = RunSpec.of(run_dir, recipe)
+    stages = built_stages(run)
     segments = plan_segments(stages)
     tasks = tuple(s.task for s in plan.shards)
 
@@ -394,7 +411,7 @@ def run_refine(
             names = [stages[i].name for i in ([seg.apply] if seg.apply is not None else []) + list(seg.rows)]
             label = " + ".join((["read"] if seg.index == 0 else []) + names) or "write"
             jobs = [
-                SegmentJob(str(run_dir), recipe_json, seg, shard, i, options.on_error, options.repo_depth)
+                SegmentJob(run, seg, shard, i, options.on_error, options.repo_depth)
                 for i, shard in enumerate(plan.shards)
                 if not stats_path(run_dir, seg, shard.task).exists()
             ]
@@ -403,7 +420,7 @@ def run_refine(
             timings[label] = time.perf_counter() - t0
             if seg.then is not None:
                 t0 = time.perf_counter()
-                _run_global(run_dir, recipe_json, seg.then, stages[seg.then], tasks, executor or local)
+                _run_global(run, seg.then, stages[seg.then], tasks, executor or local)
                 timings[f"{stages[seg.then].name} (reduce)"] = time.perf_counter() - t0
     finally:
         if local is not None:
@@ -449,14 +466,8 @@ def _inputs_with_bytes(plan: Plan, read_stats: dict[str, dict[str, Any]]) -> lis
     return [{**i, "bytes": read_bytes.get(i["path"], 0)} if i.get("bytes") is None else i for i in plan.inputs]
 
 
-def _run_global(
-    run_dir: Path,
-    recipe_json: str,
-    index: int,
-    stage: GlobalStage,
-    tasks: tuple[str, ...],
-    executor: Executor,
-) -> None:
+def _run_global(run: RunSpec, index: int, stage: GlobalStage, tasks: tuple[str, ...], executor: Executor) -> None:
+    run_dir = Path(run.run_dir)
     work = stage_work(run_dir, stage.name)
     decisions = work / "decisions.parquet"
     finalizing = isinstance(stage, FinalizingStage)
@@ -465,11 +476,7 @@ def _run_global(
     suffix = ".parquet" if finalizing else ".arrow"
     mapped = any((work / "map" / f"{t}.arrow").exists() for t in tasks)
     parts = range(stage.n_partitions) if mapped else range(0)
-    jobs = [
-        ReduceJob(str(run_dir), recipe_json, index, p, tasks)
-        for p in parts
-        if not (work / "reduce" / f"p{p:05d}{suffix}").exists()
-    ]
+    jobs = [ReduceJob(run, index, p, tasks) for p in parts if not (work / "reduce" / f"p{p:05d}{suffix}").exists()]
     executor.map(run_reduce_task, jobs, f"{stage.name} reduce")
     if finalizing:
         reduced = (pq.ParquetFile(work / "reduce" / f"p{p:05d}.parquet").read() for p in parts)

@@ -223,6 +223,50 @@ def dedup(
 
 
 @app.command()
+def decontam(
+    inputs: list[Path] | None = typer.Argument(
+        None, help="Parquet or .jsonl[.gz|.zst] files, directory trees, HF datasets; none: the local code."
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="Run folder (kept/, removed/, decontam/, manifest.json)."),
+    benchmarks: str | None = typer.Option(
+        None, help="Bundled benchmarks, comma-separated: humaneval,humanevalplus,mbpp,mbpp_sanitized [recipe's]."
+    ),
+    benchmark_file: list[Path] = typer.Option(
+        [], "--benchmark-file", help="More benchmark JSONL (human-eval, MBPP or evalplus format); repeatable."
+    ),
+    sft: bool | None = typer.Option(
+        None, "--sft/--no-sft", help="SFT data: also remove samples naming a benchmark entry point [recipe's]."
+    ),
+    text_field: str | None = typer.Option(
+        None, help="Input field holding the text, e.g. messages (a chat list is flattened) [recipe's: text]."
+    ),
+    recipe: Path | None = typer.Option(None, help="YAML recipe with a decontam stage; default recipes/decontam.yaml."),
+    workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes."),
+    corpus_bytes: int | None = typer.Option(
+        None, min=1, help="Without INPUT: sample the default corpus down to about this many bytes."
+    ),
+) -> None:
+    """Remove documents holding benchmark tasks (n-gram overlap, entry points, fuzzy MinHash) from any dataset:
+    code, web text, annealing or SFT data. Each removed document names its benchmark, task and evidence."""
+    from opencoder.io.corpus import default_inputs
+    from opencoder.io.readers import InputSpec
+    from opencoder.recipes import load_recipe
+    from opencoder.refine.decontam.stage import DEFAULT_RECIPE, decontam_recipe
+    from opencoder.refine.pipeline import RunOptions, run_refine
+
+    path = recipe or DEFAULT_RECIPE
+    base = load_recipe(path)
+    if text_field is not None:
+        base = base.model_copy(update={"columns": base.columns.model_copy(update={"text": text_field})})
+    names = None if benchmarks is None else [b.strip() for b in benchmarks.split(",") if b.strip()]
+    rec = decontam_recipe(base, str(path), benchmarks=names, benchmark_files=[str(f) for f in benchmark_file], sft=sft)
+    pairs = [InputSpec(str(p)) for p in inputs] if inputs else default_inputs(corpus_bytes)
+    manifest = run_refine(pairs, out, rec, RunOptions(workers=workers))
+    _print_summary("decontam", out, manifest)
+    typer.echo(f"matches: {out / 'decontam'}  report: opencoder report {out}")
+
+
+@app.command()
 def report(
     run_dir: Path = typer.Argument(..., help="The --out folder of a finished `opencoder refine`."),
     out: Path | None = typer.Option(None, help="Where to write the page (default: RUN_DIR/report.html)."),

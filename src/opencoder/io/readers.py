@@ -371,8 +371,10 @@ def _record_fields(rec: Any, columns: Columns, source: str, lineno: int) -> dict
     if not isinstance(rec, dict):
         raise ValueError(f"expected a JSON object, got {type(rec).__name__}")
     text = rec.get(columns.text)
+    if isinstance(text, list):
+        text = chat_text(text)
     if not isinstance(text, str):
-        raise ValueError(f"field {columns.text!r} is missing or not a string")
+        raise ValueError(f"field {columns.text!r} is missing or not a string (or a chat list of messages)")
     raw_id = rec.get(columns.id) if columns.id else None
     content = text.encode("utf-8", "surrogatepass")
     return {
@@ -386,6 +388,18 @@ def _record_fields(rec: Any, columns: Columns, source: str, lineno: int) -> dict
         "source": source,
         "content": content,
     }
+
+
+def chat_text(messages: list[Any]) -> str:
+    """A chat (``[{"role", "content"}, ...]``, the SFT ``messages`` format) as one text: the contents joined by
+    blank lines, roles left out: every word a benchmark could leak through, with no template tokens between."""
+    parts = []
+    for i, message in enumerate(messages):
+        content = message.get("content") if isinstance(message, dict) else None
+        if not isinstance(content, str):
+            raise ValueError(f"message {i} has no string 'content'")
+        parts.append(content)
+    return "\n\n".join(parts)
 
 
 def _opt_str(rec: dict[str, Any], key: str | None) -> str | None:
@@ -437,7 +451,10 @@ def _columnar_docs(table: pa.Table, columns: Columns, source: str, start: int) -
     def col(key: str | None) -> pa.ChunkedArray | None:
         return table.column(key) if key and key in have else None
 
-    content = table.column(columns.text).cast(pa.large_string()).cast(pa.large_binary())
+    text = table.column(columns.text)
+    if pa.types.is_list(text.type) or pa.types.is_large_list(text.type):
+        text = pa.array([None if m is None else chat_text(m) for m in text.to_pylist()], pa.large_string())
+    content = text.cast(pa.large_string()).cast(pa.large_binary())
     ids = col(columns.id)
     out: dict[str, Any] = {
         "id": ids.cast(pa.string()) if ids is not None else pa.array([f"{source}:{start + i}" for i in range(n)]),

@@ -25,6 +25,7 @@ STAGE_MODULES = {
     "signals": "opencoder.refine.signals.runner",
     "filter": "opencoder.refine.filter",
     "sample": "opencoder.refine.sample",
+    "decontam": "opencoder.refine.decontam.stage",
 }
 
 

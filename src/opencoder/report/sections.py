@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from opencoder.refine.decontam.report import decontam_section
 from opencoder.refine.fuzzy_report import fuzzy_section
 from opencoder.report.html import Raw, Section, bar, esc, human_bytes, line_chart, num, table
 from opencoder.report.run import RunView, SizeCount
@@ -218,6 +219,7 @@ SECTIONS: list[SectionFn] = [
     languages,
     removal_reasons,
     fuzzy_section,
+    decontam_section,
     rule_hits,
     removed_samples,
     training_curves,

@@ -31,7 +31,8 @@ from opencoder.refine.decontam.sources import BenchItem
 
 _STOP_WORDS = (
     "a an and are as at be by can do does each for from function given has have in is it its list lists "
-    "number numbers of on or return returns string strings that the this to two value values with write"
+    "number numbers of on or return returns string strings that the this to value values with write "
+    "zero one two three four five six seven eight nine ten"  # 'one': 1, 'two': 2, ... in a CPython test file
 )
 COMMON_WORDS = frozenset(
     [w.lower() for w in keyword.kwlist]
@@ -71,7 +72,7 @@ class NgramIndex:
     field: np.ndarray  # int64 index into ``fields``
     start: np.ndarray  # int64 token position in that field's text
     fields: tuple[str, ...]
-    dropped: dict[str, int]  # n-grams left out, per reason
+    dropped: dict[str, int]  # distinct n-grams left out, per reason
 
     def text(self, items: Sequence[BenchItem], k: int) -> str:
         """The benchmark n-gram ``keys[k]``, as text (its tokens joined by single spaces)."""
@@ -115,7 +116,7 @@ def build_ngram_index(
     # the non-rare tokens become one value 0, which must not count as a distinct rare token
     rare_distinct = _distinct_per_row(np.where(rare[window], hashes[window], 0)) - np.any(~rare[window], axis=1)
     informative = (distinct >= min_distinct) & (rare_distinct >= min_rare)
-    dropped = {"common_tokens": int(np.count_nonzero(~informative))}
+    dropped = {"common_tokens": len(np.unique(ids[~informative]))}  # distinct n-grams, like the keys
     ids, text_of, start = ids[informative], text_of[informative], start[informative]
 
     task_codes = {key: c for c, key in enumerate(dict.fromkeys(it.task_key for it in items))}

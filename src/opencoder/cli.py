@@ -267,6 +267,34 @@ def decontam(
 
 
 @app.command()
+def recall(
+    pool: list[Path] = typer.Argument(..., help="Pages to recall from: Parquet/JSONL with `text` and `url`."),
+    positives: list[Path] = typer.Option(..., "--positives", help="Seed code-related pages (`text`); repeatable."),
+    negatives: list[Path] = typer.Option(..., "--negatives", help="Seed other pages (`text`); repeatable."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder: segmenter.json, round<N>/, recall.json."),
+    recipe: Path | None = typer.Option(None, help="YAML recall settings; default recipes/recall.yaml."),
+    rounds: int | None = typer.Option(None, min=1, help="Rounds of train -> score -> domains [recipe's: 3]."),
+    threshold: float | None = typer.Option(None, help="P(code) at which a page is recalled [recipe's: 0.5]."),
+    workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes for scoring."),
+) -> None:
+    """Recall code-related web text: BPE + fastText on seeds, score the pool, mark code-related domains, add the
+    pages the classifier missed to the seeds, retrain; every round writes its model, scores, domains, recalled set."""
+    from opencoder.recall.loop import load_params, run_recall
+
+    params = load_params(recipe)
+    update = {k: v for k, v in (("rounds", rounds), ("threshold", threshold)) if v is not None}
+    params = params.model_validate({**params.model_dump(), **update})
+    for s in run_recall(pool, positives, negatives, out, params, workers):
+        q = s["held_out"]
+        typer.echo(
+            f"round {s['round']}: recalled {s['recalled']} of {s['pool']} ({s['recalled_by_classifier']} by the "
+            f"classifier), {len(s['domains_added'])} domains added, {s['pages_added_to_positives']} pages to seeds; "
+            f"held-out precision {q['precision']:.3f} recall {q['recall']:.3f}"
+        )
+    typer.echo(f"rounds: {out}/round<N>/  summary: {out / 'recall.json'}")
+
+
+@app.command()
 def report(
     run_dir: Path = typer.Argument(..., help="The --out folder of a finished `opencoder refine`."),
     out: Path | None = typer.Option(None, help="Where to write the page (default: RUN_DIR/report.html)."),

@@ -26,6 +26,7 @@ STAGE_MODULES = {
     "filter": "opencoder.refine.filter",
     "sample": "opencoder.refine.sample",
     "decontam": "opencoder.refine.decontam.stage",
+    "recall_score": "opencoder.recall.stage",
 }
 
 

@@ -1,12 +1,15 @@
 """The fastText classifier: train on segmented positives and negatives, score with P(code).
 
-Training runs on one thread with a fixed seed, so the same seeds give the same model and the same scores.
+Training runs on one thread with a fixed seed, in a fresh process, so the same seeds give the same model and the
+same scores.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -33,33 +36,41 @@ class FastTextParams(BaseModel):
     bucket: int = Field(200_000, ge=1)
 
 
-def train(positives: Sequence[str], negatives: Sequence[str], params: FastTextParams, seed: int, path: Path):
-    """Train on segmented texts, save the model at ``path`` and return it."""
+def _train_file(data: str, path: str, params: dict, seed: int) -> None:
+    """fastText training on a labelled file, run in a fresh process (see ``train``)."""
     import fasttext
 
+    model = fasttext.train_supervised(
+        data,
+        dim=params["dim"],
+        lr=params["lr"],
+        wordNgrams=params["word_ngrams"],
+        minCount=params["min_count"],
+        epoch=params["epoch"],
+        bucket=params["bucket"],
+        thread=1,
+        seed=seed,
+        verbose=0,
+    )
+    model.save_model(path)
+
+
+def train(positives: Sequence[str], negatives: Sequence[str], params: FastTextParams, seed: int, path: Path):
+    """Train on segmented texts, save the model at ``path`` and return it loaded.
+
+    Training runs in a fresh spawned process: in a process that had already trained and scored, the same call on
+    the same data gave other weights, or stopped with "Encountered NaN" (fasttext-numpy2-wheel 0.9.2)."""
     if not positives or not negatives:
         raise OpencoderError(f"training needs positives and negatives (got {len(positives)} and {len(negatives)})")
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8", delete=False) as f:
-        for label, texts in ((POSITIVE, positives), (NEGATIVE, negatives)):
-            f.writelines(f"{label} {t}\n" for t in texts)
-    try:
-        model = fasttext.train_supervised(
-            f.name,
-            dim=params.dim,
-            lr=params.lr,
-            wordNgrams=params.word_ngrams,
-            minCount=params.min_count,
-            epoch=params.epoch,
-            bucket=params.bucket,
-            thread=1,
-            seed=seed,
-            verbose=0,
-        )
-    finally:
-        Path(f.name).unlink()
     path.parent.mkdir(parents=True, exist_ok=True)
-    model.save_model(str(path))
-    return model
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "train.txt"
+        with open(data, "w", encoding="utf-8") as f:
+            for label, texts in ((POSITIVE, positives), (NEGATIVE, negatives)):
+                f.writelines(f"{label} {t}\n" for t in texts)
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            pool.submit(_train_file, str(data), str(path), params.model_dump(), seed).result()
+    return load(path)
 
 
 def load(path: Path):

@@ -19,7 +19,7 @@ def domain_of(url: str | None) -> str | None:
     if not url:
         return None
     host = urlsplit(url if "://" in url else f"//{url}").hostname
-    if not host:
+    if not host or any(c.isspace() for c in host):
         return None
     return host[4:] if host.startswith("www.") else host
 

@@ -13,7 +13,6 @@ score, via = classifier | domain | pattern) and summary.json; OUT/recall.json li
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,7 +73,9 @@ def read_texts(paths: Sequence[Path], columns: Columns = Columns()) -> Seeds:
 
 def held_out(ids: Sequence[str], seed: int, share: float) -> np.ndarray:
     """Which seeds are held out: a hash of (seed, id) below ``share`` (the same ones every round and run)."""
-    return np.array([xxhash.xxh64_intdigest(i.encode("utf-8", "surrogatepass"), seed=seed) / 2**64 < share for i in ids])
+    return np.array(
+        [xxhash.xxh64_intdigest(i.encode("utf-8", "surrogatepass"), seed=seed) / 2**64 < share for i in ids]
+    )
 
 
 def precision_recall(pos: np.ndarray, neg: np.ndarray, threshold: float) -> dict[str, float | int]:

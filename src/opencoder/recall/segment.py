@@ -12,7 +12,7 @@ from pathlib import Path
 
 from opencoder.errors import OpencoderError
 
-MAX_CHARS = 20_000  # a page's first characters decide its topic; long pages cost time, not accuracy
+MAX_CHARS = 5_000  # a page's first characters decide its topic; the rest costs fastText time, not accuracy
 
 
 def train_segmenter(texts: Sequence[str], vocab_size: int, path: Path) -> Path:

@@ -92,7 +92,11 @@ def precision_recall(pos: np.ndarray, neg: np.ndarray, threshold: float) -> dict
 def score_recipe(params: RecallParams, model: Path, segmenter: Path) -> Recipe:
     """The engine recipe of one scoring pass: the URL read into ``path``, one ``recall_score`` stage."""
     columns = Columns(path=params.url_field, repo=None, stars=None, commit_time=None)
-    spec = StageSpec(name=SCORE_STAGE, params={"model": str(model.resolve()), "segmenter": str(segmenter.resolve())})
+    digest = xxhash.xxh64_hexdigest(model.read_bytes())
+    spec = StageSpec(
+        name=SCORE_STAGE,
+        params={"model": str(model.resolve()), "segmenter": str(segmenter.resolve()), "model_digest": digest},
+    )
     return Recipe(seed=params.seed, columns=columns, stages=[spec])
 
 

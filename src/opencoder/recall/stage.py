@@ -24,10 +24,12 @@ class RecallScoreParams(BaseModel):
 
     model: str  # a fastText model file
     segmenter: str  # the BPE segmenter JSON it was trained with
+    model_digest: str = ""  # the model file's hash: part of the run's identity, so a retrained model is not skipped
 
 
 @lru_cache(maxsize=2)
-def _loaded(model: str, segmenter: str) -> tuple[object, object]:
+def _loaded(model: str, segmenter: str, digest: str) -> tuple[object, object]:
+    """Model and segmenter, loaded once per process (``digest`` tells a retrained model at the same path apart)."""
     return classifier.load(Path(model)), load_segmenter(Path(segmenter))
 
 
@@ -35,7 +37,7 @@ class RecallScoreStage:
     name = NAME
 
     def __init__(self, params: RecallScoreParams) -> None:
-        self.model, self.segmenter = _loaded(params.model, params.segmenter)
+        self.model, self.segmenter = _loaded(params.model, params.segmenter, params.model_digest)
 
     def process(self, batch: pa.Table) -> StageResult:
         texts = batch.column("text").to_pylist()

@@ -54,7 +54,7 @@ class FuzzyParams(Strict):
     normalize_identifiers: bool = Field(True, description="identifiers and literals become one placeholder")
     verify: bool = Field(True, description="confirm candidates with the exact Jaccard of the shingle sets")
     min_shingles: int = Field(20, ge=1, description="solutions with fewer distinct shingles are not indexed")
-    max_doc_bytes: int = Field(65536, ge=1, description="larger documents are left to the n-gram method")
+    max_doc_bytes: int = Field(16384, ge=1, description="larger documents are left to the n-gram method")
 
     @model_validator(mode="after")
     def _bands_fit(self) -> FuzzyParams:

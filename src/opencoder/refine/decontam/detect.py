@@ -8,7 +8,7 @@ for SFT data, off by default) and ``fuzzy`` (MinHash similarity to a solution, r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -71,6 +71,13 @@ class DecontamParams(Strict):
     fuzzy: FuzzyParams = Field(default_factory=FuzzyParams)
 
 
+class Hit(NamedTuple):
+    item: int  # index into ``Detector.items``
+    method: str
+    match: str  # the n-gram, ``name(``, or the first line of the matched solution
+    similarity: float | None  # fuzzy only
+
+
 @dataclass
 class Matches:
     """The contaminated documents of a batch: row numbers, and per row the task, method and evidence."""
@@ -119,33 +126,33 @@ class Detector:
     def find(self, texts: pa.Array | pa.ChunkedArray) -> Matches:
         """Scan ``texts`` (nulls read as empty) chunk by chunk; the first matching method names each document."""
         texts = pc.fill_null(one_array(texts).cast(pa.large_string()), "")
-        found = Matches(np.zeros(0, np.int64), np.zeros(0, np.int64), [], [], [])
-        parts: list[Matches] = []
+        hits: dict[int, Hit] = {}
         base = 0
         for chunk in minhash.chunks(texts):
-            parts.append(self._find_chunk(chunk, base))
+            hits.update((base + row, hit) for row, hit in self._find_chunk(chunk).items())
             base += len(chunk)
-        for m in parts:
-            found.doc = np.concatenate([found.doc, m.doc])
-            found.item = np.concatenate([found.item, m.item])
-            found.method += m.method
-            found.match += m.match
-            found.similarity += m.similarity
-        return found
+        order = sorted(hits)
+        return Matches(
+            np.array(order, dtype=np.int64),
+            np.array([hits[d].item for d in order], dtype=np.int64),
+            [hits[d].method for d in order],
+            [hits[d].match for d in order],
+            [hits[d].similarity for d in order],
+        )
 
-    def _find_chunk(self, chunk: pa.Array, base: int) -> Matches:
-        hit: dict[int, tuple[int, str, str, float | None]] = {}  # row -> (item, method, match, similarity)
+    def _find_chunk(self, chunk: pa.Array) -> dict[int, Hit]:
+        hit: dict[int, Hit] = {}
         if self.ngrams is not None:
             ng = self.ngrams
             docs, keys, _ = ng.keys.first_hits(*minhash.shingle_ids(chunk, ng.unit, ng.n))
             for d, k in zip(docs.tolist(), keys.tolist(), strict=True):
-                hit[d] = (int(ng.item[k]), "ngram", ng.text(self.items, k), None)
+                hit[d] = Hit(int(ng.item[k]), "ngram", ng.text(self.items, k), None)
         if self.entry_points is not None:
             keys, owners = self.entry_points
             docs, found, _ = keys.first_hits(*minhash.shingle_ids(chunk, "code", 2))
             for d, k in zip(docs.tolist(), found.tolist(), strict=True):
                 item = int(owners[k])
-                hit.setdefault(d, (item, "entry_point", f"{self.items[item].entry_point}(", None))
+                hit.setdefault(d, Hit(item, "entry_point", f"{self.items[item].entry_point}(", None))
         if self.fuzzy is not None:
             sizes = pc.binary_length(chunk).to_numpy(zero_copy_only=False)
             rows = np.flatnonzero(sizes <= self.params.fuzzy.max_doc_bytes)
@@ -153,12 +160,5 @@ class Detector:
             docs, items, sims = fuzzy.match(self.fuzzy, chunk.take(pa.array(rows)))
             for d, item, sim in zip(rows[docs].tolist(), items.tolist(), sims.tolist(), strict=True):
                 first_line = self.items[item].solution.strip().split("\n", 1)[0]
-                hit[d] = (item, "fuzzy", first_line[:200], round(sim, 4))
-        order = sorted(hit)
-        return Matches(
-            np.array(order, dtype=np.int64) + base,
-            np.array([hit[d][0] for d in order], dtype=np.int64),
-            [hit[d][1] for d in order],
-            [hit[d][2] for d in order],
-            [hit[d][3] for d in order],
-        )
+                hit[d] = Hit(item, "fuzzy", first_line[:200], round(sim, 4))
+        return hit

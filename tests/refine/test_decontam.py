@@ -178,3 +178,16 @@ def test_command_scans_chat_messages_and_refuses_a_bad_benchmark_file(tmp_path):
     bad.write_text('{"task_id": 1, "text": "Write a function."}\n')
     failed = run_cli(str(data), "--out", str(tmp_path / "run2"), "--benchmark-file", str(bad))
     assert failed.returncode == 2 and f"{bad}:1: missing solution" in failed.stderr
+
+
+def test_chat_messages_in_parquet_are_flattened_by_the_readers(tmp_path):
+    from opencoder.io.readers import plan_inputs, read_shard
+    from opencoder.recipes import Columns, EngineSettings
+
+    chats = [[{"role": "user", "content": "Write f."}, {"role": "assistant", "content": "def f(): pass"}], None]
+    path = tmp_path / "sft.parquet"
+    pq.write_table(pa.table({"id": ["a", "b"], "messages": chats}), path)
+    settings = EngineSettings()
+    (shard,) = plan_inputs([(str(path), None)], settings).shards
+    (batch,) = read_shard(shard, Columns(text="messages"), settings)
+    assert batch.docs.column("content").to_pylist() == [b"Write f.\n\ndef f(): pass", None]

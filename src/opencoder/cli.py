@@ -238,7 +238,7 @@ def decontam(
         None, "--sft/--no-sft", help="SFT data: also remove samples naming a benchmark entry point [recipe's]."
     ),
     text_field: str | None = typer.Option(
-        None, help="Input field holding the text, e.g. messages (a chat list is flattened) [recipe's: text]."
+        None, help="Input field(s) with the text: messages (a chat list is flattened), instruction+output [text]."
     ),
     recipe: Path | None = typer.Option(None, help="YAML recipe with a decontam stage; default recipes/decontam.yaml."),
     workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes."),

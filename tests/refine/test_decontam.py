@@ -191,3 +191,19 @@ def test_chat_messages_in_parquet_are_flattened_by_the_readers(tmp_path):
     (shard,) = plan_inputs([(str(path), None)], settings).shards
     (batch,) = read_shard(shard, Columns(text="messages"), settings)
     assert batch.docs.column("content").to_pylist() == [b"Write f.\n\ndef f(): pass", None]
+
+
+def test_a_text_field_may_join_several_fields(tmp_path):
+    from opencoder.io.readers import plan_inputs, read_shard
+    from opencoder.recipes import Columns, EngineSettings
+
+    settings = EngineSettings()
+    path = tmp_path / "sft.jsonl"
+    path.write_text(json.dumps({"id": "a", "instruction": "Write f.", "output": "def f(): pass"}) + "\n")
+    pq.write_table(
+        pa.table({"id": ["a"], "instruction": ["Write f."], "output": ["def f(): pass"]}), tmp_path / "s.parquet"
+    )
+    for p in (path, tmp_path / "s.parquet"):
+        (shard,) = plan_inputs([(str(p), None)], settings).shards
+        (batch,) = read_shard(shard, Columns(text="instruction+output"), settings)
+        assert batch.docs.column("content").to_pylist() == [b"Write f.\n\ndef f(): pass"]

@@ -134,3 +134,43 @@ def test_bad_seed_lines_name_file_and_line_and_bad_pool_lines_are_accounted(tmp_
     assert manifest["documents"] == {"in": 22, "kept": 21, "removed": 1}  # the bad line is a read_error
     scores = pq.read_table(out / "round1" / "run" / "scores").to_pydict()
     assert len(scores["id"]) == 21 and "y" in scores["id"]  # the empty page is scored, not lost
+
+
+def test_text_files_keeps_code_related_documentation_only(recalled_run, tmp_path):
+    from opencoder.io.readers import InputSpec
+    from opencoder.recall.text_files import looks_like_documentation
+    from opencoder.recipes import parse_recipe
+    from opencoder.refine.pipeline import run_refine
+
+    out, _ = recalled_run
+    assert looks_like_documentation("repo/README") and looks_like_documentation("docs/intro.html")
+    assert not looks_like_documentation("src/notes.py") and not looks_like_documentation(None)
+    with gzip.open(POOL, "rt") as f:
+        pages = {r["id"]: r["text"] for r in map(json.loads, f)}
+    doc = next(t for i, t in pages.items() if i.startswith("cppreference/"))
+    wiki = next(t for i, t in pages.items() if i.startswith("enwiki"))
+    repo = tmp_path / "repo"
+    files = {"README.md": doc, "docs/history.rst": wiki, "notes.txt": doc, "main.py": "print('hi')\n"}
+    for name, text in files.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text)
+    recipe = parse_recipe(
+        {
+            "stages": [
+                {"name": "preprocess"},
+                {"name": "langid"},
+                {
+                    "name": "text_files",
+                    "params": {"model": str(out / "round2" / "model.bin"), "segmenter": str(out / "segmenter.json")},
+                },
+            ]
+        }
+    )
+    manifest = run_refine([InputSpec(str(repo), "repo")], tmp_path / "run", recipe)
+    kept = sorted(r["path"] for r in pq.read_table(tmp_path / "run" / "kept").to_pylist())
+    removed = {r["path"]: r["reason"] for r in pq.read_table(tmp_path / "run" / "removed").to_pylist()}
+    assert manifest["documents"]["in"] == 4
+    assert "README.md" in kept and "main.py" in kept
+    assert removed.get("docs/history.rst") == "text_not_code_related"  # a documentation name, but not about code
+    scores = pq.read_table(tmp_path / "run" / "text_scores").to_pylist()
+    assert {s["path"] for s in scores} >= {"README.md", "docs/history.rst"}

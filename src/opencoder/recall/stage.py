@@ -28,7 +28,7 @@ class RecallScoreParams(BaseModel):
 
 
 @lru_cache(maxsize=2)
-def _loaded(model: str, segmenter: str, digest: str) -> tuple[object, object]:
+def loaded(model: str, segmenter: str, digest: str) -> tuple[object, object]:
     """Model and segmenter, loaded once per process (``digest`` tells a retrained model at the same path apart)."""
     return classifier.load(Path(model)), load_segmenter(Path(segmenter))
 
@@ -37,7 +37,7 @@ class RecallScoreStage:
     name = NAME
 
     def __init__(self, params: RecallScoreParams) -> None:
-        self.model, self.segmenter = _loaded(params.model, params.segmenter, params.model_digest)
+        self.model, self.segmenter = loaded(params.model, params.segmenter, params.model_digest)
 
     def process(self, batch: pa.Table) -> StageResult:
         texts = batch.column("text").to_pylist()

@@ -27,6 +27,7 @@ STAGE_MODULES = {
     "sample": "opencoder.refine.sample",
     "decontam": "opencoder.refine.decontam.stage",
     "recall_score": "opencoder.recall.stage",
+    "text_files": "opencoder.recall.text_files",
 }
 
 

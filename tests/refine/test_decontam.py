@@ -207,3 +207,13 @@ def test_a_text_field_may_join_several_fields(tmp_path):
         (shard,) = plan_inputs([(str(p), None)], settings).shards
         (batch,) = read_shard(shard, Columns(text="instruction+output"), settings)
         assert batch.docs.column("content").to_pylist() == [b"Write f.\n\ndef f(): pass"]
+
+
+def test_code_tokens_make_the_ngrams_blind_to_spacing():
+    he = task("humaneval", "HumanEval/0")
+    respaced = he.solution.replace(" = ", "=").replace(", ", ",").replace("(", " ( ").replace(")", " ) ")
+    words = Detector(DecontamParams(ngram={"fields": ["solution"]}, fuzzy={"enabled": False}), seed=42)
+    code = Detector(DecontamParams(ngram={"unit": "code", "fields": ["solution"]}, fuzzy={"enabled": False}), seed=42)
+    docstring_free = respaced.split('"""')[0] + respaced.split('"""')[2]  # the prompt's prose would match as words
+    assert found(words, [docstring_free]) == {}
+    assert found(code, [docstring_free]) == {0: ("humaneval", "HumanEval/0", "ngram")}

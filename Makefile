@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -U pip
 	# The CPU wheel of torch lies on these machines' disk; pinning it first keeps pip from pulling a CUDA build.
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e ".[train,ray,eval,dev]"
+	$(PY) -m pip install -q -e ".[train,ray,eval,recall,dev]"
 	touch $(STAMP)
 
 # The compiled kernels (signals, tree reader, preprocess), in place next to their sources (pip install -e builds them

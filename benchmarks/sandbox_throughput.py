@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 
 from opencoder.eval import programs
-from opencoder.eval.benchmarks import BUNDLED, load_benchmark
+from opencoder.eval.benchmarks import load_benchmark
+from opencoder.io.benchmark_files import BUNDLED
 from opencoder.sandbox import Sandbox, run_many
 from opencoder.sandbox.pool import default_workers
 

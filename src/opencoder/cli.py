@@ -300,6 +300,80 @@ def dedup(
 
 
 @app.command()
+def decontam(
+    inputs: list[Path] | None = typer.Argument(
+        None, help="Parquet or .jsonl[.gz|.zst] files, directory trees, HF datasets; none: the local code."
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="Run folder (kept/, removed/, decontam/, manifest.json)."),
+    benchmarks: str | None = typer.Option(
+        None, help="Bundled benchmarks, comma-separated: humaneval,humanevalplus,mbpp,mbpp_sanitized [recipe's]."
+    ),
+    benchmark_file: list[Path] = typer.Option(
+        [], "--benchmark-file", help="More benchmark JSONL (human-eval, MBPP or evalplus format); repeatable."
+    ),
+    sft: bool | None = typer.Option(
+        None, "--sft/--no-sft", help="SFT data: also remove samples naming a benchmark entry point [recipe's]."
+    ),
+    text_field: str | None = typer.Option(
+        None, help="Input field(s) with the text: messages (a chat list is flattened), instruction+output [text]."
+    ),
+    recipe: Path | None = typer.Option(
+        None, help="YAML recipe with a decontam stage; default: the shipped decontam.yaml."
+    ),
+    workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes."),
+    corpus_bytes: int | None = typer.Option(
+        None, min=1, help="Without INPUT: sample the default corpus down to about this many bytes."
+    ),
+) -> None:
+    """Remove documents holding benchmark tasks (n-gram overlap, entry points, fuzzy MinHash) from any dataset:
+    code, web text, annealing or SFT data. Each removed document names its benchmark, task and evidence."""
+    from opencoder.engine.recipe import load_recipe
+    from opencoder.engine.runner import RunOptions, run_recipe
+    from opencoder.io.corpus import default_inputs
+    from opencoder.io.readers import InputSpec
+    from opencoder.refine.decontam.stage import DEFAULT_RECIPE, decontam_recipe
+
+    path = recipe or DEFAULT_RECIPE
+    base = load_recipe(path)
+    if text_field is not None:
+        base = base.model_copy(update={"columns": base.columns.model_copy(update={"text": text_field})})
+    names = None if benchmarks is None else [b.strip() for b in benchmarks.split(",") if b.strip()]
+    rec = decontam_recipe(base, str(path), benchmarks=names, benchmark_files=[str(f) for f in benchmark_file], sft=sft)
+    pairs = [InputSpec(str(p)) for p in inputs] if inputs else default_inputs(corpus_bytes)
+    manifest = run_recipe(pairs, out, rec, RunOptions(workers=workers))
+    _print_summary("decontam", out, manifest)
+    typer.echo(f"matches: {out / 'decontam'}  report: opencoder report {out}")
+
+
+@app.command()
+def recall(
+    pool: list[Path] = typer.Argument(..., help="Pages to recall from: Parquet/JSONL with `text` and `url`."),
+    positives: list[Path] = typer.Option(..., "--positives", help="Seed code-related pages (`text`); repeatable."),
+    negatives: list[Path] = typer.Option(..., "--negatives", help="Seed other pages (`text`); repeatable."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder: segmenter.json, round<N>/, recall.json."),
+    recipe: Path | None = typer.Option(None, help="YAML recall settings; default: the shipped recall.yaml."),
+    rounds: int | None = typer.Option(None, min=1, help="Rounds of train -> score -> domains [recipe's: 3]."),
+    threshold: float | None = typer.Option(None, help="P(code) at which a page is recalled [recipe's: 0.5]."),
+    workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes for scoring."),
+) -> None:
+    """Recall code-related web text: BPE + fastText on seeds, score the pool, mark code-related domains, add the
+    pages the classifier missed to the seeds, retrain; every round writes its model, scores, domains, recalled set."""
+    from opencoder.recall.loop import load_params, run_recall
+
+    params = load_params(recipe)
+    update = {k: v for k, v in (("rounds", rounds), ("threshold", threshold)) if v is not None}
+    params = params.model_validate({**params.model_dump(), **update})
+    for s in run_recall(pool, positives, negatives, out, params, workers):
+        q = s["held_out"]
+        typer.echo(
+            f"round {s['round']}: recalled {s['recalled']} of {s['pool']} ({s['recalled_by_classifier']} by the "
+            f"classifier), {len(s['domains_added'])} domains added, {s['pages_added_to_positives']} pages to seeds; "
+            f"held-out precision {q['precision']:.3f} recall {q['recall']:.3f}"
+        )
+    typer.echo(f"rounds: {out}/round<N>/  summary: {out / 'recall.json'}")
+
+
+@app.command()
 def report(
     run_dir: Path = typer.Argument(..., help="The --out folder of a finished `opencoder refine`."),
     out: Path | None = typer.Option(

@@ -29,11 +29,15 @@ STAGE_MODULES = {
     "signals": "opencoder.refine.signals.runner",
     "filter": "opencoder.refine.filter",
     "sample": "opencoder.refine.sample",
+    "decontam": "opencoder.refine.decontam.stage",
+    "recall_score": "opencoder.recall.stage",
+    "text_files": "opencoder.recall.text_files",
 }
 
 # "stage": "module:function". The function takes the report's RunView and returns a report Section (or None).
 REPORT_SECTIONS = {
     "fuzzy_dedup": "opencoder.report.fuzzy:fuzzy_section",
+    "decontam": "opencoder.report.decontam:decontam_section",
 }
 
 

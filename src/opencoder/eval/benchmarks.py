@@ -11,17 +11,13 @@ import ast
 import gzip
 import json
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 from opencoder.errors import OpencoderError
+from opencoder.io.benchmark_files import BUNDLED, MBPP_FEWSHOT_IDS, MBPP_TEST_RANGE, bundled_path
 
 Family = Literal["humaneval", "mbpp"]
-
-# SPEC §8.1 (OpenCodeEval): MBPP prompts show tasks 1-3 as examples and test on tasks 10-509.
-MBPP_FEWSHOT_IDS = (1, 2, 3)
-MBPP_TEST_RANGE = range(10, 510)
 
 
 @dataclass(frozen=True)
@@ -60,13 +56,6 @@ class Benchmark:
         return {t.task_id: t for t in self.tasks}
 
 
-_DATA = resources.files("opencoder.eval") / "data"
-BUNDLED = {
-    "humaneval": "HumanEval.jsonl.gz",
-    "humaneval+": "HumanEvalPlus-v0.1.10.jsonl.gz",
-    "mbpp": "mbpp.jsonl.gz",
-    "mbpp_sanitized": "mbpp_sanitized.jsonl.gz",
-}
 NAMES = ("humaneval", "humaneval+", "mbpp", "mbpp+", "mbpp_sanitized", "jsonl")
 
 
@@ -78,7 +67,7 @@ def load_benchmark(name: str, data: Path | None = None) -> Benchmark:
     if data is None:
         if name not in BUNDLED:
             raise OpencoderError(f"benchmark {name!r} is not bundled: give its JSONL file with --data")
-        path = Path(str(_DATA / BUNDLED[name]))
+        path = bundled_path(name)
     else:
         path = Path(data)
         if not path.is_file():
@@ -96,7 +85,7 @@ def load_benchmark(name: str, data: Path | None = None) -> Benchmark:
 
 
 def _mbpp_fewshot() -> list[Task]:
-    tasks, _ = read_tasks(Path(str(_DATA / BUNDLED["mbpp"])))
+    tasks, _ = read_tasks(bundled_path("mbpp"))
     wanted = {str(i) for i in MBPP_FEWSHOT_IDS}
     return [t for t in tasks if t.task_id in wanted]
 

@@ -24,6 +24,7 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import zstandard
 
@@ -371,9 +372,12 @@ def _record_fields(rec: Any, columns: Columns, source: str, lineno: int) -> dict
     """The document fields of one JSON record; ValueError says what is wrong with it."""
     if not isinstance(rec, dict):
         raise ValueError(f"expected a JSON object, got {type(rec).__name__}")
-    text = rec.get(columns.text)
-    if not isinstance(text, str):
-        raise ValueError(f"field {columns.text!r} is missing or not a string")
+    # ``instruction+output``: several fields, joined by a blank line; a chat list is flattened by ``chat_text``
+    parts = [rec.get(name) for name in columns.text.split("+")]
+    parts = [chat_text(p) if isinstance(p, list) else p for p in parts]
+    if not all(isinstance(p, str) for p in parts):
+        raise ValueError(f"field {columns.text!r} is missing or not a string (or a chat list of messages)")
+    text = "\n\n".join(parts)
     raw_id = rec.get(columns.id) if columns.id else None
     content = text.encode("utf-8", "surrogatepass")
     return {
@@ -387,6 +391,18 @@ def _record_fields(rec: Any, columns: Columns, source: str, lineno: int) -> dict
         "source": source,
         "content": content,
     }
+
+
+def chat_text(messages: list[Any]) -> str:
+    """A chat (``[{"role", "content"}, ...]``, the SFT ``messages`` format) as one text: the contents joined by
+    blank lines, roles left out: every word a benchmark could leak through, with no template tokens between."""
+    parts = []
+    for i, message in enumerate(messages):
+        content = message.get("content") if isinstance(message, dict) else None
+        if not isinstance(content, str):
+            raise ValueError(f"message {i} has no string 'content'")
+        parts.append(content)
+    return "\n\n".join(parts)
 
 
 def _opt_str(rec: dict[str, Any], key: str | None) -> str | None:
@@ -432,13 +448,21 @@ def _columnar_docs(table: pa.Table, columns: Columns, source: str, start: int) -
     """Map an input table's columns onto READ_SCHEMA; ids default to ``source:row``."""
     n = table.num_rows
     have = set(table.column_names)
-    if columns.text not in have:
+    names = columns.text.split("+")
+    if not set(names) <= have:
         raise ValueError(f"no text column {columns.text!r} (columns: {', '.join(table.column_names)})")
 
     def col(key: str | None) -> pa.ChunkedArray | None:
         return table.column(key) if key and key in have else None
 
-    content = table.column(columns.text).cast(pa.large_string()).cast(pa.large_binary())
+    parts = []
+    for name in names:
+        part = table.column(name)
+        if pa.types.is_list(part.type) or pa.types.is_large_list(part.type):
+            part = pa.array([None if m is None else chat_text(m) for m in part.to_pylist()], pa.large_string())
+        parts.append(part.cast(pa.large_string()))
+    text = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, pa.scalar("\n\n", pa.large_string()))
+    content = text.cast(pa.large_string()).cast(pa.large_binary())
     ids = col(columns.id)
     out: dict[str, Any] = {
         "id": ids.cast(pa.string()) if ids is not None else pa.array([f"{source}:{start + i}" for i in range(n)]),

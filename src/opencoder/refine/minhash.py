@@ -115,7 +115,12 @@ def shingle_ids(texts: pa.Array | pa.ChunkedArray, unit: str, size: int) -> tupl
 
     Document ``i``'s shingles are ``ids[offsets[i]:offsets[i + 1]]`` (repeats included: MinHash ignores them).
     """
-    hashes, token_offsets = token_hashes(texts, unit)
+    return combine_shingles(*token_hashes(texts, unit), size)
+
+
+def combine_shingles(hashes: np.ndarray, token_offsets: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Shingle ids from per-document token hashes (``token_hashes``' output, possibly rewritten first, e.g. with
+    identifiers replaced by one placeholder) and per-document offsets into the ids."""
     tokens = np.diff(token_offsets)
     # a document of n tokens has n - size + 1 shingles, or one of all its tokens when 0 < n < size
     per_doc = np.where(tokens >= size, tokens - size + 1, np.minimum(tokens, 1))
@@ -150,7 +155,7 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return common / (union - common)
 
 
-def _chunks(texts: pa.Array) -> Iterator[pa.Array]:
+def chunks(texts: pa.Array) -> Iterator[pa.Array]:
     """Consecutive slices of about CHUNK_BYTES each (a longer document is a slice of its own)."""
     sizes = pc.fill_null(pc.binary_length(texts), 0).to_numpy(zero_copy_only=False).astype(np.int64)
     ends = np.cumsum(sizes)
@@ -173,16 +178,21 @@ def signatures(
     sigs: list[np.ndarray] = []
     has_shingles: list[np.ndarray] = []
     for part in arrays:
-        for chunk in _chunks(part):
-            ids, offsets = shingle_ids(chunk, unit, shingle_size)
-            matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(ids, offsets.astype(np.uint64), num_perm, seed)
-            # rensa hands the matrix out as lists of ints; array.array reads them ~4x faster than numpy does
-            values = array.array("I", itertools.chain.from_iterable(matrix.to_rows()))
-            sigs.append(np.frombuffer(values, dtype=np.uint32).reshape(len(chunk), num_perm))
-            has_shingles.append(np.diff(offsets) > 0)
+        for chunk in chunks(part):
+            sig, has = digest(*shingle_ids(chunk, unit, shingle_size), num_perm=num_perm, seed=seed)
+            sigs.append(sig)
+            has_shingles.append(has)
     if not sigs:
         return np.zeros((0, num_perm), dtype=np.uint32), np.zeros(0, dtype=bool)
     return np.concatenate(sigs), np.concatenate(has_shingles)
+
+
+def digest(ids: np.ndarray, offsets: np.ndarray, *, num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """MinHash signatures (uint32, one row per document) of flat shingle ids, and which documents have any."""
+    matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(ids, offsets.astype(np.uint64), num_perm, seed)
+    # rensa hands the matrix out as lists of ints; array.array reads them ~4x faster than numpy does
+    values = array.array("I", itertools.chain.from_iterable(matrix.to_rows()))
+    return np.frombuffer(values, dtype=np.uint32).reshape(len(offsets) - 1, num_perm), np.diff(offsets) > 0
 
 
 def band_keys(sigs: np.ndarray, *, bands: int, rows: int, seed: int) -> np.ndarray:

@@ -18,6 +18,7 @@ from opencoder.engine.stage import GlobalStage, RowStage, StageContext
 
 STAGE_MODULES = {
     "preprocess": "opencoder.refine.preprocess",
+    "notebook": "opencoder.refine.notebook",
     "langid": "opencoder.refine.langid",
     "exact_dedup": "opencoder.refine.exact_dedup",
     "fuzzy_dedup": "opencoder.refine.fuzzy_dedup",

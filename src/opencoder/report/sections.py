@@ -16,6 +16,7 @@ import orjson
 from opencoder.refine.fuzzy_report import fuzzy_section
 from opencoder.report.html import Raw, Section, bar, esc, human_bytes, line_chart, num, table
 from opencoder.report.run import RunView, SizeCount
+from opencoder.report.signal_section import signal_section
 
 SectionFn = Callable[[RunView], Section | None]
 
@@ -219,6 +220,7 @@ SECTIONS: list[SectionFn] = [
     removal_reasons,
     fuzzy_section,
     rule_hits,
+    signal_section,
     removed_samples,
     training_curves,
     eval_results,

@@ -22,6 +22,8 @@ STAGE_MODULES = {
     "langid": "opencoder.refine.langid",
     "exact_dedup": "opencoder.refine.exact_dedup",
     "fuzzy_dedup": "opencoder.refine.fuzzy_dedup",
+    "repo_exact_dedup": "opencoder.refine.repo_dedup",
+    "repo_fuzzy_dedup": "opencoder.refine.repo_dedup",
     "transform": "opencoder.refine.transform",
     "signals": "opencoder.refine.signals.runner",
     "filter": "opencoder.refine.filter",

@@ -24,6 +24,7 @@ STAGE_MODULES = {
     "fuzzy_dedup": "opencoder.refine.fuzzy_dedup",
     "repo_exact_dedup": "opencoder.refine.repo_dedup",
     "repo_fuzzy_dedup": "opencoder.refine.repo_dedup",
+    "stars": "opencoder.refine.stars",
     "transform": "opencoder.refine.transform",
     "signals": "opencoder.refine.signals.runner",
     "filter": "opencoder.refine.filter",

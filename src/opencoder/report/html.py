@@ -189,3 +189,43 @@ def histogram_chart(
         f"{esc(f'{float(edges[-1]):.4g}')}</text></svg>"
     )
     return "".join(parts)
+
+
+def multi_line_chart(
+    title: str,
+    series: Sequence[tuple[str, str, Sequence[float], Sequence[float]]],
+    width: int = 460,
+    height: int = 200,
+) -> str:
+    """An inline SVG line chart of several series (label, colour, xs, ys) on shared axes, with a legend."""
+    pad_l, pad_r, pad_t, pad_b = 58, 12, 22 + 14 * len(series), 26
+    xs_all = [float(x) for _, _, xs, _ in series for x in xs]
+    ys_all = [float(y) for _, _, _, ys in series for y in ys]
+    if not xs_all:
+        return ""
+    x0, x1, y0, y1 = min(xs_all), max(xs_all), min(ys_all), max(ys_all)
+    sx = (width - pad_l - pad_r) / ((x1 - x0) or 1)
+    sy = (height - pad_t - pad_b) / ((y1 - y0) or 1)
+    bottom = height - pad_b
+    parts = [
+        f'<svg width="{width}" height="{height}" role="img" aria-label="{esc(title)}">'
+        f'<text x="{pad_l}" y="15" font-size="13">{esc(title)}</text>'
+        f'<line x1="{pad_l}" y1="{pad_t}" x2="{pad_l}" y2="{bottom}" stroke="#999"/>'
+        f'<line x1="{pad_l}" y1="{bottom}" x2="{width - pad_r}" y2="{bottom}" stroke="#999"/>'
+        f'<text x="{pad_l - 4}" y="{pad_t + 4}" font-size="11" text-anchor="end">{esc(f"{y1:.4g}")}</text>'
+        f'<text x="{pad_l - 4}" y="{bottom}" font-size="11" text-anchor="end">{esc(f"{y0:.4g}")}</text>'
+        f'<text x="{pad_l}" y="{height - 8}" font-size="11">{esc(f"{x0:g}")}</text>'
+        f'<text x="{width - pad_r}" y="{height - 8}" font-size="11" text-anchor="end">{esc(f"{x1:g}")}</text>'
+    ]
+    for i, (label, colour, xs, ys) in enumerate(series):
+        points = " ".join(
+            f"{pad_l + (float(x) - x0) * sx:.1f},{bottom - (float(y) - y0) * sy:.1f}"
+            for x, y in zip(xs, ys, strict=True)
+        )
+        parts.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{points}"><title>{esc(label)}</title>'
+            f'</polyline><rect x="{pad_l + 8}" y="{24 + 14 * i}" width="10" height="10" fill="{colour}"/>'
+            f'<text x="{pad_l + 22}" y="{33 + 14 * i}" font-size="11">{esc(label)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)

@@ -44,11 +44,11 @@ def _planted(path: Path) -> list[dict]:
     return rows
 
 
-def _run(tmp: Path, stages: list[dict]) -> tuple[dict[str, dict], dict]:
+def _run(tmp: Path, stages: list[dict], workers: int = 1) -> tuple[dict[str, dict], dict]:
     corpus = tmp / "corpus.jsonl"
     _planted(corpus)
     (tmp / "r.yaml").write_text(yaml.safe_dump({"seed": 7, "stages": [{"name": "langid"}, *stages]}))
-    manifest = run_refine([(str(corpus), None)], tmp / "out", load_recipe(tmp / "r.yaml"), RunOptions(workers=1))
+    manifest = run_refine([(str(corpus), None)], tmp / "out", load_recipe(tmp / "r.yaml"), RunOptions(workers=workers))
     removed = {r["id"]: r for f in (tmp / "out" / "removed").glob("*.parquet") for r in pq.read_table(f).to_pylist()}
     return removed, manifest
 
@@ -70,12 +70,13 @@ def test_repository_exact_dedup_removes_the_exact_copy_whole(tmp_path, partition
     assert stage["in"] == 14 and stage["removed"] == 3
 
 
-def test_repository_fuzzy_dedup_also_removes_the_near_copy(tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])  # 2: map and reduce in spawned worker processes
+def test_repository_fuzzy_dedup_also_removes_the_near_copy(tmp_path, workers):
     stages = [
         {"name": "repo_exact_dedup"},
         {"name": "repo_fuzzy_dedup", "params": {"partitions": 2}},
     ]
-    removed, _ = _run(tmp_path, stages)
+    removed, _ = _run(tmp_path, stages, workers)
     near = {i for i, r in removed.items() if r["reason"] == "repo_near_duplicate"}
     assert near == _ids("org/c", *ALL_A) and {removed[i]["duplicate_of"] for i in near} == {"org/a"}
     assert {i for i, r in removed.items() if r["reason"] == "repo_exact_duplicate"} == _ids("org/b", *ALL_A)

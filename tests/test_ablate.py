@@ -63,6 +63,8 @@ def test_two_variants_train_alike_and_the_page_shows_one_curve_each(tmp_path):
     chart = re.search(r'<svg[^>]*aria-label="held-out loss vs step".*?</svg>', html, re.S).group(0)
     assert chart.count("<polyline") == 2 and ">none<" in chart and ">file<" in chart
     assert "What a tiny CPU run can and cannot show" in html
+    scatter = re.search(r'<svg[^>]*aria-label="PCA of the kept documents".*?</svg>', html, re.S).group(0)
+    assert scatter.count("<g ") == 2  # one point set per variant
     again = run_ablation(_spec(tmp_path), out, workers=1, log=lambda _: None)  # every step's output exists
     assert again.read_text().count("<polyline") == html.count("<polyline")
 

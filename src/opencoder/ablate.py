@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from opencoder.errors import OpencoderError
 from opencoder.io.readers import InputSpec
 
+DIVERSITY_SAMPLE = 300  # kept documents per variant embedded for the diversity figure
 SERIES_COLOURS = ("#4a7bd0", "#d0694a", "#3a9a5b", "#8a5ac2", "#c29a2a", "#2aa3b5", "#b54a8a", "#555555")
 LIMITS = """\
 <p><b>What this run can show.</b> Whether the variants' data differ in amount (documents and tokens kept) and in how
@@ -120,6 +121,7 @@ class VariantResult:
     train_steps: list[int]
     train_loss: list[float]
     epochs: float
+    sample: list[str]  # texts of a sample of the kept documents, for the diversity figure
 
 
 def _inputs(spec: CorpusSpec) -> list[InputSpec]:
@@ -251,6 +253,14 @@ def _model_vocab(model: str) -> int:
     return get_spec(model).vocab
 
 
+def _sample(kept: Path, seed: int) -> list[str]:
+    from opencoder.report.diversity import sample_ids
+
+    table = pq.read_table(kept, columns=["id", "text"])
+    picked = sample_ids(table.column("id").to_pylist(), DIVERSITY_SAMPLE, seed)
+    return table.column("text").take(pa.array(picked, pa.int64())).to_pylist()
+
+
 def _metrics(run: Path) -> tuple[list[int], list[float], float]:
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines() if line.strip()]
     return [r["step"] for r in records], [r["loss"] for r in records], float(records[-1].get("epoch") or 0.0)
@@ -302,6 +312,7 @@ def run_ablation(path: str | Path, out: str | Path, workers: int = 1, log=print)
                 train_steps,
                 train_loss,
                 epochs,
+                _sample(kept, spec.seed),
             )
         )
         log(
@@ -311,6 +322,35 @@ def run_ablation(path: str | Path, out: str | Path, workers: int = 1, log=print)
     page = out / "ablation.html"
     page.write_text(render(spec, results, time.perf_counter() - started), "utf-8")
     return page
+
+
+def _diversity(results: list[VariantResult], colours: dict[str, str]) -> str:
+    """The variants' samples embedded together, on their two principal components, and each sample's spread."""
+    from opencoder.report.diversity import embed, pca_2d, spread
+    from opencoder.report.html import scatter_chart, table
+
+    texts = [t for r in results for t in r.sample]
+    if len(texts) < 2:
+        return "<p>Too few documents to compare.</p>"
+    rows = embed(texts)
+    coords, explained = pca_2d(rows)
+    bounds = np.cumsum([0] + [len(r.sample) for r in results])
+    series = [
+        (r.name, colours[r.name], coords[a:b, 0].tolist(), coords[a:b, 1].tolist())
+        for r, a, b in zip(results, bounds[:-1], bounds[1:], strict=True)
+    ]
+    spreads = [
+        [r.name, f"{len(r.sample):,}", f"{spread(rows[a:b]):.4f}"]
+        for r, a, b in zip(results, bounds[:-1], bounds[1:], strict=True)
+    ]
+    return (
+        f"<p>A sample of up to {DIVERSITY_SAMPLE} kept documents per variant, embedded as hashed code-token "
+        "tf-idf vectors (a model-free stand-in for the paper's embeddings) and projected together on their first "
+        f"two principal components ({100 * explained:.1f} % of the variance). Spread: mean squared distance to the "
+        "sample's centroid in the full embedding space (higher: more diverse).</p>"
+        + scatter_chart("PCA of the kept documents", series, width=560)
+        + table(["variant", "documents", "spread"], spreads, (False, True, True))
+    )
 
 
 def render(spec: AblationSpec, results: list[VariantResult], seconds: float) -> str:
@@ -356,6 +396,7 @@ def render(spec: AblationSpec, results: list[VariantResult], seconds: float) -> 
     sections = [
         Section("Curves", f"<p>{esc(spec.description)}</p>{val_chart}{train_chart}"),
         Section("Summary", summary + f"<p class='meta'>wall time {seconds:.0f} s</p>"),
+        Section("Diversity", _diversity(results, colours)),
         Section("What a tiny CPU run can and cannot show", LIMITS),
         Section("Variants", recipes + f"<h3>Shared settings</h3><pre>{esc(setup)}</pre>"),
     ]

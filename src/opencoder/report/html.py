@@ -229,3 +229,33 @@ def multi_line_chart(
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def scatter_chart(
+    title: str, series: Sequence[tuple[str, str, Sequence[float], Sequence[float]]], width: int = 460, height: int = 320
+) -> str:
+    """An inline SVG scatter plot of several point sets (label, colour, xs, ys) on shared axes, with a legend."""
+    pad, pad_t = 16, 22 + 14 * len(series)
+    xs_all = [float(x) for _, _, xs, _ in series for x in xs]
+    ys_all = [float(y) for _, _, _, ys in series for y in ys]
+    if not xs_all:
+        return ""
+    x0, x1, y0, y1 = min(xs_all), max(xs_all), min(ys_all), max(ys_all)
+    sx = (width - 2 * pad) / ((x1 - x0) or 1)
+    sy = (height - pad_t - pad) / ((y1 - y0) or 1)
+    parts = [
+        f'<svg width="{width}" height="{height}" role="img" aria-label="{esc(title)}">'
+        f'<text x="{pad}" y="15" font-size="13">{esc(title)}</text>'
+    ]
+    for i, (label, colour, xs, ys) in enumerate(series):
+        parts.append(f'<g fill="{colour}" fill-opacity="0.55"><title>{esc(label)}</title>')
+        parts.extend(
+            f'<circle cx="{pad + (float(x) - x0) * sx:.1f}" cy="{height - pad - (float(y) - y0) * sy:.1f}" r="2.5"/>'
+            for x, y in zip(xs, ys, strict=True)
+        )
+        parts.append(
+            f'</g><rect x="{pad + 8}" y="{24 + 14 * i}" width="10" height="10" fill="{colour}"/>'
+            f'<text x="{pad + 22}" y="{33 + 14 * i}" font-size="11">{esc(label)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)

@@ -82,7 +82,7 @@ def test_cli_demo_on_the_machines_code_prints_the_report_path(tmp_path):
     assert "<h2>Funnel</h2>" in html and "<h2>Languages</h2>" in html
     manifest = json.loads((out / "run" / "manifest.json").read_text())
     stages = manifest["stages"]
-    assert [s["name"] for s in stages][:4] == ["read", "preprocess", "langid", "exact_dedup"]
+    assert [s["name"] for s in stages][:5] == ["read", "preprocess", "notebook", "langid", "exact_dedup"]
     assert all(s["in"] == s["kept"] + s["removed"] for s in stages)
     labels = {i["label"] for i in manifest["inputs"]}
     assert "python-stdlib" in labels and sum(i["bytes"] for i in manifest["inputs"]) <= 1_500_000

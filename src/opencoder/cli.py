@@ -408,6 +408,22 @@ def demo(
     typer.echo(ctx.outputs["report"])
 
 
+@app.command()
+def ablate(
+    ablation: Path = typer.Argument(
+        ..., help="An ablation file, e.g. src/opencoder/recipes/ablations/dedup-granularity.yaml."
+    ),
+    out: Path = typer.Option(None, help="Output folder [runs/ablate-<file name>]."),
+    workers: int = typer.Option(1, min=1, help="Worker processes for refine and tokenize."),
+) -> None:
+    """Run named variants of the data and training recipe with the same seed, model and token budget, evaluate each
+    on one held-out set and write OUT/ablation.html (curves per variant); prints the page's path."""
+    from opencoder.ablate import run_ablation
+
+    target = out if out is not None else Path("runs") / f"ablate-{ablation.stem}"
+    typer.echo(run_ablation(ablation, target, workers, log=lambda line: typer.echo(line, err=True)))
+
+
 def _ks(text: str) -> tuple[int, ...]:
     try:
         ks = tuple(sorted({int(k) for k in text.split(",") if k.strip()}))

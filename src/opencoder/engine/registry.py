@@ -22,9 +22,13 @@ from opencoder.engine.stage import GlobalStage, RowStage, StageContext
 
 STAGE_MODULES = {
     "preprocess": "opencoder.refine.preprocess",
+    "notebook": "opencoder.refine.notebook",
     "langid": "opencoder.refine.langid",
     "exact_dedup": "opencoder.refine.exact_dedup",
     "fuzzy_dedup": "opencoder.refine.fuzzy_dedup",
+    "repo_exact_dedup": "opencoder.refine.repo_dedup",
+    "repo_fuzzy_dedup": "opencoder.refine.repo_dedup",
+    "stars": "opencoder.refine.stars",
     "transform": "opencoder.refine.transform",
     "signals": "opencoder.refine.signals.runner",
     "filter": "opencoder.refine.filter",

@@ -2,8 +2,9 @@
 
 The extension is looked up as written, then in lower case (the tables hold a few case-sensitive ones, e.g.
 ``C`` for C++). Languages map to ``code``, ``data`` or ``text``; unmapped files are ``unknown`` and the
-excluded languages ``excluded``, and both are removed with that reason. Vectorised: the batch is looked up
-with ``pyarrow.compute.index_in`` against the tables, no Python per document."""
+excluded languages ``excluded``, and both are removed with that reason. A row whose ``doc_type`` an earlier stage
+has set (the notebook stage, from the kernel's language) keeps its ``lang`` and ``doc_type``. Vectorised: the
+batch is looked up with ``pyarrow.compute.index_in`` against the tables, no Python per document."""
 
 from __future__ import annotations
 
@@ -73,6 +74,13 @@ class LangId:
         paths = one_array(batch.column("path")).cast(pa.string())
         given = one_array(batch.column("lang")) if "lang" in batch.column_names else None
         lang, doc_type = self.identify(paths, given)
+        if (
+            given is not None and "doc_type" in batch.column_names
+        ):  # set by an earlier stage (notebook: the kernel's language) wins
+            preset = one_array(batch.column("doc_type"))
+            decided = pc.is_valid(preset)
+            lang = pc.if_else(decided, given, lang)
+            doc_type = pc.if_else(decided, preset, doc_type)
         batch = batch.set_column(batch.schema.get_field_index("lang"), "lang", lang)
         batch = batch.set_column(batch.schema.get_field_index("doc_type"), "doc_type", doc_type)
         drop = pc.is_in(doc_type, value_set=pa.array(["unknown", "excluded"])).to_numpy(zero_copy_only=False)

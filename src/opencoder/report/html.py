@@ -6,6 +6,7 @@ that comes from data passes through ``esc``: documents hold arbitrary text, incl
 
 from __future__ import annotations
 
+import bisect
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -125,3 +126,136 @@ def page(title: str, subtitle: str, sections: Sequence[Section]) -> str:
         f'<body><h1>{esc(title)}</h1><p class="meta">{esc(subtitle)}</p><nav><ul>{toc}</ul></nav>{body}'
         "</body></html>\n"
     )
+
+
+def histogram_chart(
+    title: str,
+    edges: Sequence[float],
+    stacks: Sequence[tuple[str, str, Sequence[int]]],
+    marks: Sequence[float] = (),
+    shade: Sequence[tuple[float, float]] = (),
+    width: int = 460,
+    height: int = 170,
+) -> str:
+    """An inline SVG histogram: per bin (all drawn the same width, so geometric bins read as a log axis), the
+    ``stacks`` (label, colour, counts) stacked bottom up; dashed lines at ``marks`` (thresholds; those off the
+    axis are left out) and a light band over each ``shade`` interval (where a rule's condition holds)."""
+    pad_l, pad_r, pad_t, pad_b = 58, 12, 22, 26
+    n = len(edges) - 1
+    totals = [sum(s[2][i] for s in stacks) for i in range(n)]
+    top = max(totals, default=0) or 1
+    bw = (width - pad_l - pad_r) / n
+    sy = (height - pad_t - pad_b) / top
+    bottom = height - pad_b
+
+    def x(v: float) -> float:
+        """Where value ``v`` falls: linear inside its bin, clamped to the axis."""
+        i = min(max(bisect.bisect_right(edges, v) - 1, 0), n - 1)
+        frac = (v - edges[i]) / ((edges[i + 1] - edges[i]) or 1)
+        return pad_l + (i + min(max(frac, 0.0), 1.0)) * bw
+
+    parts = [f'<svg width="{width}" height="{height}" role="img" aria-label="{esc(title)}">']
+    for lo, hi in shade:
+        parts.append(
+            f'<rect x="{x(lo):.1f}" y="{pad_t}" width="{max(x(hi) - x(lo), 0):.1f}" height="{bottom - pad_t}"'
+            ' fill="#f6d5cb" opacity="0.6"/>'
+        )
+    for i in range(n):
+        y = float(bottom)
+        for label, colour, counts in stacks:
+            h = counts[i] * sy
+            if h > 0:
+                y -= h
+                parts.append(
+                    f'<rect x="{pad_l + i * bw:.1f}" y="{y:.1f}" width="{max(bw - 1, 1):.1f}" height="{h:.1f}" '
+                    f'fill="{colour}"><title>{esc(label)}: {counts[i]:,} in '
+                    f"[{float(edges[i]):.4g}, {float(edges[i + 1]):.4g})</title></rect>"
+                )
+    for m in marks:
+        if edges[0] <= m <= edges[-1]:
+            parts.append(
+                f'<line x1="{x(m):.1f}" y1="{pad_t}" x2="{x(m):.1f}" y2="{bottom}" stroke="#222" '
+                f'stroke-dasharray="4 3"/><text x="{x(m) + 3:.1f}" y="{pad_t + 10}" font-size="10">'
+                f"{esc(f'{m:g}')}</text>"
+            )
+    parts.append(
+        f'<text x="{pad_l}" y="12" font-size="13">{esc(title)}</text>'
+        f'<line x1="{pad_l}" y1="{pad_t}" x2="{pad_l}" y2="{bottom}" stroke="#999"/>'
+        f'<line x1="{pad_l}" y1="{bottom}" x2="{width - pad_r}" y2="{bottom}" stroke="#999"/>'
+        f'<text x="{pad_l - 4}" y="{pad_t + 4}" font-size="11" text-anchor="end">{top:,}</text>'
+        f'<text x="{pad_l - 4}" y="{bottom}" font-size="11" text-anchor="end">0</text>'
+        f'<text x="{pad_l}" y="{height - 8}" font-size="11">{esc(f"{float(edges[0]):.4g}")}</text>'
+        f'<text x="{width - pad_r}" y="{height - 8}" font-size="11" text-anchor="end">'
+        f"{esc(f'{float(edges[-1]):.4g}')}</text></svg>"
+    )
+    return "".join(parts)
+
+
+def multi_line_chart(
+    title: str,
+    series: Sequence[tuple[str, str, Sequence[float], Sequence[float]]],
+    width: int = 460,
+    height: int = 200,
+) -> str:
+    """An inline SVG line chart of several series (label, colour, xs, ys) on shared axes, with a legend."""
+    pad_l, pad_r, pad_t, pad_b = 58, 12, 22 + 14 * len(series), 26
+    xs_all = [float(x) for _, _, xs, _ in series for x in xs]
+    ys_all = [float(y) for _, _, _, ys in series for y in ys]
+    if not xs_all:
+        return ""
+    x0, x1, y0, y1 = min(xs_all), max(xs_all), min(ys_all), max(ys_all)
+    sx = (width - pad_l - pad_r) / ((x1 - x0) or 1)
+    sy = (height - pad_t - pad_b) / ((y1 - y0) or 1)
+    bottom = height - pad_b
+    parts = [
+        f'<svg width="{width}" height="{height}" role="img" aria-label="{esc(title)}">'
+        f'<text x="{pad_l}" y="15" font-size="13">{esc(title)}</text>'
+        f'<line x1="{pad_l}" y1="{pad_t}" x2="{pad_l}" y2="{bottom}" stroke="#999"/>'
+        f'<line x1="{pad_l}" y1="{bottom}" x2="{width - pad_r}" y2="{bottom}" stroke="#999"/>'
+        f'<text x="{pad_l - 4}" y="{pad_t + 4}" font-size="11" text-anchor="end">{esc(f"{y1:.4g}")}</text>'
+        f'<text x="{pad_l - 4}" y="{bottom}" font-size="11" text-anchor="end">{esc(f"{y0:.4g}")}</text>'
+        f'<text x="{pad_l}" y="{height - 8}" font-size="11">{esc(f"{x0:g}")}</text>'
+        f'<text x="{width - pad_r}" y="{height - 8}" font-size="11" text-anchor="end">{esc(f"{x1:g}")}</text>'
+    ]
+    for i, (label, colour, xs, ys) in enumerate(series):
+        points = " ".join(
+            f"{pad_l + (float(x) - x0) * sx:.1f},{bottom - (float(y) - y0) * sy:.1f}"
+            for x, y in zip(xs, ys, strict=True)
+        )
+        parts.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{points}"><title>{esc(label)}</title>'
+            f'</polyline><rect x="{pad_l + 8}" y="{24 + 14 * i}" width="10" height="10" fill="{colour}"/>'
+            f'<text x="{pad_l + 22}" y="{33 + 14 * i}" font-size="11">{esc(label)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def scatter_chart(
+    title: str, series: Sequence[tuple[str, str, Sequence[float], Sequence[float]]], width: int = 460, height: int = 320
+) -> str:
+    """An inline SVG scatter plot of several point sets (label, colour, xs, ys) on shared axes, with a legend."""
+    pad, pad_t = 16, 22 + 14 * len(series)
+    xs_all = [float(x) for _, _, xs, _ in series for x in xs]
+    ys_all = [float(y) for _, _, _, ys in series for y in ys]
+    if not xs_all:
+        return ""
+    x0, x1, y0, y1 = min(xs_all), max(xs_all), min(ys_all), max(ys_all)
+    sx = (width - 2 * pad) / ((x1 - x0) or 1)
+    sy = (height - pad_t - pad) / ((y1 - y0) or 1)
+    parts = [
+        f'<svg width="{width}" height="{height}" role="img" aria-label="{esc(title)}">'
+        f'<text x="{pad}" y="15" font-size="13">{esc(title)}</text>'
+    ]
+    for i, (label, colour, xs, ys) in enumerate(series):
+        parts.append(f'<g fill="{colour}" fill-opacity="0.55"><title>{esc(label)}</title>')
+        parts.extend(
+            f'<circle cx="{pad + (float(x) - x0) * sx:.1f}" cy="{height - pad - (float(y) - y0) * sy:.1f}" r="2.5"/>'
+            for x, y in zip(xs, ys, strict=True)
+        )
+        parts.append(
+            f'</g><rect x="{pad + 8}" y="{24 + 14 * i}" width="10" height="10" fill="{colour}"/>'
+            f'<text x="{pad + 22}" y="{33 + 14 * i}" font-size="11">{esc(label)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)

@@ -19,6 +19,7 @@ import orjson
 from opencoder.engine.registry import REPORT_SECTIONS
 from opencoder.report.html import Raw, Section, bar, esc, human_bytes, line_chart, num, table
 from opencoder.report.run import RunView, SizeCount
+from opencoder.report.signal_section import signal_section
 
 SectionFn = Callable[[RunView], Section | None]
 
@@ -231,6 +232,7 @@ SECTIONS: list[SectionFn] = [
     removal_reasons,
     *stage_sections(),
     rule_hits,
+    signal_section,
     removed_samples,
     training_curves,
     eval_results,

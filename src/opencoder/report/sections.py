@@ -16,6 +16,7 @@ import orjson
 from opencoder.refine.fuzzy_report import fuzzy_section
 from opencoder.report.html import Raw, Section, bar, esc, human_bytes, line_chart, num, table
 from opencoder.report.run import RunView, SizeCount
+from opencoder.synth.report_section import synth_section
 
 SectionFn = Callable[[RunView], Section | None]
 
@@ -220,6 +221,7 @@ SECTIONS: list[SectionFn] = [
     fuzzy_section,
     rule_hits,
     removed_samples,
+    synth_section,
     training_curves,
     eval_results,
 ]

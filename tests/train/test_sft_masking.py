@@ -1,8 +1,10 @@
 import json
 
 import numpy as np
+import pytest
 from train_paths import SFT
 
+from opencoder.errors import OpencoderError
 from opencoder.train.data import IGNORE_INDEX
 from opencoder.train.sft import encode_example, load_sft_examples, pack_examples
 from opencoder.train.tokenizer import DEFAULT_SYSTEM_PROMPT, IM_END, load_tokenizer
@@ -36,3 +38,25 @@ def test_truncation_and_packing_keep_masks_aligned(tok_dir):
         np.concatenate([p["input_ids"] for p in packed]).tolist()
         == np.concatenate([e["input_ids"] for e in examples]).tolist()
     )
+
+
+def test_chat_messages_rows_train_like_prompt_answer_rows(tok_dir, tmp_path):
+    """`opencoder synth` writes chat `messages`: the last user turn and its assistant answer are the example."""
+    tok = load_tokenizer(tok_dir)
+    rows = [json.loads(line) for line in SFT.read_text().splitlines()[:5]]
+    chat = tmp_path / "chat.jsonl"
+
+    def conversation(r: dict) -> list[dict]:
+        turns = [("user", "earlier turn"), ("assistant", "earlier answer"), ("user", r["prompt"]),
+                 ("assistant", r["answer"])]  # fmt: skip
+        return [{"role": role, "content": content} for role, content in turns]
+
+    chat.write_text("".join(json.dumps({"messages": conversation(r), "seed_id": "x"}) + "\n" for r in rows))
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    from_chat = load_sft_examples([chat], tok, max_len=4096, packing=False)
+    from_plain = load_sft_examples([plain], tok, max_len=4096, packing=False)
+    assert [e["input_ids"].tolist() for e in from_chat] == [e["input_ids"].tolist() for e in from_plain]
+    chat.write_text(json.dumps({"messages": [{"role": "user", "content": "no answer"}]}) + "\n")
+    with pytest.raises(OpencoderError, match="user/assistant messages"):
+        load_sft_examples([chat], tok, max_len=4096, packing=False)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from opencoder.errors import OpencoderError
+from opencoder.generate import Backend
 from opencoder.generate.cache import AnswerCache, CachedBackend
 from opencoder.io.writers import write_json_atomic
 from opencoder.sandbox import Limits, Sandbox
@@ -38,32 +39,34 @@ class SynthOptions:
     recipe_options: dict[str, Any] = field(default_factory=dict)  # keywords, packages, judge_threshold, ...
 
 
-def make_backend(options: SynthOptions) -> tuple[CachedBackend, dict[str, Any]]:
-    """The cached teacher and its description for the samples' `generator` field."""
-    if options.backend == "hf":
+def make_backend(options: SynthOptions, teacher: Backend | None = None) -> tuple[CachedBackend, dict[str, Any]]:
+    """The cached teacher (`teacher` if given: a backend already loaded for `options.model`) and its description
+    for the samples' `generator` field."""
+    if options.backend not in ("hf", "openai"):
+        raise OpencoderError(f"--backend must be hf or openai, got {options.backend!r}")
+    model_id = str(Path(options.model).resolve()) if options.backend == "hf" else str(options.model)
+    inner: Any = teacher
+    if inner is None and options.backend == "hf":
         from opencoder.generate.hf import HFBackend
 
-        inner: Any = HFBackend(options.model, chat=options.chat, batch_size=options.batch_size)
-        model_id = str(Path(options.model).resolve())
-    elif options.backend == "openai":
+        inner = HFBackend(options.model, chat=options.chat, batch_size=options.batch_size)
+    elif inner is None:
         from opencoder.generate import OpenAIBackend
 
         inner = OpenAIBackend(options.base_url, options.model, chat=options.chat, concurrency=options.concurrency)
-        model_id = options.model
-    else:
-        raise OpencoderError(f"--backend must be hf or openai, got {options.backend!r}")
     cache = AnswerCache(options.out / "cache.jsonl")
     generator = {"backend": options.backend, "model": options.model, "chat": options.chat}
     return CachedBackend(inner, cache, model_id), generator
 
 
-def synthesize(options: SynthOptions) -> dict[str, Any]:
+def synthesize(options: SynthOptions, teacher: Backend | None = None) -> dict[str, Any]:
+    """Run one recipe; `teacher` lets a caller that runs several recipes load the model once."""
     recipe = load_recipe(options.recipe)
     if recipe.needs_teacher and (options.model is None or options.backend is None):
         raise OpencoderError(f"recipe {options.recipe} needs a teacher: give --backend and --model")
     seeds = read_seeds(options.seeds, options.limit)
     options.out.mkdir(parents=True, exist_ok=True)
-    backend, generator = make_backend(options) if recipe.needs_teacher else (None, {"backend": None})
+    backend, generator = make_backend(options, teacher) if recipe.needs_teacher else (None, {"backend": None})
     sandbox = Sandbox(Limits(timeout=options.timeout, memory_mb=options.memory_mb), mode=options.isolation)
     ctx = SynthContext(backend, sandbox, generator, options.recipe_options, options.workers, options.max_tokens)
     try:

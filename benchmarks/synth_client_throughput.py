@@ -3,7 +3,7 @@ request after a fixed delay, requests/s should reach >= 90% of concurrency / del
 through the answer cache (every answer appended to a JSONL file as it arrives), as in `opencoder synth`. Then the
 sandbox's validation rate: solution + asserts programs per second, the step that follows generation.
 
-    python benchmarks/synth_client_throughput.py [--concurrency 32] [--delay 0.25] [--requests 640]
+    python benchmarks/synth_client_throughput.py [--concurrency 64] [--delay 1.0] [--requests 1280]
 
 The server runs in its own process so that its threads do not share the client's interpreter lock.
 """
@@ -79,9 +79,9 @@ def sandbox_rate(programs: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--delay", type=float, default=0.25, help="seconds the server takes per request")
-    parser.add_argument("--requests", type=int, default=640)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--delay", type=float, default=1.0, help="seconds the server takes per request (an LLM: seconds)")
+    parser.add_argument("--requests", type=int, default=1280)
     parser.add_argument("--programs", type=int, default=40)
     args = parser.parse_args()
     ideal = args.concurrency / args.delay

@@ -243,12 +243,16 @@ def demo(
     fresh: bool = typer.Option(False, "--fresh", help="Start over; otherwise steps whose output exists are skipped."),
     train_steps: int = typer.Option(DemoScale.train_steps, min=1, help="Pretraining steps of the tiny model."),
     eval_tasks: int = typer.Option(DemoScale.eval_tasks, min=1, help="HumanEval problems to evaluate (the first N)."),
+    synth_seeds: int = typer.Option(DemoScale.synth_seeds, min=1, help="Seeds per teacher recipe of the synth step."),
+    synth_max_tokens: int = typer.Option(DemoScale.synth_max_tokens, min=1, help="New tokens per teacher answer."),
 ) -> None:
-    """Refine a sample of the code on this machine, train a tokenizer and a tiny model on it, evaluate the model on
+    """Refine a sample of the code on this machine, train a tokenizer and a tiny model on it, synthesize annealing
+    and SFT data with a small real teacher, anneal and fine-tune the model on it in two SFT stages, evaluate it on
     HumanEval and write the report; prints each step's wall time and the report's path."""
     from opencoder.demo import run_demo
 
-    scale = DemoScale(train_steps=train_steps, eval_tasks=eval_tasks)
+    scale = DemoScale(train_steps=train_steps, eval_tasks=eval_tasks, synth_seeds=synth_seeds,
+                      synth_max_tokens=synth_max_tokens)  # fmt: skip
     ctx = run_demo(out, None if max_mb is None else int(max_mb * 1e6), workers, fresh, scale)
     typer.echo(ctx.outputs["report"])
 

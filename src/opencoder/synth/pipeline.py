@@ -200,7 +200,7 @@ def run_synth(
     dedup = NearDedup(dedup_threshold)
     for record in kept:
         dedup.add(record["seed_id"], sample_text(record))
-    decontam = Decontaminator(out)
+    decontam = Decontaminator(out, sft=recipe.kind == "sft")
     todo = [seed for seed in seeds if seed.id not in done]
     log.info("%s: %d seeds, %d already done, %d to go", recipe.name, len(seeds), len(seeds) - len(todo), len(todo))
     started = time.monotonic()

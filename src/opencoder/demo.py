@@ -38,7 +38,7 @@ class DemoScale:
     eval_tasks: int = 10  # the first HumanEval problems
     max_tokens: int = 48  # new tokens per completion (greedy)
     synth_seeds: int = 3  # seeds per teacher recipe (the algorithmic selection reads every kept document)
-    synth_max_tokens: int = 256  # new tokens per teacher answer
+    synth_max_tokens: int = 192  # new tokens per teacher answer
     anneal_steps: int = 40
     sft_steps: int = 20  # per SFT stage
 
@@ -186,11 +186,12 @@ def synth_step(ctx: DemoContext) -> Path:
     from opencoder.synth.run import SynthOptions, synthesize
 
     n = ctx.scale.synth_seeds
-    code = _write_seeds(ctx, "code", lambda r: r["lang"] == "python" and 300 <= len(r["text"]) <= 3000, n)
+    code = _write_seeds(ctx, "code", lambda r: r["lang"] == "python" and 300 <= len(r["text"]) <= 6000, n)
     text = _write_seeds(ctx, "text", lambda r: r["doc_type"] == "text" and len(r["text"]) >= 500, n)
     seeds = {"algorithmic": [ctx.run_dir / "kept"], "diverse": [text]}
     gguf = smollm2_gguf()
-    teacher = HFBackend(gguf, chat=True, batch_size=8)
+    has_seeds = code.stat().st_size > 0 or text.stat().st_size > 0
+    teacher = HFBackend(gguf, chat=True, batch_size=8) if has_seeds else None  # loading takes a while
     console = _console()
     summary = {}
     for recipe in CATALOG:

@@ -196,6 +196,8 @@ def run_synth(
     out.mkdir(parents=True, exist_ok=True)
     kept_path, rejected_path = out / "samples.jsonl", out / "rejected.jsonl"
     kept, rejected = _repair(kept_path), _repair(rejected_path)
+    kept_path.touch()  # both files exist even when empty, so that readers need no special case
+    rejected_path.touch()
     done = {r["seed_id"] for r in kept} | {r["seed_id"] for r in rejected}
     dedup = NearDedup(dedup_threshold)
     for record in kept:

@@ -66,7 +66,8 @@ def synthesize(options: SynthOptions, teacher: Backend | None = None) -> dict[st
         raise OpencoderError(f"recipe {options.recipe} needs a teacher: give --backend and --model")
     seeds = read_seeds(options.seeds, options.limit)
     options.out.mkdir(parents=True, exist_ok=True)
-    backend, generator = make_backend(options, teacher) if recipe.needs_teacher else (None, {"backend": None})
+    # no seeds left to run: no teacher to load (a finished or empty run)
+    backend, generator = make_backend(options, teacher) if recipe.needs_teacher and seeds else (None, {"backend": None})
     sandbox = Sandbox(Limits(timeout=options.timeout, memory_mb=options.memory_mb), mode=options.isolation)
     ctx = SynthContext(backend, sandbox, generator, options.recipe_options, options.workers, options.max_tokens)
     try:

@@ -9,9 +9,16 @@ from opencoder.synth.parsing import code_and_tests
 from opencoder.synth.pipeline import Item, SynthContext
 
 
-def checked_program(item: Item) -> str:
-    """The solution followed by its asserts: passes when every assert holds."""
-    return item.fields["solution"] + "\n\n" + "\n".join(item.fields["tests"]) + "\n"
+def program_of(field: str) -> Callable[[Item], str]:
+    """The program that runs fields[field] (a solution) followed by the item's asserts: passes when all hold."""
+
+    def program(item: Item) -> str:
+        return item.fields[field] + "\n\n" + "\n".join(item.fields["tests"]) + "\n"
+
+    return program
+
+
+checked_program = program_of("solution")
 
 
 def read_code_and_tests(answer_field: str, default_min_asserts: int = 1) -> Callable[[Item, SynthContext], None]:

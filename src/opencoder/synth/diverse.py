@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from opencoder.synth.common import checked_program, read_code_and_tests
+from opencoder.synth.common import checked_program, program_of, read_code_and_tests
 from opencoder.synth.parsing import Reject, clip, code_and_tests
 from opencoder.synth.pipeline import Ask, Check, Execute, Item, Recipe, SynthContext
 
@@ -87,10 +87,6 @@ def read_refined(item: Item, ctx: SynthContext) -> None:
         item.fields["refinement"] = f"dropped: {why}"
 
 
-def refined_program(item: Item) -> str:
-    return item.fields["refined_solution"] + "\n\n" + "\n".join(item.fields["tests"]) + "\n"
-
-
 def sample(item: Item, ctx: SynthContext) -> dict[str, Any]:
     f = item.fields
     check = f.get("refine_validation") or {}
@@ -115,7 +111,7 @@ RECIPE = Recipe(
         Execute("passed", checked_program),
         Ask("refined", refine_prompt, "refined", max_tokens=1024, required=False),
         Check("refine_parsed", read_refined),
-        Execute("refine_validated", refined_program, into="refine_validation", required=False),
+        Execute("refine_validated", program_of("refined_solution"), into="refine_validation", required=False),
     ),
     sample=sample,
 )

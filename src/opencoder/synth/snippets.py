@@ -26,7 +26,7 @@ def prompt(item: Item, ctx: SynthContext) -> str:
 
 
 def sample(item: Item, ctx: SynthContext) -> dict[str, Any]:
-    code = item.fields["solution"] + "\n\n" + "\n".join(item.fields["tests"]) + "\n"
+    code = checked_program(item)
     answer = fenced(item.fields["solution"]) + "\n\n" + fenced("\n".join(item.fields["tests"]))
     messages = [{"role": "user", "content": item.fields["generated_prompt"]}, {"role": "assistant", "content": answer}]
     return {"text": code, "messages": messages, "language": "python"}

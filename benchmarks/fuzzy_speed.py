@@ -63,7 +63,7 @@ def run_ours(corpus: Path, out: Path) -> dict:
 
 def signature_step(corpus: Path) -> dict[str, float]:
     """MB per CPU-second of shingling + MinHash (2,048) + band keys (16 x 128), per shingle unit."""
-    from opencoder.refine import minhash
+    from opencoder.engine import minhash
 
     table = pq.read_table(corpus, columns=["text", "size"])
     mb = pc.sum(table.column("size")).as_py() / 1e6

@@ -1,4 +1,5 @@
-"""`opencoder demo` end to end: refine, tokenizer, tokenize, pretrain, eval and report, each resumable."""
+"""`opencoder demo` end to end: refine, tokenizer, tokenize, pretrain, synth (the small real teacher), anneal, SFT
+stages 1 and 2, eval and report, each resumable."""
 
 import json
 import os
@@ -15,7 +16,8 @@ from opencoder import demo
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 # Real code of a few kilobytes each: enough text for a tokenizer and a few thousand training tokens.
 MODULES = ["textwrap.py", "string.py", "shlex.py", "heapq.py", "bisect.py", "fnmatch.py", "colorsys.py", "glob.py"]
-SMALL = demo.DemoScale(train_steps=40, eval_tasks=3, max_tokens=16)
+SMALL = demo.DemoScale(train_steps=40, eval_tasks=3, max_tokens=16, synth_seeds=2, synth_max_tokens=48, anneal_steps=4,
+                       sft_steps=3)  # fmt: skip
 
 
 def _corpus(tmp_path: Path) -> Path:
@@ -44,15 +46,30 @@ def test_every_step_leaves_its_output_and_the_report_shows_training_and_eval(tmp
     assert sum(losses[-5:]) / 5 < losses[0] - 0.3  # the loss visibly falls
     assert (run / "pretrain" / "hf" / "config.json").is_file()
 
+    summary = json.loads((run / "synth" / "summary.json").read_text())
+    assert list(summary) == ["algorithmic", "snippets", "textbooks", "educational", "package", "diverse"]
+    for recipe in summary:  # every seed of every recipe ends as a sample or a recorded rejection
+        stats = json.loads((run / "synth" / recipe / "synth.json").read_text())
+        lines = [(run / "synth" / recipe / f).read_text().count("\n") for f in ("samples.jsonl", "rejected.jsonl")]
+        assert stats["seeds"] == sum(lines) == summary[recipe]["seeds"] and stats["kept"] == lines[0]
+    assert summary["snippets"]["seeds"] == summary["package"]["seeds"] == SMALL.synth_seeds
+    anneal = [json.loads(line) for line in (run / "anneal" / "metrics.jsonl").read_text().splitlines()]
+    assert len(anneal) == SMALL.anneal_steps and (run / "anneal" / "hf" / "config.json").is_file()
+    for stage in ("sft1", "sft2"):  # trained on what passed, or skipped with the reason
+        assert (run / stage / "hf" / "config.json").is_file() or "no validated sample" in (
+            run / stage / "skipped.txt"
+        ).read_text()
+
     results = json.loads((run / "eval" / "humaneval" / "results.json").read_text())
     assert 0.0 <= results["pass@k"]["pass@1"] <= 1.0
     assert [t["task_id"] for t in results["per_task"]] == [f"HumanEval/{i}" for i in range(SMALL.eval_tasks)]
     assert all(len(t["outcomes"]) == 1 for t in results["per_task"])  # each completion ran in the sandbox
 
     html = (run / "report.html").read_text()
-    for section in ("Funnel", "Training curves", "Evaluation results"):
+    for section in ("Funnel", "Synthetic data", "Training curves", "Evaluation results"):
         assert f"<h2>{section}</h2>" in html
-    assert "pretrain/metrics.jsonl" in html and "eval/humaneval/results.json" in html
+    assert "pretrain/metrics.jsonl" in html and "anneal/metrics.jsonl" in html and "eval/humaneval/results.json" in html
+    assert "synth/snippets: snippets (anneal)" in html
 
     # A rerun skips every step whose output exists and only rewrites the report.
     before = {name: path.stat().st_mtime_ns for name, path in ctx.outputs.items() if name != "report"}
@@ -69,7 +86,7 @@ def test_cli_demo_on_the_machines_code_prints_the_report_path(tmp_path):
     fake.write_text("#!/bin/sh\nexit 1\n")
     fake.chmod(0o755)
     cmd = [sys.executable, "-m", "opencoder.cli", "demo", "--out", str(out), "--max-mb", "1.5", "--workers", "1"]
-    cmd += ["--train-steps", "5", "--eval-tasks", "1"]
+    cmd += ["--train-steps", "5", "--eval-tasks", "1", "--synth-seeds", "1", "--synth-max-tokens", "8"]
     env = {**os.environ, "PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}"}
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -15,6 +15,7 @@ import typer
 from opencoder import __version__
 from opencoder.demo import DEFAULT_DEMO_BYTES, DemoScale
 from opencoder.errors import OpencoderError
+from opencoder.synth.catalog import catalog_help
 
 if TYPE_CHECKING:
     from opencoder.engine.executor import Executor
@@ -398,12 +399,16 @@ def demo(
     fresh: bool = typer.Option(False, "--fresh", help="Start over; otherwise steps whose output exists are skipped."),
     train_steps: int = typer.Option(DemoScale.train_steps, min=1, help="Pretraining steps of the tiny model."),
     eval_tasks: int = typer.Option(DemoScale.eval_tasks, min=1, help="HumanEval problems to evaluate (the first N)."),
+    synth_seeds: int = typer.Option(DemoScale.synth_seeds, min=1, help="Seeds per teacher recipe of the synth step."),
+    synth_max_tokens: int = typer.Option(DemoScale.synth_max_tokens, min=1, help="New tokens per teacher answer."),
 ) -> None:
-    """Refine a sample of the code on this machine, train a tokenizer and a tiny model on it, evaluate the model on
+    """Refine a sample of the code on this machine, train a tokenizer and a tiny model on it, synthesize annealing
+    and SFT data with a small real teacher, anneal and fine-tune the model on it in two SFT stages, evaluate it on
     HumanEval and write the report; prints each step's wall time and the report's path."""
     from opencoder.demo import run_demo
 
-    scale = DemoScale(train_steps=train_steps, eval_tasks=eval_tasks)
+    scale = DemoScale(train_steps=train_steps, eval_tasks=eval_tasks, synth_seeds=synth_seeds,
+                      synth_max_tokens=synth_max_tokens)  # fmt: skip
     ctx = run_demo(out, None if max_mb is None else int(max_mb * 1e6), workers, fresh, scale)
     typer.echo(ctx.outputs["report"])
 
@@ -422,6 +427,63 @@ def ablate(
 
     target = out if out is not None else Path("runs") / f"ablate-{ablation.stem}"
     typer.echo(run_ablation(ablation, target, workers, log=lambda line: typer.echo(line, err=True)))
+
+
+class SynthBackend(str, Enum):
+    hf = "hf"
+    openai = "openai"
+
+
+@app.command(
+    help=f"""Synthesize annealing or SFT data from seeds with a teacher model, validated by execution in the
+sandbox: OUT/samples.jsonl (chat format), OUT/rejected.jsonl (step and reason), OUT/synth.json (yield per step).
+A rerun resumes: finished seeds are skipped and answers come from OUT/cache.jsonl.
+
+Recipes:
+
+{catalog_help()}"""
+)
+def synth(
+    recipe: str = typer.Argument(..., help="One of the recipes listed above."),
+    seeds: list[Path] = typer.Option(
+        ..., "--seeds", help="JSONL(.gz)/Parquet files or folders with a text column; repeatable."
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
+    backend: SynthBackend = typer.Option(
+        None, help="hf: transformers in-process; openai: an OpenAI-compatible server."
+    ),
+    model: str = typer.Option(None, help="hf: a model folder or .gguf file; openai: the served model's name."),
+    base_url: str = typer.Option("http://127.0.0.1:8000", help="openai: the server's URL."),
+    chat: bool = typer.Option(True, "--chat/--base", help="Send prompts as chat messages (instruct teachers)."),
+    concurrency: int = typer.Option(16, min=1, help="openai: requests in flight."),
+    batch_size: int = typer.Option(8, min=1, help="hf: prompts per forward batch."),
+    limit: int = typer.Option(None, min=1, help="Only the first N seeds."),
+    max_tokens: int = typer.Option(1024, min=1, help="New tokens per answer at most."),
+    chunk_size: int = typer.Option(32, min=1, help="Seeds per chunk (written together)."),
+    workers: int = typer.Option(None, min=1, help="Sandbox programs at once [default: cores + 1]."),
+    timeout: float = typer.Option(5.0, help="Wall-clock seconds per program."),
+    isolation: str = typer.Option("auto", help="auto (bubblewrap if it works), bwrap (required) or none."),
+    keyword: list[str] = typer.Option(None, help="algorithmic: a selection keyword; repeatable [the paper's]."),
+    package: list[str] = typer.Option(None, help="package: a library whose API to teach; repeatable."),
+    judge_threshold: int = typer.Option(5, min=0, max=10, help="educational: lowest judge score kept."),
+    min_asserts: int = typer.Option(None, min=0, help="Asserts a test block needs [recipe's: 10 educational, else 1]."),
+) -> None:
+    from opencoder.synth.run import SynthOptions, synthesize
+
+    if isolation not in ("auto", "bwrap", "none"):
+        raise OpencoderError(f"--isolation must be auto, bwrap or none, got {isolation!r}")
+    extra = {"keywords": keyword, "packages": package, "judge_threshold": judge_threshold, "min_asserts": min_asserts}
+    options = SynthOptions(
+        recipe=recipe, seeds=seeds, out=out, backend=backend.value if backend else None, model=model,
+        base_url=base_url, chat=chat, concurrency=concurrency, batch_size=batch_size, limit=limit,
+        max_tokens=max_tokens, chunk_size=chunk_size, workers=workers, timeout=timeout,
+        isolation=isolation,  # type: ignore[arg-type]
+        recipe_options={k: v for k, v in extra.items() if v},
+    )  # fmt: skip
+    stats = synthesize(options)
+    for step in stats["steps"]:
+        typer.echo(f"{step['step']:<18} in {step['in']:>6}  passed {step['passed']:>6}  rejected {step['rejected']:>6}")
+    typer.echo(f"{stats['kept']} of {stats['seeds']} seeds kept ({stats['samples_per_hour']} samples/hour): {out}")
 
 
 def _ks(text: str) -> tuple[int, ...]:

@@ -1,8 +1,11 @@
 """``opencoder demo``: the whole cookbook end to end on the code already on this machine, in a few minutes.
 
 The demo is a list of steps run in order: refine a capped sample of the machine's code, train a tokenizer on the
-kept documents, tokenize them, pretrain the tiny model for a few steps (exported in HF format), evaluate the export
-on the first HumanEval problems in the sandbox, and write the report. Each step reads and writes under
+kept documents, tokenize them, pretrain the tiny model for a few steps (exported in HF format), synthesize small
+annealing and SFT sets from the kept documents with a small real teacher (SmolLM2-135M-Instruct, validated in the
+sandbox), anneal on the pretraining data mixed with the synthetic annealing data, fine-tune in two SFT stages on
+the synthetic instructions, evaluate the last model on the first HumanEval problems in the sandbox, and write the
+report. Each step reads and writes under
 ``DemoContext.run_dir`` so the last step, the report, shows everything the earlier ones left there (the refine
 funnel, the training curve, the evaluation results). A step whose output already exists is skipped, so a rerun
 (or a run after a crash) only does what is missing; ``fresh=True`` starts over. To add a stage to the demo, write
@@ -35,6 +38,10 @@ class DemoScale:
     train_steps: int = 300
     eval_tasks: int = 10  # the first HumanEval problems
     max_tokens: int = 48  # new tokens per completion (greedy)
+    synth_seeds: int = 3  # seeds per teacher recipe (the algorithmic selection reads every kept document)
+    synth_max_tokens: int = 192  # new tokens per teacher answer
+    anneal_steps: int = 40
+    sft_steps: int = 20  # per SFT stage
 
 
 @dataclass
@@ -154,15 +161,146 @@ NO_BWRAP = (
 )
 
 
+# Which synthesized sets feed which stage (SPEC §3, §4): annealing documents, SFT stage 1 and stage 2 instructions.
+ANNEAL_RECIPES = ("algorithmic", "snippets", "textbooks")
+SFT_STAGES = {"sft1": ("diverse",), "sft2": ("educational", "package")}
+# Scaled down for a 135M teacher and a handful of seeds: one assert suffices (the paper asks ten), a lower judge bar.
+DEMO_SYNTH_OPTIONS = {"min_asserts": 1, "judge_threshold": 3}
+
+
+def _write_seeds(ctx: DemoContext, name: str, keep: Callable[[dict], bool], count: int) -> Path:
+    """The first `count` kept documents that `keep` accepts, as a seeds file."""
+    import orjson
+    import pyarrow.parquet as pq
+
+    rows = []
+    for path in sorted((ctx.run_dir / "kept").glob("*.parquet")):
+        for row in pq.read_table(path, columns=["id", "text", "lang", "doc_type"]).to_pylist():
+            if keep(row) and len(rows) < count:
+                rows.append({"id": row["id"], "text": row["text"], "lang": row["lang"]})
+    out = ctx.run_dir / "synth" / f"seeds-{name}.jsonl"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    return out
+
+
+def synth_step(ctx: DemoContext) -> Path:
+    """Every synth recipe on a few kept documents, with SmolLM2-135M-Instruct in-process as the teacher."""
+    import orjson
+
+    from opencoder.generate.hf import HFBackend
+    from opencoder.generate.smollm2 import smollm2_gguf
+    from opencoder.synth.catalog import CATALOG
+    from opencoder.synth.run import SynthOptions, synthesize
+
+    n = ctx.scale.synth_seeds
+    code = _write_seeds(ctx, "code", lambda r: r["lang"] == "python" and 300 <= len(r["text"]) <= 6000, n)
+    text = _write_seeds(ctx, "text", lambda r: r["doc_type"] == "text" and len(r["text"]) >= 500, n)
+    seeds = {"algorithmic": [ctx.run_dir / "kept"], "diverse": [text]}
+    gguf = smollm2_gguf()
+    has_seeds = code.stat().st_size > 0 or text.stat().st_size > 0
+    teacher = HFBackend(gguf, chat=True, batch_size=8) if has_seeds else None  # loading takes a while
+    console = _console()
+    summary = {}
+    for recipe in CATALOG:
+        options = SynthOptions(recipe, seeds.get(recipe, [code]), ctx.run_dir / "synth" / recipe, backend="hf",
+                               model=str(gguf), max_tokens=ctx.scale.synth_max_tokens, workers=ctx.workers + 1,
+                               recipe_options=DEMO_SYNTH_OPTIONS)  # fmt: skip
+        stats = synthesize(options, teacher)
+        summary[recipe] = {"seeds": stats["seeds"], "kept": stats["kept"]}
+        funnel = " -> ".join(f"{s['step']} {s['passed']}" for s in stats["steps"])
+        console.print(f"synth {recipe}: {stats['kept']} of {stats['seeds']} kept ({funnel})")
+    synth_output(ctx).write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))
+    return synth_output(ctx)
+
+
+def synth_output(ctx: DemoContext) -> Path:
+    return ctx.run_dir / "synth" / "summary.json"
+
+
+def _samples(ctx: DemoContext, recipes: tuple[str, ...]) -> list[Path]:
+    """The non-empty samples files of these recipes."""
+    files = [ctx.run_dir / "synth" / r / "samples.jsonl" for r in recipes]
+    return [f for f in files if f.exists() and f.stat().st_size > 0]
+
+
+def _train_stage(ctx: DemoContext, stage: str, data: list[dict], init: Path, steps: int) -> None:
+    from opencoder.train.loop import train
+    from opencoder.train.recipe import load_recipe
+
+    overrides = {"warmup_steps": 2, "lr": 1e-3} if stage == "anneal" else {"warmup_steps": 2, "lr": 1e-3,
+                                                                           "seq_len": 256}  # fmt: skip
+    recipe = load_recipe(stage, model="tiny", data=data, init=str(init), max_steps=steps, save_every=steps,
+                         **overrides)  # fmt: skip
+    console = _console()
+    records: list[dict] = []
+    train(recipe, ctx.run_dir / stage, on_log=records.append)
+    if records:
+        console.print(f"{stage}: {len(records)} steps, loss {records[0]['loss']:.3f} -> {records[-1]['loss']:.3f}")
+
+
+def anneal_step(ctx: DemoContext) -> Path:
+    """Anneal the pretrained model on its own data mixed 84:16 with the synthetic annealing documents (SPEC §3)."""
+    from opencoder.train.packing import tokenize
+
+    data = [{"path": str(ctx.run_dir / "tokens"), "weight": 0.84}]
+    synthetic = _samples(ctx, ANNEAL_RECIPES)
+    if synthetic:
+        tokenize(synthetic, ctx.run_dir / "tokenizer", ctx.run_dir / "anneal-tokens", processes=1)
+        data.append({"path": str(ctx.run_dir / "anneal-tokens"), "weight": 0.16})
+    else:
+        _console().print("anneal: no synthetic annealing sample passed; annealing on the pretraining data alone")
+    _train_stage(ctx, "anneal", data, ctx.run_dir / "pretrain", ctx.scale.anneal_steps)
+    return anneal_output(ctx)
+
+
+def anneal_output(ctx: DemoContext) -> Path:
+    return ctx.run_dir / "anneal" / "hf" / "tokenizer.json"
+
+
+def last_model(ctx: DemoContext) -> Path:
+    """The export of the last stage that trained: sft2, sft1, anneal or pretrain."""
+    for stage in ("sft2", "sft1", "anneal", "pretrain"):
+        if (ctx.run_dir / stage / "hf" / "tokenizer.json").exists():
+            return ctx.run_dir / stage
+    raise FileNotFoundError(ctx.run_dir / "pretrain" / "hf")
+
+
+def sft_step(stage: str) -> Callable[[DemoContext], Path]:
+    """Fine-tune the last model on this stage's synthetic instructions; a stage with none validated is skipped
+    (a note says so) and the next starts from the model before it."""
+
+    def run(ctx: DemoContext) -> Path:
+        files = _samples(ctx, SFT_STAGES[stage])
+        if files:
+            _train_stage(ctx, stage, [{"path": str(f)} for f in files], last_model(ctx), ctx.scale.sft_steps)
+        else:
+            note = f"no validated sample from {', '.join(SFT_STAGES[stage])}: {stage} skipped"
+            (ctx.run_dir / stage).mkdir(parents=True, exist_ok=True)
+            (ctx.run_dir / stage / "skipped.txt").write_text(note + "\n")
+            _console().print(note)
+        return sft_output(stage)(ctx)
+
+    return run
+
+
+def sft_output(stage: str) -> Callable[[DemoContext], Path]:
+    def output(ctx: DemoContext) -> Path:
+        skipped = ctx.run_dir / stage / "skipped.txt"
+        return skipped if skipped.exists() else ctx.run_dir / stage / "hf" / "tokenizer.json"
+
+    return output
+
+
 def eval_step(ctx: DemoContext) -> Path:
-    """Evaluate the exported model greedily on the first HumanEval problems, the programs run in the sandbox."""
+    """Evaluate the last model's export greedily on the first HumanEval problems, the programs run in the sandbox."""
     from opencoder.eval.run import EvalOptions, evaluate_model
     from opencoder.generate.hf import HFBackend
     from opencoder.sandbox.isolation import working_bwrap
 
     if working_bwrap(sys.executable) is None:
         _console().print(NO_BWRAP)
-    model = pretrain_output(ctx).parent
+    model = last_model(ctx) / "hf"
     options = EvalOptions(
         benchmark="humaneval",
         out=ctx.run_dir / "eval" / "humaneval",
@@ -172,7 +310,7 @@ def eval_step(ctx: DemoContext) -> Path:
     )
     scores = evaluate_model(options, HFBackend(model, chat=False), 1, 0.0, ctx.scale.max_tokens)
     summary = ", ".join(f"{name} {value:.3f}" for name, value in scores.pass_at_k.items())
-    _console().print(f"humaneval, first {len(scores.per_task)} tasks: {summary}")
+    _console().print(f"humaneval, first {len(scores.per_task)} tasks, {model.parent.name} model: {summary}")
     return eval_output(ctx)
 
 
@@ -192,6 +330,10 @@ DEMO_STEPS: list[Step] = [
     Step("tokenizer", tokenizer_step, tokenizer_output),
     Step("tokenize", tokenize_step, tokenize_output),
     Step("pretrain", pretrain_step, pretrain_output),
+    Step("synth", synth_step, synth_output),
+    Step("anneal", anneal_step, anneal_output),
+    Step("sft1", sft_step("sft1"), sft_output("sft1")),
+    Step("sft2", sft_step("sft2"), sft_output("sft2")),
     Step("eval", eval_step, eval_output),
     Step("report", report_step),  # always rewritten: cheap, and it shows whatever the steps above left
 ]

@@ -45,3 +45,25 @@ def test_a_field_that_is_not_text_names_file_line_and_key(tok_dir, tmp_path):
     bad.write_text('{"instruction": "Add one.", "output": "x + 1"}\n{"instruction": "Two?", "output": 2}\n')
     with pytest.raises(OpencoderError, match=f"^{bad}:2: 'output' must be a string, got int$"):
         load_sft_examples([bad], load_tokenizer(tok_dir), 64, packing=False)
+
+
+def test_chat_messages_rows_train_like_prompt_answer_rows(tok_dir, tmp_path):
+    """`opencoder synth` writes chat `messages`: the last user turn and its assistant answer are the example."""
+    tok = load_tokenizer(tok_dir)
+    rows = [json.loads(line) for line in SFT.read_text().splitlines()[:5]]
+    chat = tmp_path / "chat.jsonl"
+
+    def conversation(r: dict) -> list[dict]:
+        turns = [("user", "earlier turn"), ("assistant", "earlier answer"), ("user", r["prompt"]),
+                 ("assistant", r["answer"])]  # fmt: skip
+        return [{"role": role, "content": content} for role, content in turns]
+
+    chat.write_text("".join(json.dumps({"messages": conversation(r), "seed_id": "x"}) + "\n" for r in rows))
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    from_chat = load_sft_examples([chat], tok, max_len=4096, packing=False)
+    from_plain = load_sft_examples([plain], tok, max_len=4096, packing=False)
+    assert [e["input_ids"].tolist() for e in from_chat] == [e["input_ids"].tolist() for e in from_plain]
+    chat.write_text(json.dumps({"messages": [{"role": "user", "content": "no answer"}]}) + "\n")
+    with pytest.raises(OpencoderError, match="user/assistant messages"):
+        load_sft_examples([chat], tok, max_len=4096, packing=False)

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 
 class Backend(Protocol):
-    """A model behind `generate`. `failures` maps a prompt's index to why it got no completion."""
+    """A model behind `generate`. `failures` maps a prompt's index to why it got no completion; `on_result(index,
+    texts)`, when given, is called as each prompt gets its completions (so a cache can keep them at once)."""
 
     chat: bool
     failures: dict[int, str]
 
     def generate(
-        self, prompts: Sequence[str], n: int, temperature: float, max_tokens: int, stop: Sequence[str]
+        self,
+        prompts: Sequence[str],
+        n: int,
+        temperature: float,
+        max_tokens: int,
+        stop: Sequence[str],
+        on_result: Callable[[int, list[str]], None] | None = None,
     ) -> list[list[str]]: ...
 
 

@@ -8,7 +8,7 @@ stop string.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from opencoder.errors import OpencoderError
@@ -61,8 +61,15 @@ class HFBackend:
         return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
     def generate(
-        self, prompts: Sequence[str], n: int, temperature: float, max_tokens: int, stop: Sequence[str]
+        self,
+        prompts: Sequence[str],
+        n: int,
+        temperature: float,
+        max_tokens: int,
+        stop: Sequence[str],
+        on_result: Callable[[int, list[str]], None] | None = None,
     ) -> list[list[str]]:
+        """on_result(index, texts) runs for each prompt as its batch ends."""
         torch = self._torch
         torch.manual_seed(self.seed)
         sampling = (
@@ -86,6 +93,9 @@ class HFBackend:
                 )
             new = tokens[:, batch["input_ids"].shape[1] :]
             decoded = self.tokenizer.batch_decode(new, skip_special_tokens=True)
-            out += [decoded[i * n : (i + 1) * n] for i in range(len(texts))]
+            for i in range(len(texts)):
+                out.append(decoded[i * n : (i + 1) * n])
+                if on_result is not None:
+                    on_result(start + i, out[-1])
             log.info("generated %d/%d prompts", min(start + self.batch_size, len(prompts)), len(prompts))
         return out

@@ -17,7 +17,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -62,8 +62,16 @@ class OpenAIBackend:
         self._consecutive = 0
 
     def generate(
-        self, prompts: Sequence[str], n: int, temperature: float, max_tokens: int, stop: Sequence[str]
+        self,
+        prompts: Sequence[str],
+        n: int,
+        temperature: float,
+        max_tokens: int,
+        stop: Sequence[str],
+        on_result: Callable[[int, list[str]], None] | None = None,
     ) -> list[list[str]]:
+        """`concurrency` requests in flight at once; on_result(index, texts) runs as each prompt is answered."""
+
         def one(index: int) -> list[str]:
             try:
                 texts = self._complete(prompts[index], n, temperature, max_tokens, stop)
@@ -81,6 +89,8 @@ class OpenAIBackend:
                 return [""] * n
             with self._lock:
                 self._consecutive = 0
+            if on_result is not None:
+                on_result(index, texts)
             return texts
 
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:

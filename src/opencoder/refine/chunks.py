@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pyarrow as pa
 
-from opencoder.refine import minhash
+from opencoder.engine import minhash
 from opencoder.refine.exact_dedup import sha256_digests
 from opencoder.refine.fuzzy_dedup import FuzzyDedupParams, connected_components
 

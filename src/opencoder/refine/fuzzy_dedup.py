@@ -29,12 +29,12 @@ import pyarrow.dataset as ds
 import xxhash
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from opencoder.engine import minhash
 from opencoder.engine.recipe import Recipe
 from opencoder.engine.registry import register_stage
 from opencoder.engine.stage import DECISIONS_SCHEMA, StageContext
 from opencoder.errors import OpencoderError
 from opencoder.io.writers import write_table_atomic
-from opencoder.refine import minhash
 
 NAME = "fuzzy_dedup"
 REASON = "near_duplicate"

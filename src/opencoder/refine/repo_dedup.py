@@ -31,10 +31,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from opencoder.engine import minhash
 from opencoder.engine.registry import register_stage
 from opencoder.engine.stage import DECISIONS_SCHEMA, StageContext
 from opencoder.errors import OpencoderError
-from opencoder.refine import minhash
 from opencoder.refine.exact_dedup import ExactDedupParams, sha256_digests
 from opencoder.refine.fuzzy_dedup import FuzzyDedupParams, connected_components
 

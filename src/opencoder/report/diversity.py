@@ -2,7 +2,7 @@
 embeddings of a sample, projected on their two principal components, and the spread of each set.
 
 The paper's embedding model is not stated; the stand-in here needs no model: each document is a bag of code tokens
-(refine/minhash.py's ``code`` tokens: identifiers, numbers, single symbols) hashed into ``DIMS`` buckets, weighted
+(engine/minhash.py's ``code`` tokens: identifiers, numbers, single symbols) hashed into ``DIMS`` buckets, weighted
 by log term frequency times inverse document frequency over all sets together, and L2-normalised. The spread of a
 set is the mean squared distance of its embeddings to their centroid (the trace of their covariance): 0 for
 identical documents, at most 1 for unit vectors.
@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import xxhash
 
-from opencoder.refine import minhash
+from opencoder.engine import minhash
 
 DIMS = 4096
 

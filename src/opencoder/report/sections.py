@@ -20,6 +20,7 @@ from opencoder.engine.registry import REPORT_SECTIONS
 from opencoder.report.html import Raw, Section, bar, esc, human_bytes, line_chart, num, table
 from opencoder.report.run import RunView, SizeCount
 from opencoder.report.signal_section import signal_section
+from opencoder.report.synth import synth_section
 
 SectionFn = Callable[[RunView], Section | None]
 
@@ -234,6 +235,7 @@ SECTIONS: list[SectionFn] = [
     rule_hits,
     signal_section,
     removed_samples,
+    synth_section,
     training_curves,
     eval_results,
 ]

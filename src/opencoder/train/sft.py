@@ -36,16 +36,29 @@ def encode_example(tok, instruction: str, output: str, max_len: int) -> dict[str
 
 
 def _pairs(path: Path) -> list[tuple[str, str]]:
+    """(instruction, output) per row: from those fields, prompt/answer, or a chat `messages` list (the last user
+    turn and the assistant turn after it, as `opencoder synth` writes them)."""
     pairs = []
-    for rows in iter_records(path, ["instruction", "output", "prompt", "answer"]):
+    for rows in iter_records(path, ["instruction", "output", "prompt", "answer", "messages"]):
         for row in rows:
-            for q, a in _FIELDS:
-                if row[q] is not None and row[a] is not None:
-                    pairs.append((row[q], row[a]))
-                    break
-            else:
-                raise OpencoderError(f"{path}: a row lacks instruction/output (or prompt/answer) fields")
+            pair = next(((row[q], row[a]) for q, a in _FIELDS if row[q] is not None and row[a] is not None), None)
+            pair = pair or _chat_pair(row["messages"])
+            if pair is None:
+                raise OpencoderError(
+                    f"{path}: a row lacks instruction/output, prompt/answer or user/assistant messages"
+                )
+            pairs.append(pair)
     return pairs
+
+
+def _chat_pair(messages: object) -> tuple[str, str] | None:
+    if not isinstance(messages, list):
+        return None
+    roles = [m.get("role") if isinstance(m, dict) else None for m in messages]
+    for i in range(len(messages) - 1, 0, -1):
+        if roles[i] == "assistant" and roles[i - 1] == "user":
+            return messages[i - 1]["content"], messages[i]["content"]
+    return None
 
 
 def load_sft_examples(inputs: Sequence[str | Path], tok, max_len: int, packing: bool) -> list[dict[str, np.ndarray]]:

@@ -64,6 +64,9 @@ def _string_columns(path: Path, schema: pa.Schema, columns: Sequence[str]) -> li
     return present
 
 
+CHAT_FIELD = "messages"  # a chat's turns, as `opencoder synth` writes them: a list, not a string
+
+
 def _text_fields(path: Path, lineno: int, obj: object, columns: Sequence[str]) -> dict:
     """The ``columns`` of one JSON line (missing ones as None); a line that is no object, or a field that is no
     string, is an error naming file, line and key: a number where text belongs is a broken input, not a document."""
@@ -71,8 +74,9 @@ def _text_fields(path: Path, lineno: int, obj: object, columns: Sequence[str]) -
         raise OpencoderError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
     row = {c: obj.get(c) for c in columns}
     for key, value in row.items():
-        if value is not None and not isinstance(value, str):
-            raise OpencoderError(f"{path}:{lineno}: {key!r} must be a string, got {type(value).__name__}")
+        kind, name = (list, "list") if key == CHAT_FIELD else (str, "string")
+        if value is not None and not isinstance(value, kind):
+            raise OpencoderError(f"{path}:{lineno}: {key!r} must be a {name}, got {type(value).__name__}")
     return row
 
 

@@ -15,8 +15,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from opencoder.engine import minhash
 from opencoder.engine.stage import one_array
-from opencoder.refine import minhash
 from opencoder.refine.decontam import fuzzy, ngrams
 from opencoder.refine.decontam.sources import DEFAULT_BENCHMARKS, FIELDS, BenchItem, load_items
 

@@ -27,7 +27,7 @@ from functools import lru_cache
 import numpy as np
 import pyarrow as pa
 
-from opencoder.refine import minhash
+from opencoder.engine import minhash
 from opencoder.refine.decontam.ngrams import KeySet
 from opencoder.refine.decontam.sources import BenchItem
 

@@ -26,7 +26,7 @@ from functools import lru_cache
 import numpy as np
 import pyarrow as pa
 
-from opencoder.refine import minhash
+from opencoder.engine import minhash
 from opencoder.refine.decontam.sources import BenchItem
 
 _STOP_WORDS = (

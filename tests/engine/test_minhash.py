@@ -10,7 +10,7 @@ import pytest
 import regex
 import xxhash
 
-from opencoder.refine import minhash
+from opencoder.engine import minhash
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "fuzzy"
 

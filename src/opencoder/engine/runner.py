@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -390,6 +391,8 @@ def run_recipe(
     specs = [InputSpec(str(i)) if isinstance(i, (str, Path)) else i for i in inputs]
     plan = plan_inputs(specs, recipe.engine)
     timings["plan"] = time.perf_counter() - t0
+    for warning in plan.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     recipe_dict = recipe.model_dump(mode="json")
     _check_identity(
         run_dir,
@@ -452,6 +455,8 @@ def run_recipe(
         },
         "timings": {k: round(v, 3) for k, v in timings.items()},
     }
+    if plan.warnings:
+        manifest["warnings"] = plan.warnings
     write_json_atomic(run_dir / "manifest.json", manifest)
     return manifest
 

@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import os
+import stat
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ import pyarrow.parquet as pq
 import zstandard
 
 from opencoder.errors import OpencoderError
+from opencoder.io.folders import JSONL_SUFFIXES, SKIPPED_DIRS, describe_folder, is_hf_dataset
 from opencoder.io.schema import DOC_SCHEMA, REMOVED_SCHEMA
 from opencoder.io.settings import Columns, EngineSettings
 from opencoder.io.tables import make_removed, validity_bitmap
@@ -39,8 +41,6 @@ Kind = Literal["tree", "jsonl", "parquet", "arrow"]
 _treeread = compiled_or("opencoder.io._treeread", "opencoder.io.treeread")
 
 READ_SCHEMA = pa.schema([f for f in DOC_SCHEMA if f.name != "text"] + [pa.field("content", pa.large_binary())])
-SKIPPED_DIRS = frozenset({".git", ".hg", ".svn"})
-JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".json.gz", ".ndjson")
 
 
 class InputSpec(NamedTuple):
@@ -64,12 +64,16 @@ class Shard:
     source: str  # the tree root or the file
     label: str  # the tree's label, the first part of its documents' ids
     files: tuple[str, ...] = ()  # tree only: paths relative to the root
+    # tree only: entries that are not read but recorded as read errors, (relative path, why): FIFOs, sockets and
+    # devices (never opened: opening one may block or act), symlink loops, unreadable folders
+    unread: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
 class Plan:
     shards: list[Shard]
     inputs: list[dict[str, Any]] = field(default_factory=list)  # fingerprints, for the manifest
+    warnings: list[str] = field(default_factory=list)  # doubtful inputs (docs/engine.md, Inputs)
 
     def fingerprint(self) -> str:
         return hashlib.sha256(json.dumps(self.inputs, sort_keys=True).encode()).hexdigest()
@@ -84,12 +88,8 @@ class Batch:
 # ------------------------------------------------------------------------------------------------ planning
 
 
-def _kind_of(path: Path) -> Kind:
+def _file_kind(path: Path) -> Kind:
     name = path.name.lower()
-    if path.is_dir():
-        if (path / "state.json").is_file() or (path / "dataset_dict.json").is_file():
-            return "arrow"
-        return "tree"
     if name.endswith(JSONL_SUFFIXES):
         return "jsonl"
     if name.endswith(".parquet"):
@@ -99,23 +99,51 @@ def _kind_of(path: Path) -> Kind:
     raise OpencoderError(f"{path}: unknown input format (expected a directory, .jsonl[.gz|.zst], .parquet, .arrow)")
 
 
-def _walk(root: Path, rel: str = "") -> Iterator[tuple[str, int, int]]:
-    """(relative path, size, mtime_ns) of every non-directory entry, sorted, symlinked dirs not followed."""
-    with os.scandir(root / rel if rel else root) as it:
-        entries = sorted(it, key=lambda e: e.name)
+_SPECIAL = {stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device"}
+
+
+def _special(mode: int) -> str | None:
+    """Why a file of this mode is not read (it is not a regular file), or None."""
+    return None if stat.S_ISREG(mode) else f"not a regular file ({_SPECIAL.get(stat.S_IFMT(mode), 'unknown type')})"
+
+
+class Entry(NamedTuple):
+    """One file of a walked tree; ``unread`` says why it is recorded as a read error without being opened."""
+
+    rel: str
+    size: int
+    mtime_ns: int
+    unread: str | None = None
+
+
+def _walk(root: Path, rel: str = "") -> Iterator[Entry]:
+    """Every non-directory entry of a tree, sorted, symlinked dirs not followed. Entries that cannot be read
+    (special files, symlink loops, unreadable folders) come with why, and are never opened."""
+    try:
+        with os.scandir(root / rel if rel else root) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as err:
+        if not rel:
+            raise OpencoderError(f"{root}: cannot list: {err.strerror or err}") from None
+        yield Entry(rel, 0, 0, f"cannot list folder: {err.strerror or err}")
+        return
     for e in entries:
         path = f"{rel}/{e.name}" if rel else e.name
-        if e.is_dir(follow_symlinks=False):
-            if e.name not in SKIPPED_DIRS:
-                yield from _walk(root, path)
-            continue
-        if e.is_symlink() and e.is_dir():
-            continue  # a symlink to a directory: not followed (it would loop or duplicate a tree)
         try:
-            st = e.stat()
-            yield path, st.st_size, st.st_mtime_ns
-        except OSError:
-            yield path, 0, 0  # dangling symlink: planned, reported as read_error when read
+            if e.is_dir(follow_symlinks=False):
+                if e.name not in SKIPPED_DIRS:
+                    yield from _walk(root, path)
+                continue
+            st = e.stat()  # a symlink's target
+        except FileNotFoundError:
+            yield Entry(path, 0, 0)  # dangling symlink (or gone): planned, reported as read_error when read
+            continue
+        except OSError as err:  # a symlink loop (ELOOP), no permission to stat
+            yield Entry(path, 0, 0, err.strerror or str(err))
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            continue  # a symlink to a directory: not followed (it would loop or duplicate a tree)
+        yield Entry(path, st.st_size, st.st_mtime_ns, _special(st.st_mode))
 
 
 def _hf_arrow_files(root: Path) -> list[Path]:
@@ -131,21 +159,43 @@ def _file_print(path: Path) -> dict[str, Any]:
     return {"path": str(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
+def _input_kind(raw: str, path: Path, warnings: list[str]) -> tuple[Kind, list[Path]]:
+    """An input's kind and, for a folder read as a data set, its data files (docs/engine.md, Inputs)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise OpencoderError(f"{raw}: no such file or directory") from None
+    except OSError as err:  # a symlink loop, no permission
+        raise OpencoderError(f"{raw}: cannot read: {err.strerror or err}") from None
+    if stat.S_ISDIR(mode):
+        if is_hf_dataset(path):
+            return "arrow", []
+        folder = describe_folder(path)
+        if folder.warning:
+            warnings.append(folder.warning)
+        if folder.kind == "tree":
+            return "tree", []
+        return _file_kind(folder.data_files[0]), list(folder.data_files)  # each file planned by its own kind
+    why = _special(mode)
+    if why is not None:
+        raise OpencoderError(f"{raw}: {why}; give a regular file or a folder")
+    return _file_kind(path), []
+
+
 def plan_inputs(inputs: Sequence[InputSpec | tuple[Any, ...]], settings: EngineSettings) -> Plan:
     """Shards for ``inputs`` (InputSpecs or (path, label) pairs) in a fixed order, plus input fingerprints."""
     shards: list[Shard] = []
     prints: list[dict[str, Any]] = []
     labels: set[str] = set()
+    warnings: list[str] = []
 
-    def add(kind: Kind, source: str, label: str, files: tuple[str, ...] = ()) -> None:
-        shards.append(Shard(f"t{len(shards):05d}", kind, source, label, files))
+    def add(kind: Kind, source: str, label: str, files: tuple[str, ...] = (), unread: tuple = ()) -> None:
+        shards.append(Shard(f"t{len(shards):05d}", kind, source, label, files, unread))
 
     for item in inputs:
         raw, label, listed, sizes = InputSpec(*item)
         path = Path(raw)
-        if not path.exists():
-            raise OpencoderError(f"{raw}: no such file or directory")
-        kind = _kind_of(path)
+        kind, data_files = _input_kind(raw, path, warnings) if listed is None else ("tree", [])
         label = label or path.name or str(path)
         base, n = label, 1
         while label in labels:  # two trees called "src": ids stay unique
@@ -159,28 +209,36 @@ def plan_inputs(inputs: Sequence[InputSpec | tuple[Any, ...]], settings: EngineS
             if listed is None:
                 entries = list(_walk(path))
             else:
-                entries = [(rel, s, 0) for rel, s in zip(listed, sizes or [0] * len(listed), strict=True)]
-            digest = hashlib.sha256("\n".join(f"{p}\0{s}\0{m}" for p, s, m in entries).encode()).hexdigest()
+                entries = [Entry(rel, s, 0) for rel, s in zip(listed, sizes or [0] * len(listed), strict=True)]
+            digest = hashlib.sha256("\n".join(f"{e.rel}\0{e.size}\0{e.mtime_ns}" for e in entries).encode()).hexdigest()
             prints.append(
                 {
                     "path": str(path),
                     "kind": kind,
                     "label": label,
                     "files": len(entries),
-                    "bytes": None if listed is not None else sum(s for _, s, _ in entries),
+                    "bytes": None if listed is not None else sum(e.size for e in entries),
                     "listing_sha256": digest,
                 }
             )
             chunk: list[str] = []
+            unread: list[tuple[str, str]] = []
             size = 0
-            for rel, s, _ in entries:
-                if chunk and (len(chunk) >= settings.task_files or size + s > settings.task_bytes):
-                    add(kind, str(path), label, tuple(chunk))
-                    chunk, size = [], 0
-                chunk.append(rel)
-                size += s
-            if chunk:
-                add(kind, str(path), label, tuple(chunk))
+            for e in entries:
+                if e.unread is not None:
+                    unread.append((e.rel, e.unread))
+                    continue
+                if chunk and (len(chunk) >= settings.task_files or size + e.size > settings.task_bytes):
+                    add(kind, str(path), label, tuple(chunk), tuple(unread))
+                    chunk, unread, size = [], [], 0
+                chunk.append(e.rel)
+                size += e.size
+            if chunk or unread:
+                add(kind, str(path), label, tuple(chunk), tuple(unread))
+        elif data_files:
+            for f in data_files:
+                prints.append({**_file_print(f), "kind": _file_kind(f)})
+                add(_file_kind(f), str(f), f"{label}/{f.relative_to(path).as_posix()}")
         elif kind == "arrow" and path.is_dir():
             for f in _hf_arrow_files(path):
                 prints.append({**_file_print(f), "kind": kind})
@@ -188,7 +246,7 @@ def plan_inputs(inputs: Sequence[InputSpec | tuple[Any, ...]], settings: EngineS
         else:
             prints.append({**_file_print(path), "kind": kind})
             add(kind, str(path), label)
-    return Plan(shards, prints)
+    return Plan(shards, prints, warnings)
 
 
 # ------------------------------------------------------------------------------------------------- conversion
@@ -341,6 +399,8 @@ def _read_tree(
         rels, contents = [], Contents(capacity, settings.batch_docs)
         return batch
 
+    for rel, why in shard.unread:  # recorded without opening
+        fail(prefix + rel, why, doc_id=f"{label}/{rel}", path=rel, source=shard.source)
     encoded, i = os.fsencode(prefix), 0
     while i < len(files):
         stop = min(len(files), i + settings.batch_docs - contents.n)
@@ -463,10 +523,7 @@ def _columnar_docs(table: pa.Table, columns: Columns, source: str, start: int) -
     return pa.Table.from_arrays(arrays, schema=READ_SCHEMA)
 
 
-def _iter_columnar(shard: Shard, settings: EngineSettings) -> Iterator[pa.RecordBatch]:
-    if shard.kind == "parquet":
-        yield from pq.ParquetFile(shard.source).iter_batches(batch_size=settings.batch_docs)
-        return
+def _iter_arrow(shard: Shard, settings: EngineSettings) -> Iterator[pa.RecordBatch]:
     with pa.memory_map(shard.source) as source:
         try:
             reader = pa.ipc.open_stream(source)
@@ -480,10 +537,42 @@ def _iter_columnar(shard: Shard, settings: EngineSettings) -> Iterator[pa.Record
             yield from pa.Table.from_batches([rb]).to_batches(settings.batch_docs)
 
 
+def _read_parquet(shard: Shard, columns: Columns, settings: EngineSettings, fail: _Fail) -> Iterator[Batch]:
+    """A Parquet file row group by row group: the rows of a row group that cannot be read (from the first that
+    failed to its end, as its metadata counts them) are one read error each, and the other row groups are read."""
+    source = shard.source
+    try:
+        pf = pq.ParquetFile(source)
+        if columns.text not in pf.schema_arrow.names:
+            raise ValueError(f"no text column {columns.text!r} (columns: {', '.join(pf.schema_arrow.names)})")
+    except (OSError, pa.ArrowException, ValueError) as err:  # no footer, no schema: nothing can be read
+        fail(f"{source}:row 0", f"cannot read: {str(err).splitlines()[0]}", source=source)
+        yield Batch(READ_SCHEMA.empty_table(), fail.take())
+        return
+    row = 0
+    for group in range(pf.metadata.num_row_groups):
+        group_rows = pf.metadata.row_group(group).num_rows
+        done = 0
+        try:
+            for rb in pf.iter_batches(batch_size=settings.batch_docs, row_groups=[group]):
+                docs = _columnar_docs(pa.Table.from_batches([rb]), columns, source, row + done)
+                done += rb.num_rows
+                yield Batch(docs, fail.take())
+        except (OSError, pa.ArrowException, ValueError) as err:
+            message = f"cannot read row group {group}: {str(err).splitlines()[0]}"
+            for r in range(row + done, row + group_rows):
+                fail(f"{source}:row {r}", message, doc_id=f"{source}:{r}", source=source)
+            yield Batch(READ_SCHEMA.empty_table(), fail.take())
+        row += group_rows
+
+
 def _read_columnar(shard: Shard, columns: Columns, settings: EngineSettings, fail: _Fail) -> Iterator[Batch]:
+    if shard.kind == "parquet":
+        yield from _read_parquet(shard, columns, settings, fail)
+        return
     row = 0
     try:
-        for rb in _iter_columnar(shard, settings):
+        for rb in _iter_arrow(shard, settings):
             docs = _columnar_docs(pa.Table.from_batches([rb]), columns, shard.source, row)
             row += rb.num_rows
             yield Batch(docs, fail.take())

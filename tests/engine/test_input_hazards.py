@@ -1,0 +1,141 @@
+"""Inputs that used to lose documents, crash or hang a run (issue 14, items 2, 3, 6 and 7): a corrupt Parquet row
+group, folders of data files, symlink loops, FIFOs and folders named like data files."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from opencoder.engine.recipe import parse_recipe
+from opencoder.engine.runner import RunOptions, run_recipe
+from opencoder.errors import OpencoderError
+from opencoder.io.readers import plan_inputs
+from opencoder.io.settings import EngineSettings
+from opencoder.train.sources import expand_inputs
+
+RECIPE = parse_recipe({"stages": [{"name": "preprocess"}, {"name": "exact_dedup"}]})
+
+
+def _run(inputs, out, on_error="skip"):
+    return run_recipe([str(i) for i in inputs], out, RECIPE, RunOptions(on_error=on_error))
+
+
+def _rows(folder):
+    return [r for f in sorted(folder.glob("*.parquet")) for r in pq.read_table(f).to_pylist()]
+
+
+def _corrupt_row_group(path, group):
+    """Overwrite the text column chunk of one row group with garbage (its page headers no longer parse)."""
+    chunk = pq.ParquetFile(path).metadata.row_group(group).column(1)
+    start = chunk.dictionary_page_offset or chunk.data_page_offset
+    data = bytearray(path.read_bytes())
+    data[start : start + chunk.total_compressed_size] = b"\xff" * chunk.total_compressed_size
+    path.write_bytes(bytes(data))
+
+
+def test_a_corrupt_parquet_row_group_loses_only_its_own_rows(tmp_path):
+    path = tmp_path / "five.parquet"
+    texts = [f"value_{i} = {i} * 3\n" for i in range(100)]
+    pq.write_table(pa.table({"id": [f"d{i}" for i in range(100)], "text": texts}), path, row_group_size=20)
+    _corrupt_row_group(path, 2)
+
+    manifest = _run([path], tmp_path / "out")
+    read = manifest["stages"][0]
+    assert (read["in"], read["kept"], read["reasons"]) == (100, 80, {"read_error": 20})
+    kept = _rows(tmp_path / "out" / "kept")
+    assert sorted(r["text"] for r in kept) == sorted(texts[:40] + texts[60:])
+    errors = _rows(tmp_path / "out" / "removed")
+    assert sorted(r["id"] for r in errors) == sorted(f"{path}:{i}" for i in range(40, 60))
+    assert all("row group 2" in r["detail"] for r in errors)
+    with pytest.raises(OpencoderError, match=rf"{path}:row 40: cannot read row group 2"):
+        _run([path], tmp_path / "strict", on_error="fail")
+
+
+def _jsonl(path, records):
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+
+
+def test_a_folder_of_data_files_is_read_as_a_data_set_by_every_command(tmp_path):
+    data = tmp_path / "data"
+    (data / "part").mkdir(parents=True)
+    _jsonl(data / "a.jsonl", [{"id": "a1", "text": "x = 1\n"}, {"id": "a2", "text": "y = 2\n"}])
+    _jsonl(data / "part" / "b.jsonl", [{"id": "b1", "text": "z = 3\n"}])
+    manifest = _run([data], tmp_path / "out")
+    assert manifest["documents"]["in"] == 3 and "warnings" not in manifest
+    assert sorted(r["id"] for r in _rows(tmp_path / "out" / "kept")) == ["a1", "a2", "b1"]
+    # a run's kept/ folder is a data set too: what `opencoder dedup runs/r/kept` reads
+    _run([tmp_path / "out" / "kept"], tmp_path / "again")
+    assert sorted(r["text"] for r in _rows(tmp_path / "again" / "kept")) == ["x = 1\n", "y = 2\n", "z = 3\n"]
+    assert expand_inputs([data]) == [data / "a.jsonl", data / "part" / "b.jsonl"]
+
+
+def test_a_doubtful_folder_is_a_source_tree_with_a_warning(tmp_path, capsys):
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "tool.py").write_text("print(1)\n")
+    _jsonl(mixed / "rows.jsonl", [{"id": "r", "text": "t"}])
+    named = tmp_path / "data.jsonl"  # a folder named like a data file
+    named.mkdir()
+    (named / "x.py").write_text("x = 1\n")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    manifest = _run([mixed, named, empty], tmp_path / "out")
+    assert manifest["documents"]["in"] == 3  # tool.py, rows.jsonl, x.py: each one document
+    warnings = manifest["warnings"]
+    assert len(warnings) == 3 and "1 are (e.g. rows.jsonl)" in warnings[0]
+    assert "named like a data file" in warnings[1] and "holds no files" in warnings[2]
+    assert warnings[0] in capsys.readouterr().err
+    with pytest.raises(OpencoderError, match="read as a source tree"):
+        expand_inputs([mixed])
+
+
+def test_a_symlink_loop_is_a_read_error(tmp_path):
+    tree = tmp_path / "t"
+    tree.mkdir()
+    (tree / "a.py").symlink_to("b.py")
+    (tree / "b.py").symlink_to("a.py")
+    (tree / "ok.py").write_text("print('ok')\n")
+    manifest = _run([tree], tmp_path / "out")
+    assert manifest["stages"][0]["reasons"] == {"read_error": 2} and manifest["documents"]["kept"] == 1
+    errors = _rows(tmp_path / "out" / "removed")
+    assert sorted(r["id"] for r in errors) == ["t/a.py", "t/b.py"]
+    assert all("symbolic links" in r["detail"] for r in errors)
+    with pytest.raises(OpencoderError, match="cannot read"):
+        plan_inputs([(str(tree / "a.py"), None)], EngineSettings())
+
+
+def _finishes(fn, timeout_s=60.0):
+    """Whether ``fn`` returns (or raises) within the timeout: a hang fails the test instead of the whole suite."""
+    outcome: list[BaseException | None] = []
+
+    def target():
+        try:
+            fn()
+            outcome.append(None)
+        except BaseException as err:  # handed to the test
+            outcome.append(err)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(timeout_s)
+    assert outcome, "hung"
+    return outcome[0]
+
+
+def test_special_files_are_refused_or_recorded_without_hanging(tmp_path):
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    err = _finishes(lambda: _run([fifo], tmp_path / "out"))
+    assert isinstance(err, OpencoderError) and "not a regular file (a FIFO)" in str(err)
+    tree = tmp_path / "t"
+    tree.mkdir()
+    os.mkfifo(tree / "in.py")
+    (tree / "ok.py").write_text("x = 1\n")
+    assert _finishes(lambda: _run([tree], tmp_path / "tree")) is None
+    errors = _rows(tmp_path / "tree" / "removed")
+    assert [(r["id"], r["detail"]) for r in errors] == [("t/in.py", "not a regular file (a FIFO)")]

@@ -384,7 +384,6 @@ def run_recipe(
     finished; returns the manifest (also written to RUN_DIR/manifest.json)."""
     started = time.perf_counter()
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
 
     t0 = time.perf_counter()
@@ -394,6 +393,9 @@ def run_recipe(
     for warning in plan.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     recipe_dict = recipe.model_dump(mode="json")
+    run = RunSpec.of(run_dir, recipe)
+    stages = built_stages(run)  # a stage that cannot be built fails before the run folder is written
+    run_dir.mkdir(parents=True, exist_ok=True)
     _check_identity(
         run_dir,
         {
@@ -403,8 +405,6 @@ def run_recipe(
             "repo_depth": options.repo_depth,
         },
     )
-    run = RunSpec.of(run_dir, recipe)
-    stages = built_stages(run)
     segments = plan_segments(stages)
     tasks = tuple(s.task for s in plan.shards)
 

@@ -139,3 +139,31 @@ def test_special_files_are_refused_or_recorded_without_hanging(tmp_path):
     assert _finishes(lambda: _run([tree], tmp_path / "tree")) is None
     errors = _rows(tmp_path / "tree" / "removed")
     assert [(r["id"], r["detail"]) for r in errors] == [("t/in.py", "not a regular file (a FIFO)")]
+
+
+def test_a_repeated_id_stops_the_run_before_any_work_naming_both_places(tmp_path):
+    """Issue 14.1: both rows sharing the id "dup" were removed as exact duplicates, the unique text with them."""
+    path = tmp_path / "rows.jsonl"
+    _jsonl(
+        path, [{"id": "dup", "text": "one = 1\n"}, {"id": "dup", "text": "two = 2\n"}, {"id": "a", "text": "two = 2\n"}]
+    )
+    with pytest.raises(OpencoderError, match=rf"id 'dup' is used twice, at {path}:1 and at {path}:2"):
+        _run([path], tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+    unique = tmp_path / "unique.parquet"
+    pq.write_table(pa.table({"id": ["p", "q"], "text": ["x = 1\n", "y = 2\n"]}), unique)
+    with pytest.raises(OpencoderError, match=rf"id 'p' is used twice, at {unique}:row 0 and at {unique}:row 0"):
+        _run([unique, unique], tmp_path / "twice")  # the same input given twice: never a duplicate_of itself
+    tree = tmp_path / "src"
+    tree.mkdir()
+    (tree / "a.py").write_text("x = 1\n")
+    _jsonl(tmp_path / "clash.jsonl", [{"id": "src/a.py", "text": "x = 1\n"}])
+    with pytest.raises(OpencoderError, match=rf"id 'src/a.py' is used twice, at {tree}/a.py and at"):
+        _run([tree, tmp_path / "clash.jsonl"], tmp_path / "clash")
+    # without ids the rows are numbered by file and line: the same rows run, the duplicate text removed once
+    recipe = parse_recipe({"columns": {"id": None}, "stages": [{"name": "preprocess"}, {"name": "exact_dedup"}]})
+    manifest = run_recipe([str(path)], tmp_path / "numbered", recipe, RunOptions())
+    assert manifest["documents"] == {"in": 3, "kept": 2, "removed": 1}
+    removed = _rows(tmp_path / "numbered" / "removed")
+    assert [(r["id"], r["duplicate_of"]) for r in removed] == [(f"{path}:3", f"{path}:2")]

@@ -51,6 +51,7 @@ from opencoder.engine.stage import (
 )
 from opencoder.errors import OpencoderError
 from opencoder.io.decode import decode_lossy
+from opencoder.io.ids import first_repeat, id_hashes
 from opencoder.io.readers import InputSpec, OnError, Plan, Shard, plan_inputs, read_shard
 from opencoder.io.writers import (
     ArrowSink,
@@ -395,21 +396,25 @@ def run_recipe(
     recipe_dict = recipe.model_dump(mode="json")
     run = RunSpec.of(run_dir, recipe)
     stages = built_stages(run)  # a stage that cannot be built fails before the run folder is written
-    run_dir.mkdir(parents=True, exist_ok=True)
-    _check_identity(
-        run_dir,
-        {
-            "recipe": recipe_dict,
-            "inputs": plan.inputs,
-            "on_error": options.on_error,
-            "repo_depth": options.repo_depth,
-        },
-    )
     segments = plan_segments(stages)
     tasks = tuple(s.task for s in plan.shards)
 
     local = LocalExecutor(options.workers) if executor is None else None
     try:
+        if not (run_dir / "run.json").exists():  # a resumed run's ids were checked when it started
+            t0 = time.perf_counter()
+            _check_unique_ids(plan, recipe, executor or local)
+            timings["id check"] = time.perf_counter() - t0
+        run_dir.mkdir(parents=True, exist_ok=True)
+        _check_identity(
+            run_dir,
+            {
+                "recipe": recipe_dict,
+                "inputs": plan.inputs,
+                "on_error": options.on_error,
+                "repo_depth": options.repo_depth,
+            },
+        )
         for seg in segments:
             names = [stages[i].name for i in ([seg.apply] if seg.apply is not None else []) + list(seg.rows)]
             label = " + ".join((["read"] if seg.index == 0 else []) + names) or "write"
@@ -459,6 +464,20 @@ def run_recipe(
         manifest["warnings"] = plan.warnings
     write_json_atomic(run_dir / "manifest.json", manifest)
     return manifest
+
+
+def _check_unique_ids(plan: Plan, recipe: Recipe, executor: Executor) -> None:
+    """Stop before any work when two documents share an id: a decision about one would hit both."""
+    jobs = [(shard, recipe.columns, recipe.engine) for shard in plan.shards]
+    hashes = executor.map(id_hashes, jobs, "id check")
+    repeat = first_repeat(plan.shards, hashes, recipe.columns, recipe.engine)
+    if repeat is not None:
+        doc_id, first, second = repeat
+        raise OpencoderError(
+            f"document id {doc_id!r} is used twice, at {first} and at {second}: ids must be unique within a run "
+            f"(give each input once; set columns.id to a unique field, or to null to number documents by file and "
+            f"line)"
+        )
 
 
 def _inputs_with_bytes(plan: Plan, read_stats: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:

@@ -418,7 +418,7 @@ def _read_tree(
         yield flush()
 
 
-def _open_text_lines(path: str) -> io.BufferedReader | gzip.GzipFile | Any:
+def open_text_lines(path: str) -> io.BufferedReader | gzip.GzipFile | Any:
     lower = path.lower()
     if lower.endswith(".gz"):
         return gzip.open(path, "rb")
@@ -468,7 +468,7 @@ def _read_jsonl(shard: Shard, columns: Columns, settings: EngineSettings, fail: 
         return batch
 
     try:
-        with _open_text_lines(source) as fh:
+        with open_text_lines(source) as fh:
             for lineno, line in enumerate(fh, 1):
                 if not line.strip():
                     continue
@@ -523,7 +523,7 @@ def _columnar_docs(table: pa.Table, columns: Columns, source: str, start: int) -
     return pa.Table.from_arrays(arrays, schema=READ_SCHEMA)
 
 
-def _iter_arrow(shard: Shard, settings: EngineSettings) -> Iterator[pa.RecordBatch]:
+def iter_arrow(shard: Shard, settings: EngineSettings) -> Iterator[pa.RecordBatch]:
     with pa.memory_map(shard.source) as source:
         try:
             reader = pa.ipc.open_stream(source)
@@ -572,7 +572,7 @@ def _read_columnar(shard: Shard, columns: Columns, settings: EngineSettings, fai
         return
     row = 0
     try:
-        for rb in _iter_arrow(shard, settings):
+        for rb in iter_arrow(shard, settings):
             docs = _columnar_docs(pa.Table.from_batches([rb]), columns, shard.source, row)
             row += rb.num_rows
             yield Batch(docs, fail.take())

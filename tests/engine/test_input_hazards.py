@@ -3,6 +3,7 @@ group, folders of data files, symlink loops, FIFOs and folders named like data f
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import threading
@@ -167,3 +168,31 @@ def test_a_repeated_id_stops_the_run_before_any_work_naming_both_places(tmp_path
     assert manifest["documents"] == {"in": 3, "kept": 2, "removed": 1}
     removed = _rows(tmp_path / "numbered" / "removed")
     assert [(r["id"], r["duplicate_of"]) for r in removed] == [(f"{path}:3", f"{path}:2")]
+
+
+def test_every_run_applies_the_size_cap_without_holding_a_huge_line(tmp_path):
+    """Issue 14.8: `opencoder signals` (no preprocess stage) read a 200 MB one-line file whole. The recipe's
+    ``engine.max_doc_bytes`` caps a run without preprocess; a JSONL line past 6 times the cap is skipped in chunks."""
+    from opencoder.io.readers import bounded_lines
+    from opencoder.refine.signals.runner import signals_recipe
+
+    huge = b'{"id": "h", "text": "' + b"x" * 5_000_000 + b'"}\n'
+    lines = list(bounded_lines(io.BytesIO(b'{"id": "a"}\n' + huge + b"{}\n"), 1000))
+    assert lines == [(12, b'{"id": "a"}\n'), (len(huge), None), (3, b"{}\n")]
+
+    data = tmp_path / "rows.jsonl"
+    data.write_bytes(
+        huge + json.dumps({"id": "small", "path": "f.py", "text": "def f():\n    return 1\n"}).encode() + b"\n"
+    )
+    tree = tmp_path / "t"
+    tree.mkdir()
+    (tree / "big.py").write_text("x = 1\n" * 1000)
+    (tree / "ok.py").write_text("def g():\n    return 2\n")
+    recipe = signals_recipe(parse_recipe({"engine": {"max_doc_bytes": 1000}, "stages": [{"name": "signals"}]}))
+    manifest = run_recipe([str(data), str(tree)], tmp_path / "out", recipe, RunOptions())
+    assert manifest["stages"][0]["reasons"] == {"too_large": 2}
+    removed = {r["id"]: r for r in _rows(tmp_path / "out" / "removed")}
+    assert removed["t/big.py"]["reason"] == removed[f"{data}:1"]["reason"] == "too_large"
+    assert removed["t/big.py"]["detail"] == "6000 bytes > 1000"
+    signals = _rows(tmp_path / "out" / "signals")
+    assert sorted(r["id"] for r in signals) == ["small", "t/ok.py"]

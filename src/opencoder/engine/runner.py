@@ -233,6 +233,11 @@ def run_row_stage(stage: RowStage, batch: pa.Table, live: np.ndarray | None) -> 
     return stage.process(batch if live is None else batch.filter(live))
 
 
+def size_cap(recipe: Recipe, decoder: DecodingStage | None) -> int:
+    """The size over which documents are not read: the decoding stage's, else the recipe's ``engine.max_doc_bytes``."""
+    return decoder.max_bytes if decoder is not None else recipe.engine.max_doc_bytes
+
+
 def _segment_input(
     job: SegmentJob, decoder: DecodingStage | None, read: StageCounts, removed: ParquetSink
 ) -> Iterator[pa.Table]:
@@ -254,13 +259,21 @@ def _segment_input(
         recipe.engine,
         on_error=job.on_error,
         repo_depth=job.repo_depth,
-        max_bytes=decoder.max_bytes if decoder is not None else None,
+        max_bytes=size_cap(job.run.recipe, decoder),
     ):
-        n_err = batch.errors.num_rows
-        nbytes = pc.sum(batch.docs.column("size")).as_py() or 0
-        read.add(batch.docs.num_rows + n_err, batch.docs.num_rows, ["read_error"] * n_err, {"bytes": nbytes}, 0.0)
-        removed.write(batch.errors)
-        yield batch.docs if decoder is not None else decode_lossy(batch.docs)
+        docs, gone = batch.docs, batch.errors
+        nbytes = pc.sum(docs.column("size")).as_py() or 0
+        if decoder is None:  # no stage decides about documents over the cap: they go here
+            big = pc.fill_null(pc.greater(docs.column("size"), recipe.engine.max_doc_bytes), False)
+            if pc.any(big).as_py():
+                over = docs.filter(big)
+                detail = [f"{n} bytes > {recipe.engine.max_doc_bytes}" for n in over.column("size").to_pylist()]
+                gone = pa.concat_tables([gone, make_removed(over, "read", "too_large", detail=detail)])
+                docs = docs.filter(pc.invert(big))
+        reasons = gone.column("reason").to_pylist()
+        read.add(docs.num_rows + len(reasons), docs.num_rows, reasons, {"bytes": nbytes}, 0.0)
+        removed.write(gone)
+        yield docs if decoder is not None else decode_lossy(docs)
 
 
 def run_segment_task(job: SegmentJob) -> list[dict[str, Any]]:
@@ -403,7 +416,8 @@ def run_recipe(
     try:
         if not (run_dir / "run.json").exists():  # a resumed run's ids were checked when it started
             t0 = time.perf_counter()
-            _check_unique_ids(plan, recipe, executor or local)
+            cap = size_cap(recipe, next((s for s in stages if isinstance(s, DecodingStage)), None))
+            _check_unique_ids(plan, recipe, cap, executor or local)
             timings["id check"] = time.perf_counter() - t0
         run_dir.mkdir(parents=True, exist_ok=True)
         _check_identity(
@@ -466,11 +480,11 @@ def run_recipe(
     return manifest
 
 
-def _check_unique_ids(plan: Plan, recipe: Recipe, executor: Executor) -> None:
+def _check_unique_ids(plan: Plan, recipe: Recipe, cap: int, executor: Executor) -> None:
     """Stop before any work when two documents share an id: a decision about one would hit both."""
-    jobs = [(shard, recipe.columns, recipe.engine) for shard in plan.shards]
+    jobs = [(shard, recipe.columns, recipe.engine, cap) for shard in plan.shards]
     hashes = executor.map(id_hashes, jobs, "id check")
-    repeat = first_repeat(plan.shards, hashes, recipe.columns, recipe.engine)
+    repeat = first_repeat(plan.shards, hashes, recipe.columns, recipe.engine, cap)
     if repeat is not None:
         doc_id, first, second = repeat
         raise OpencoderError(

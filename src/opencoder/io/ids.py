@@ -20,29 +20,35 @@ import pyarrow.parquet as pq
 import xxhash
 import zstandard
 
-from opencoder.io.readers import Shard, iter_arrow, open_text_lines
+from opencoder.io.readers import Shard, bounded_lines, iter_arrow, open_text_lines
 from opencoder.io.settings import Columns, EngineSettings
 
 _h = xxhash.xxh3_64_intdigest
 UNREADABLE = (OSError, EOFError, ValueError, zlib.error, zstandard.ZstdError, pa.ArrowException)
 
 
-def id_places(shard: Shard, columns: Columns, settings: EngineSettings) -> Iterator[tuple[str, str]]:
-    """(id, where) of each document of ``shard`` as the readers will name it; rows they will not read (bad lines,
-    unreadable row groups) are left out: they become read errors, never decided about."""
+def id_places(
+    shard: Shard, columns: Columns, settings: EngineSettings, max_bytes: int | None
+) -> Iterator[tuple[str, str]]:
+    """(id, where) of each document of ``shard`` as the readers (with the size cap ``max_bytes``) will name it; rows
+    they will not read (bad lines, unreadable row groups) are left out: they become read errors, never decided
+    about."""
     if shard.kind == "tree":
         for rel in shard.files:
             yield f"{shard.label}/{rel}", f"{shard.source}/{rel}"
     elif shard.kind == "jsonl":
-        yield from _jsonl_ids(shard.source, columns)
+        yield from _jsonl_ids(shard.source, columns, max_bytes)
     else:
         yield from _columnar_ids(shard, columns, settings)
 
 
-def _jsonl_ids(source: str, columns: Columns) -> Iterator[tuple[str, str]]:
+def _jsonl_ids(source: str, columns: Columns, max_bytes: int | None) -> Iterator[tuple[str, str]]:
     try:
         with open_text_lines(source) as fh:
-            for lineno, line in enumerate(fh, 1):
+            for lineno, (_, line) in enumerate(bounded_lines(fh, max_bytes), 1):
+                if line is None:  # not read: named by its line
+                    yield f"{source}:{lineno}", f"{source}:{lineno}"
+                    continue
                 if not line.strip():
                     continue
                 try:
@@ -89,7 +95,7 @@ def _columnar_ids(shard: Shard, columns: Columns, settings: EngineSettings) -> I
         row += pf.metadata.row_group(group).num_rows
 
 
-def id_hashes(job: tuple[Shard, Columns, EngineSettings]) -> np.ndarray:
+def id_hashes(job: tuple[Shard, Columns, EngineSettings, int | None]) -> np.ndarray:
     """The 64-bit hashes of one shard's ids (a task of the pre-run check)."""
     return np.fromiter((_h(i.encode("utf-8", "surrogatepass")) for i, _ in id_places(*job)), dtype=np.uint64)
 
@@ -103,7 +109,7 @@ def repeated_hashes(per_shard: list[np.ndarray]) -> set[int]:
 
 
 def first_repeat(
-    shards: list[Shard], per_shard: list[np.ndarray], columns: Columns, settings: EngineSettings
+    shards: list[Shard], per_shard: list[np.ndarray], columns: Columns, settings: EngineSettings, max_bytes: int | None
 ) -> tuple[str, str, str] | None:
     """(id, first place, second place) of the first id that repeats, None when all are unique (a 64-bit hash
     collision of two different ids is checked away here)."""
@@ -114,7 +120,7 @@ def first_repeat(
     for shard, hashes in zip(shards, per_shard, strict=True):
         if not repeated.intersection(hashes.tolist()):
             continue
-        for doc_id, where in id_places(shard, columns, settings):
+        for doc_id, where in id_places(shard, columns, settings, max_bytes):
             if _h(doc_id.encode("utf-8", "surrogatepass")) in repeated:
                 if doc_id in seen:
                     return doc_id, seen[doc_id], where

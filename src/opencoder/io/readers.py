@@ -25,6 +25,7 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import zstandard
 
@@ -454,7 +455,32 @@ def _opt_str(rec: dict[str, Any], key: str | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _read_jsonl(shard: Shard, columns: Columns, settings: EngineSettings, fail: _Fail) -> Iterator[Batch]:
+def bounded_lines(fh: Any, max_bytes: int | None) -> Iterator[tuple[int, bytes | None]]:
+    """(length, line) of each JSONL line, the line None when it is longer than 6 times ``max_bytes`` (JSON escapes
+    at most 6 bytes per text byte, so its text is over the cap): such a line is skipped in chunks, never held
+    whole, so memory stays bounded whatever a file looks like."""
+    limit = None if max_bytes is None else 6 * max_bytes + 65536
+    if limit is None:
+        yield from ((len(line), line) for line in fh)
+        return
+    while line := fh.readline(limit + 1):
+        if len(line) <= limit or line.endswith(b"\n"):
+            yield len(line), line
+            continue
+        n = len(line)
+        while not line.endswith(b"\n") and (line := fh.readline(1 << 20)):
+            n += len(line)
+        yield n, None
+
+
+def _too_large(source: str, lineno: int, n: int) -> dict[str, Any]:
+    """A record whose line was not read: content null, so that the decoder removes it as too_large."""
+    return {"id": f"{source}:{lineno}", "size": n, "source": source, "content": None}
+
+
+def _read_jsonl(
+    shard: Shard, columns: Columns, settings: EngineSettings, fail: _Fail, max_bytes: int | None
+) -> Iterator[Batch]:
     source = shard.source
     names = ("id", "path", "repo", "lang", "stars", "commit_time", "size", "source", "content")
     cols: dict[str, list[Any]] = {k: [] for k in names}
@@ -469,17 +495,22 @@ def _read_jsonl(shard: Shard, columns: Columns, settings: EngineSettings, fail: 
 
     try:
         with open_text_lines(source) as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
+            for lineno, (n, line) in enumerate(bounded_lines(fh, max_bytes), 1):
+                if line is None:
+                    fields = _too_large(source, lineno, n)
+                elif not line.strip():
                     continue
-                try:
-                    fields = _record_fields(orjson.loads(line), columns, source, lineno)
-                except (orjson.JSONDecodeError, ValueError, TypeError, OverflowError) as err:
-                    fail(f"{source}:{lineno}", str(err).split("\n")[0], source=source)
-                    continue
+                else:
+                    try:
+                        fields = _record_fields(orjson.loads(line), columns, source, lineno)
+                    except (orjson.JSONDecodeError, ValueError, TypeError, OverflowError) as err:
+                        fail(f"{source}:{lineno}", str(err).split("\n")[0], source=source)
+                        continue
+                    if max_bytes is not None and fields["size"] > max_bytes:
+                        fields["content"] = None
                 for k in names:
-                    cols[k].append(fields[k])
-                nbytes += len(line)
+                    cols[k].append(fields.get(k))
+                nbytes += n
                 if len(cols["id"]) >= settings.batch_docs or nbytes >= settings.batch_bytes:
                     yield flush()
     except (OSError, EOFError, zlib.error, zstandard.ZstdError) as err:
@@ -503,7 +534,7 @@ def _columnar_docs(table: pa.Table, columns: Columns, source: str, start: int) -
     out: dict[str, Any] = {
         "id": ids.cast(pa.string()) if ids is not None else pa.array([f"{source}:{start + i}" for i in range(n)]),
         "content": content,
-        "size": pa.compute.binary_length(content).cast(pa.int64()),
+        "size": pc.binary_length(content).cast(pa.int64()),
         "source": pa.array([source] * n, pa.string()),
     }
     for key in ("path", "repo", "lang"):
@@ -537,7 +568,21 @@ def iter_arrow(shard: Shard, settings: EngineSettings) -> Iterator[pa.RecordBatc
             yield from pa.Table.from_batches([rb]).to_batches(settings.batch_docs)
 
 
-def _read_parquet(shard: Shard, columns: Columns, settings: EngineSettings, fail: _Fail) -> Iterator[Batch]:
+def _capped(docs: pa.Table, max_bytes: int | None) -> pa.Table:
+    """Content over the cap made null (its size kept): the decoder removes such documents as too_large."""
+    if max_bytes is None or not docs.num_rows:
+        return docs
+    big = pc.fill_null(pc.greater(docs.column("size"), max_bytes), False)
+    if not pc.any(big).as_py():
+        return docs
+    i = docs.schema.get_field_index("content")
+    content = pc.if_else(big, pa.scalar(None, pa.large_binary()), docs.column(i))
+    return docs.set_column(i, docs.field(i), content)
+
+
+def _read_parquet(
+    shard: Shard, columns: Columns, settings: EngineSettings, fail: _Fail, max_bytes: int | None
+) -> Iterator[Batch]:
     """A Parquet file row group by row group: the rows of a row group that cannot be read (from the first that
     failed to its end, as its metadata counts them) are one read error each, and the other row groups are read."""
     source = shard.source
@@ -555,7 +600,7 @@ def _read_parquet(shard: Shard, columns: Columns, settings: EngineSettings, fail
         done = 0
         try:
             for rb in pf.iter_batches(batch_size=settings.batch_docs, row_groups=[group]):
-                docs = _columnar_docs(pa.Table.from_batches([rb]), columns, source, row + done)
+                docs = _capped(_columnar_docs(pa.Table.from_batches([rb]), columns, source, row + done), max_bytes)
                 done += rb.num_rows
                 yield Batch(docs, fail.take())
         except (OSError, pa.ArrowException, ValueError) as err:
@@ -566,14 +611,16 @@ def _read_parquet(shard: Shard, columns: Columns, settings: EngineSettings, fail
         row += group_rows
 
 
-def _read_columnar(shard: Shard, columns: Columns, settings: EngineSettings, fail: _Fail) -> Iterator[Batch]:
+def _read_columnar(
+    shard: Shard, columns: Columns, settings: EngineSettings, fail: _Fail, max_bytes: int | None
+) -> Iterator[Batch]:
     if shard.kind == "parquet":
-        yield from _read_parquet(shard, columns, settings, fail)
+        yield from _read_parquet(shard, columns, settings, fail, max_bytes)
         return
     row = 0
     try:
         for rb in iter_arrow(shard, settings):
-            docs = _columnar_docs(pa.Table.from_batches([rb]), columns, shard.source, row)
+            docs = _capped(_columnar_docs(pa.Table.from_batches([rb]), columns, shard.source, row), max_bytes)
             row += rb.num_rows
             yield Batch(docs, fail.take())
     except (OSError, pa.ArrowException, ValueError) as err:
@@ -590,11 +637,12 @@ def read_shard(
     repo_depth: int = 1,
     max_bytes: int | None = None,
 ) -> Iterator[Batch]:
-    """Bounded batches of one shard's documents; files over ``max_bytes`` come with ``content`` null."""
+    """Bounded batches of one shard's documents; documents over ``max_bytes`` come with ``content`` null (tree files
+    and over-long JSONL lines are not even read)."""
     fail = _Fail(on_error)
     if shard.kind == "tree":
         yield from _read_tree(shard, settings, fail, repo_depth, max_bytes)
     elif shard.kind == "jsonl":
-        yield from _read_jsonl(shard, columns, settings, fail)
+        yield from _read_jsonl(shard, columns, settings, fail, max_bytes)
     else:
-        yield from _read_columnar(shard, columns, settings, fail)
+        yield from _read_columnar(shard, columns, settings, fail, max_bytes)

@@ -7,6 +7,7 @@ crash."""
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from functools import partial
@@ -81,7 +82,7 @@ class LocalExecutor:
                 return results  # type: ignore[return-value]
             if self._pool is None:
                 spawn = multiprocessing.get_context("spawn")
-                self._pool = ProcessPoolExecutor(self.workers - 1, mp_context=spawn)
+                self._pool = ProcessPoolExecutor(self.workers - 1, mp_context=spawn, initializer=_quiet_on_interrupt)
             finished: SimpleQueue[int] = SimpleQueue()
             futures = [self._pool.submit(fn, item) for item in items]
             for i, fut in enumerate(futures):
@@ -118,6 +119,12 @@ class LocalExecutor:
                 return
             results[i] = pending.pop(i).result()  # raises the task's exception
             progress.advance(bar)
+
+
+def _quiet_on_interrupt() -> None:
+    """A pool worker ends at once, without a traceback, on the Ctrl-C its terminal sends to the whole group: this
+    process reports the interruption, and a rerun resumes from the completion markers (outputs are atomic)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _report_finished(finished: SimpleQueue[int], i: int, future: Future) -> None:

@@ -43,7 +43,7 @@ app.add_typer(tokenizer_app, name="tokenizer")
 
 @tokenizer_app.command("train")
 def tokenizer_train(
-    inputs: list[Path] = typer.Argument(..., help="Parquet/JSONL files or directories with a `text` column."),
+    inputs: list[Path] = typer.Argument(..., help="Parquet/JSONL files (`text` column) or folders of them."),
     out: Path = typer.Option(..., "--out", help="Tokenizer directory to write (HF format)."),
     vocab_size: int = typer.Option(96640, "--vocab-size", help="Vocabulary size, special tokens included."),
 ) -> None:
@@ -56,7 +56,7 @@ def tokenizer_train(
 
 @app.command()
 def tokenize(
-    inputs: list[Path] = typer.Argument(..., help="Parquet/JSONL files or directories with a `text` column."),
+    inputs: list[Path] = typer.Argument(..., help="Parquet/JSONL files (`text` column) or folders of them."),
     tokenizer: Path = typer.Option(..., "--tokenizer", help="Tokenizer directory (from `tokenizer train`)."),
     out: Path = typer.Option(..., "--out", help="Tokens directory to write (packed shards + meta.json)."),
     processes: int = typer.Option(0, "--processes", help="Worker processes (0: one per core)."),
@@ -132,7 +132,7 @@ RAY_ADDRESS_OPTION = typer.Option("auto", help="Ray cluster: auto, HOST:PORT or 
 def refine(
     inputs: list[Path] | None = typer.Argument(
         None,
-        help="Directory trees, .jsonl[.gz|.zst], .parquet, HF save_to_disk dirs; none: the local code.",
+        help="Source trees, data folders, .jsonl[.gz|.zst], .parquet, HF save_to_disk dirs; none: local code.",
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Run folder (kept/, removed/, stats/, manifest.json)."),
     recipe: Path | None = typer.Option(None, help="YAML recipe; default: the shipped refinecode.yaml."),
@@ -183,7 +183,7 @@ def _print_summary(command: str, out: Path, manifest: dict) -> None:
 
 @app.command()
 def signals(
-    inputs: list[Path] = typer.Argument(..., help="Directory trees, .jsonl[.gz|.zst], .parquet, HF save_to_disk dirs."),
+    inputs: list[Path] = typer.Argument(..., help="Source trees, data folders, .jsonl[.gz|.zst], .parquet, HF sets."),
     out: Path = typer.Option(..., "--out", "-o", help="Run folder (signals/, kept/, removed/, manifest.json)."),
     recipe: Path | None = typer.Option(None, help="YAML recipe: its seed, compat, columns and signals/filter params."),
     workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes."),

@@ -154,8 +154,15 @@ def test_a_repeated_id_stops_the_run_before_any_work_naming_both_places(tmp_path
 
     unique = tmp_path / "unique.parquet"
     pq.write_table(pa.table({"id": ["p", "q"], "text": ["x = 1\n", "y = 2\n"]}), unique)
-    with pytest.raises(OpencoderError, match=rf"id 'p' is used twice, at {unique}:row 0 and at {unique}:row 0"):
+    with pytest.raises(OpencoderError, match=rf"{unique}: {unique} would be read twice \(given twice\)"):
         _run([unique, unique], tmp_path / "twice")  # the same input given twice: never a duplicate_of itself
+    (tmp_path / "set").mkdir()
+    copy = tmp_path / "set" / "u.parquet"
+    copy.write_bytes(unique.read_bytes())
+    with pytest.raises(OpencoderError, match=rf"id 'p' is used twice, at {unique}:row 0 and at {copy}:row 0"):
+        _run([unique, tmp_path / "set"], tmp_path / "copied")  # a copy in a data folder
+    with pytest.raises(OpencoderError, match=rf"would be read twice \(also read through {tmp_path / 'set'}\)"):
+        _run([tmp_path / "set", copy], tmp_path / "through")
     tree = tmp_path / "src"
     tree.mkdir()
     (tree / "a.py").write_text("x = 1\n")

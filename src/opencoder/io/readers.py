@@ -189,6 +189,15 @@ def plan_inputs(inputs: Sequence[InputSpec | tuple[Any, ...]], settings: EngineS
     prints: list[dict[str, Any]] = []
     labels: set[str] = set()
     warnings: list[str] = []
+    given: dict[str, str] = {}  # resolved path -> the input that reads it: none is read twice
+
+    def once(raw: str, paths: Sequence[Path]) -> None:
+        for p in paths:
+            real = os.path.realpath(p)
+            if real in given:
+                how = "given twice" if given[real] == raw else f"also read through {given[real]}"
+                raise OpencoderError(f"{raw}: {p} would be read twice ({how}); give each input once")
+            given[real] = raw
 
     def add(kind: Kind, source: str, label: str, files: tuple[str, ...] = (), unread: tuple = ()) -> None:
         shards.append(Shard(f"t{len(shards):05d}", kind, source, label, files, unread))
@@ -197,6 +206,8 @@ def plan_inputs(inputs: Sequence[InputSpec | tuple[Any, ...]], settings: EngineS
         raw, label, listed, sizes = InputSpec(*item)
         path = Path(raw)
         kind, data_files = _input_kind(raw, path, warnings) if listed is None else ("tree", [])
+        if listed is None:
+            once(raw, data_files or [path])
         label = label or path.name or str(path)
         base, n = label, 1
         while label in labels:  # two trees called "src": ids stay unique

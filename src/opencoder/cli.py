@@ -84,7 +84,7 @@ app.add_typer(tokenizer_app, name="tokenizer")
 
 @tokenizer_app.command("train")
 def tokenizer_train(
-    inputs: list[Path] = typer.Argument(..., help="Parquet/JSONL files or directories with a `text` column."),
+    inputs: list[Path] = typer.Argument(..., help="Parquet/JSONL files (`text` column) or folders of them."),
     out: Path = typer.Option(..., "--out", help="Tokenizer directory to write (HF format).", callback=_out_folder),
     vocab_size: int = typer.Option(96640, "--vocab-size", help="Vocabulary size, special tokens included."),
 ) -> None:
@@ -97,7 +97,7 @@ def tokenizer_train(
 
 @app.command()
 def tokenize(
-    inputs: list[Path] = typer.Argument(..., help="Parquet/JSONL files or directories with a `text` column."),
+    inputs: list[Path] = typer.Argument(..., help="Parquet/JSONL files (`text` column) or folders of them."),
     tokenizer: Path = typer.Option(..., "--tokenizer", help="Tokenizer directory (from `tokenizer train`)."),
     out: Path = typer.Option(
         ..., "--out", help="Tokens directory to write (packed shards + meta.json).", callback=_out_folder
@@ -180,7 +180,7 @@ RAY_ADDRESS_OPTION = typer.Option("auto", help="Ray cluster: auto, HOST:PORT or 
 def refine(
     inputs: list[Path] | None = typer.Argument(
         None,
-        help="Directory trees, .jsonl[.gz|.zst], .parquet, HF save_to_disk dirs; none: the local code.",
+        help="Source trees, data folders, .jsonl[.gz|.zst], .parquet, HF save_to_disk dirs; none: local code.",
     ),
     out: Path = typer.Option(
         ..., "--out", "-o", help="Run folder (kept/, removed/, stats/, manifest.json).", callback=_out_folder
@@ -234,7 +234,7 @@ def _print_summary(command: str, out: Path, manifest: dict) -> None:
 @app.command()
 @_resumable
 def signals(
-    inputs: list[Path] = typer.Argument(..., help="Directory trees, .jsonl[.gz|.zst], .parquet, HF save_to_disk dirs."),
+    inputs: list[Path] = typer.Argument(..., help="Source trees, data folders, .jsonl[.gz|.zst], .parquet, HF sets."),
     out: Path = typer.Option(
         ..., "--out", "-o", help="Run folder (signals/, kept/, removed/, manifest.json).", callback=_out_folder
     ),

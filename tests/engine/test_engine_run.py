@@ -112,3 +112,15 @@ def test_sigkill_in_the_middle_then_resume_gives_the_same_run(tmp_path):
     assert outputs(out) == outputs(tmp_path / "reference")
     kept, removed = outputs(out)
     assert len(kept) + len(removed) == 6 * 120 == len(set(kept) | {r[0] for r in removed})
+
+
+def test_a_group_ctrl_c_is_quiet_in_the_workers(tmp_path):
+    """A terminal's Ctrl-C reaches every process of the group: the pool workers end without a traceback each."""
+    proc = run_script(tmp_path / "run", write_corpus(tmp_path), 3, 0.15)
+    deadline = time.monotonic() + 240
+    while not list((tmp_path / "run" / "stats").glob("*.json")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode != 0 and "KeyboardInterrupt" in err
+    assert err.count("Traceback") == 1 and "SpawnProcess" not in err, err  # the driver's own traceback only

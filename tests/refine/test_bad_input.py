@@ -72,8 +72,13 @@ def test_corrupt_parquet(tmp_path):
     pq.write_table(pa.Table.from_pylist(_records()), path)
     raw = path.read_bytes()
     path.write_bytes(raw[:100] + b"\xff" * 200 + raw[300:])
-    err = _check_both_policies(path, tmp_path, rf"{path}:row 0: cannot read", n_good=0)
-    assert "cannot read" in err["detail"]
+    with pytest.raises(OpencoderError, match=rf"{path}:row 0: cannot read row group 0"):
+        _refine(path, tmp_path, "fail")
+    read = _refine(path, tmp_path, "skip")["stages"][0]  # its one row group: each of its rows a read error
+    assert (read["in"], read["kept"], read["reasons"]) == (6, 0, {"read_error": 6})
+    errors = _removed(tmp_path / "out-skip")
+    assert [r["id"] for r in errors] == [f"{path}:{i}" for i in range(6)]
+    assert all("cannot read" in r["detail"] for r in errors)
 
 
 def test_missing_text_column_names_the_column(tmp_path):

@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from opencoder.io import _bytescan
+from opencoder.io.bytescan import BOMS
 from opencoder.io.bytescan import CONTROL as _CONTROL
 from opencoder.refine.signals import kernel
 from opencoder.refine.signals.text import WORDPUNCT, CharClass, normalize, text_word_stats, word_stats
@@ -156,7 +157,7 @@ def test_byte_scan_on_random_slices(values, data):
             flag
             == (b"\0" in value) * _bytescan.NUL
             + (not value.isascii()) * _bytescan.HIGH
-            + value.startswith(b"\xef\xbb\xbf") * _bytescan.BOM
+            + value.startswith(BOMS) * _bytescan.BOM
         )
 
 

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from opencoder.io import _bytescan, bytescan
+from opencoder.io.bytescan import BOMS
 from opencoder.io.bytescan import CONTROL as _CONTROL
 from opencoder.io.corpus import default_corpus
 from opencoder.io.decode import DecodeParams as PreprocessParams
@@ -36,6 +37,24 @@ def test_size_cap_binary_and_fallbacks():
     noisy = bytes(range(128, 256)) * 4  # mostly high bytes: not text in any Western encoding
     assert classify(noisy, len(noisy), P)[1] == "undecodable"
     assert classify("é".encode("latin-1"), 1, PreprocessParams(fallback_encoding=None))[1] == "undecodable"
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_text_with_a_utf16_or_utf32_byte_order_mark_is_decoded_by_it(codec, tmp_path):
+    """Issue 14.5: such a file (NUL bytes in every character) was dropped as binary; through the whole preprocess
+    stage (compiled byte check and classify) it is now text, and a bad one after its mark undecodable."""
+    text = "# café\nprint('ü')\n"
+    data = "\ufeff".encode(codec) + text.encode(codec)
+    assert classify(data, len(data), P) == (text, None, None)
+    assert classify(b"\xff\xfe\0\xd8", 4, P)[1] == "undecodable"  # a lone surrogate after the UTF-16 LE mark
+    binary = "\ufeff\0\0\0".encode("utf-16-le")  # NULs in the text itself: still binary
+    assert classify(binary, len(binary), P)[1] == "binary"
+    content = pa.array([data, b"x = 1\n"], pa.large_binary())
+    assert plain_files(content, np.array([len(data), 6]), P).tolist() == [False, True]  # decoded the slow way
+    stage = Preprocess(P)
+    batch = pa.table({"id": ["a", "b"], "size": [len(data), 6], "content": content})
+    res = stage.process(batch)
+    assert res.kept.column("text").to_pylist() == [text, "x = 1\n"] and res.removed.num_rows == 0
 
 
 def test_batch_accounting_and_removed_rows():
@@ -124,7 +143,7 @@ AWKWARD = st.lists(
     st.one_of(
         st.binary(max_size=40),
         st.sampled_from(
-            [b"\0", b"\x01", b"\x1b", b"\t\n\r\x0b\x0c", b"\x1f\x7f", b"\xc3\xa9", b"\xff", b"\xef\xbb\xbf"]
+            [b"\0", b"\x01", b"\x1b", b"\t\n\r\x0b\x0c", b"\x1f\x7f", b"\xc3\xa9", b"\xff", *BOMS, b"\xff\xfe\0\0"]
         ),
     ),
     max_size=12,
@@ -149,7 +168,7 @@ def test_kernel_byte_checks_match_python(scanner, values, start, sniff):
         assert control[i] == len(window) - len(window.translate(None, _CONTROL))
         assert bool(flags[i] & scanner.NUL) == (b"\0" in data)
         assert bool(flags[i] & scanner.HIGH) == (not data.isascii())
-        assert bool(flags[i] & scanner.BOM) == data.startswith(b"\xef\xbb\xbf")
+        assert bool(flags[i] & scanner.BOM) == data.startswith(BOMS)
 
 
 @settings(max_examples=300, deadline=None)
@@ -159,7 +178,6 @@ def test_bulk_path_takes_exactly_the_files_classify_keeps_as_utf8(values):
     content = pa.array(values, pa.large_binary())
     sizes = np.array([10**6 if v is None else len(v) for v in values])
     expected = [
-        v is not None and classify(v, len(v), params)[1:] == (None, None) and not v.startswith(b"\xef\xbb\xbf")
-        for v in values
+        v is not None and classify(v, len(v), params)[1:] == (None, None) and not v.startswith(BOMS) for v in values
     ]
     assert plain_files(content, sizes, params).tolist() == expected

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, PrivateAttr, ValidationError
 
-from opencoder.engine.registry import StageEntry, known_stages, stage_entry
+from opencoder.engine.registry import StageEntry, known_stages, providers, stage_entry
 from opencoder.errors import OpencoderError
 from opencoder.io.settings import Columns, EngineSettings, Strict
 
@@ -106,7 +106,33 @@ def parse_recipe(data: Any, source: str = "<recipe>") -> Recipe:
             raise _first_error(err, ("stages", i, "params"), source) from None
         spec.params = model.model_dump()
         spec._model = model
+    _check_order(recipe, source)
     return recipe
+
+
+def _check_order(recipe: Recipe, source: str) -> None:
+    """Each enabled stage once, and after the stages that provide what it requires: found here, when the recipe is
+    read, rather than by a task after work has started."""
+    seen: dict[str, int] = {}
+    have: set[str] = set()
+    for i, spec in enumerate(recipe.stages):
+        if not spec.enabled:
+            continue
+        if spec.name in seen:
+            raise OpencoderError(
+                f"{source}: stages[{i}].name: stage {spec.name!r} is listed twice (stages[{seen[spec.name]}] and "
+                f"stages[{i}]); a stage runs once per recipe"
+            )
+        seen[spec.name] = i
+        entry = spec.entry()
+        for need in entry.requires:
+            if need not in have:
+                by = " or ".join(repr(p) for p in providers(need)) or "no known stage"
+                raise OpencoderError(
+                    f"{source}: stages[{i}].name: stage {spec.name!r} needs {need}, which no enabled stage before "
+                    f"it provides ({by} does: list it earlier)"
+                )
+        have.update(entry.provides)
 
 
 def load_recipe(path: str | Path | None = None) -> Recipe:

@@ -56,19 +56,28 @@ Builder = Callable[[Any, StageContext], RowStage | GlobalStage]
 
 @dataclass(frozen=True)
 class StageEntry:
+    """A registered stage. ``requires`` and ``provides`` name what it needs from the stages before it and what it
+    adds for the stages after it (columns, or a named group of them: ``signals``); the recipe is checked against
+    them when it is read, before any task runs."""
+
     name: str
     params: type[BaseModel]
     build: Builder
+    requires: tuple[str, ...] = ()
+    provides: tuple[str, ...] = ()
 
 
 _STAGES: dict[str, StageEntry] = {}
 
 
-def register_stage(name: str, params: type[BaseModel] = NoParams) -> Callable[[Builder], Builder]:
-    """Decorator: make ``name`` usable in recipes, built by the decorated function from validated params."""
+def register_stage(
+    name: str, params: type[BaseModel] = NoParams, *, requires: tuple[str, ...] = (), provides: tuple[str, ...] = ()
+) -> Callable[[Builder], Builder]:
+    """Decorator: make ``name`` usable in recipes, built by the decorated function from validated params; it needs
+    ``requires`` from an earlier stage of the recipe and gives ``provides`` to later ones."""
 
     def wrap(build: Builder) -> Builder:
-        _STAGES[name] = StageEntry(name, params, build)
+        _STAGES[name] = StageEntry(name, params, build, tuple(requires), tuple(provides))
         return build
 
     return wrap
@@ -84,6 +93,11 @@ def stages() -> dict[str, StageEntry]:
     for name in STAGE_MODULES:
         stage_entry(name)
     return _STAGES
+
+
+def providers(need: str) -> list[str]:
+    """The stages that provide ``need`` (imports every stage module: for error messages)."""
+    return sorted(name for name, entry in stages().items() if need in entry.provides)
 
 
 def stage_entry(name: str, module: str | None = None) -> StageEntry:

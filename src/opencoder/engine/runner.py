@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ from opencoder.engine.stage import (
 )
 from opencoder.errors import OpencoderError
 from opencoder.io.decode import decode_lossy
+from opencoder.io.ids import first_repeat, id_hashes
 from opencoder.io.readers import InputSpec, OnError, Plan, Shard, plan_inputs, read_shard
 from opencoder.io.writers import (
     ArrowSink,
@@ -231,6 +233,11 @@ def run_row_stage(stage: RowStage, batch: pa.Table, live: np.ndarray | None) -> 
     return stage.process(batch if live is None else batch.filter(live))
 
 
+def size_cap(recipe: Recipe, decoder: DecodingStage | None) -> int:
+    """The size over which documents are not read: the decoding stage's, else the recipe's ``engine.max_doc_bytes``."""
+    return decoder.max_bytes if decoder is not None else recipe.engine.max_doc_bytes
+
+
 def _segment_input(
     job: SegmentJob, decoder: DecodingStage | None, read: StageCounts, removed: ParquetSink
 ) -> Iterator[pa.Table]:
@@ -252,13 +259,21 @@ def _segment_input(
         recipe.engine,
         on_error=job.on_error,
         repo_depth=job.repo_depth,
-        max_bytes=decoder.max_bytes if decoder is not None else None,
+        max_bytes=size_cap(job.run.recipe, decoder),
     ):
-        n_err = batch.errors.num_rows
-        nbytes = pc.sum(batch.docs.column("size")).as_py() or 0
-        read.add(batch.docs.num_rows + n_err, batch.docs.num_rows, ["read_error"] * n_err, {"bytes": nbytes}, 0.0)
-        removed.write(batch.errors)
-        yield batch.docs if decoder is not None else decode_lossy(batch.docs)
+        docs, gone = batch.docs, batch.errors
+        nbytes = pc.sum(docs.column("size")).as_py() or 0
+        if decoder is None:  # no stage decides about documents over the cap: they go here
+            big = pc.fill_null(pc.greater(docs.column("size"), recipe.engine.max_doc_bytes), False)
+            if pc.any(big).as_py():
+                over = docs.filter(big)
+                detail = [f"{n} bytes > {recipe.engine.max_doc_bytes}" for n in over.column("size").to_pylist()]
+                gone = pa.concat_tables([gone, make_removed(over, "read", "too_large", detail=detail)])
+                docs = docs.filter(pc.invert(big))
+        reasons = gone.column("reason").to_pylist()
+        read.add(docs.num_rows + len(reasons), docs.num_rows, reasons, {"bytes": nbytes}, 0.0)
+        removed.write(gone)
+        yield docs if decoder is not None else decode_lossy(docs)
 
 
 def run_segment_task(job: SegmentJob) -> list[dict[str, Any]]:
@@ -383,30 +398,37 @@ def run_recipe(
     finished; returns the manifest (also written to RUN_DIR/manifest.json)."""
     started = time.perf_counter()
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
 
     t0 = time.perf_counter()
     specs = [InputSpec(str(i)) if isinstance(i, (str, Path)) else i for i in inputs]
     plan = plan_inputs(specs, recipe.engine)
     timings["plan"] = time.perf_counter() - t0
+    for warning in plan.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     recipe_dict = recipe.model_dump(mode="json")
-    _check_identity(
-        run_dir,
-        {
-            "recipe": recipe_dict,
-            "inputs": plan.inputs,
-            "on_error": options.on_error,
-            "repo_depth": options.repo_depth,
-        },
-    )
     run = RunSpec.of(run_dir, recipe)
-    stages = built_stages(run)
+    stages = built_stages(run)  # a stage that cannot be built fails before the run folder is written
     segments = plan_segments(stages)
     tasks = tuple(s.task for s in plan.shards)
 
     local = LocalExecutor(options.workers) if executor is None else None
     try:
+        if not (run_dir / "run.json").exists():  # a resumed run's ids were checked when it started
+            t0 = time.perf_counter()
+            cap = size_cap(recipe, next((s for s in stages if isinstance(s, DecodingStage)), None))
+            _check_unique_ids(plan, recipe, cap, executor or local)
+            timings["id check"] = time.perf_counter() - t0
+        run_dir.mkdir(parents=True, exist_ok=True)
+        _check_identity(
+            run_dir,
+            {
+                "recipe": recipe_dict,
+                "inputs": plan.inputs,
+                "on_error": options.on_error,
+                "repo_depth": options.repo_depth,
+            },
+        )
         for seg in segments:
             names = [stages[i].name for i in ([seg.apply] if seg.apply is not None else []) + list(seg.rows)]
             label = " + ".join((["read"] if seg.index == 0 else []) + names) or "write"
@@ -452,8 +474,24 @@ def run_recipe(
         },
         "timings": {k: round(v, 3) for k, v in timings.items()},
     }
+    if plan.warnings:
+        manifest["warnings"] = plan.warnings
     write_json_atomic(run_dir / "manifest.json", manifest)
     return manifest
+
+
+def _check_unique_ids(plan: Plan, recipe: Recipe, cap: int, executor: Executor) -> None:
+    """Stop before any work when two documents share an id: a decision about one would hit both."""
+    jobs = [(shard, recipe.columns, recipe.engine, cap) for shard in plan.shards]
+    hashes = executor.map(id_hashes, jobs, "id check")
+    repeat = first_repeat(plan.shards, hashes, recipe.columns, recipe.engine, cap)
+    if repeat is not None:
+        doc_id, first, second = repeat
+        raise OpencoderError(
+            f"document id {doc_id!r} is used twice, at {first} and at {second}: ids must be unique within a run "
+            f"(give each input once; set columns.id to a unique field, or to null to number documents by file and "
+            f"line)"
+        )
 
 
 def _inputs_with_bytes(plan: Plan, read_stats: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:

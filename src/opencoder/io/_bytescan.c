@@ -6,7 +6,8 @@
  * its n + 1 int64 offsets (bytes-like) and fills, for value i:
  *
  *   flags[i] (uint8):     NUL if the value holds a 0 byte, HIGH if it holds a byte above 0x7F, BOM if it starts
- *                         with the UTF-8 byte order mark;
+ *                         with a byte order mark (UTF-8 EF BB BF, UTF-16 FF FE or FE FF, UTF-32 00 00 FE FF; the
+ *                         UTF-32 LE mark starts with UTF-16 LE's);
  *   control[i] (int64):   how many of its first sniff_bytes bytes are control bytes: 0x00-0x08, 0x0E-0x1A,
  *                         0x1C-0x1F and 0x7F (tab, the newlines, form feed, vertical tab and escape are text).
  *
@@ -46,7 +47,9 @@ static uint8_t scan_value(const uint8_t *p, int64_t n, int64_t sniff, int64_t *c
     }
     if (any_zero) flags |= FLAG_NUL;
     if (any_high & 0x80) flags |= FLAG_HIGH;
-    if (n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) flags |= FLAG_BOM;
+    if ((n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) || (n >= 2 && p[0] == 0xFF && p[1] == 0xFE) ||
+        (n >= 2 && p[0] == 0xFE && p[1] == 0xFF) || (n >= 4 && p[0] == 0 && p[1] == 0 && p[2] == 0xFE && p[3] == 0xFF))
+        flags |= FLAG_BOM;
     return flags;
 }
 

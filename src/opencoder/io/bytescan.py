@@ -9,12 +9,14 @@ NUL, HIGH, BOM = 1, 2, 4
 # Control bytes: 0x00-0x08, 0x0E-0x1A, 0x1C-0x1F and 0x7F (tab, the newlines, form feed, vertical tab and escape
 # are text).
 CONTROL = bytes(b for b in range(32) if b not in (9, 10, 11, 12, 13, 27)) + b"\x7f"
-_BOM = b"\xef\xbb\xbf"
+# The byte order marks the decoder reads (io/decode.py): UTF-8, UTF-16 LE and BE, UTF-32 BE (UTF-32 LE's, FF FE 00 00,
+# starts with UTF-16 LE's).
+BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 
 
 def scan(data: object, offsets: object, sniff_bytes: int, flags: np.ndarray, control: np.ndarray) -> None:
     """For value i of a large binary column (its values buffer ``data``, its n + 1 int64 ``offsets``): flags[i] gets
-    NUL, HIGH (a byte above 0x7F) and BOM (starts with the UTF-8 byte order mark); control[i] the number of control
+    NUL, HIGH (a byte above 0x7F) and BOM (starts with one of ``BOMS``); control[i] the number of control
     bytes among its first ``sniff_bytes``."""
     view = memoryview(data).cast("B")  # type: ignore[arg-type]
     off = np.frombuffer(memoryview(offsets).cast("B"), dtype=np.int64)  # type: ignore[arg-type]
@@ -26,6 +28,6 @@ def scan(data: object, offsets: object, sniff_bytes: int, flags: np.ndarray, con
         if start < 0 or start > end or end > len(view):
             raise ValueError(f"scan: value {i} lies outside the data buffer")
         value = bytes(view[start:end])
-        flags[i] = NUL * (b"\0" in value) | HIGH * (not value.isascii()) | BOM * value.startswith(_BOM)
+        flags[i] = NUL * (b"\0" in value) | HIGH * (not value.isascii()) | BOM * value.startswith(BOMS)
         window = value[:sniff_bytes]
         control[i] = len(window) - len(window.translate(None, CONTROL))

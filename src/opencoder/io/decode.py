@@ -1,7 +1,10 @@
-"""Bytes to text, in one place (SPEC §1.2): the size cap, the binary check, and UTF-8 with a cp1252 fallback.
+"""Bytes to text, in one place (SPEC §1.2): the size cap, the binary check, byte order marks, and UTF-8 with a cp1252
+fallback.
 
 The readers hand over raw bytes (``content``); files over the cap are not even read (``max_bytes``, passed to the
-reader) and arrive as nulls. ``decode`` then decides each file: over the cap (``too_large``); binary (a NUL byte
+reader) and arrive as nulls. ``decode`` then decides each file: over the cap (``too_large``); a file that starts with
+a UTF-16 or UTF-32 byte order mark is decoded by it (``undecodable`` if it is not), and its text checked as below;
+binary (a NUL byte
 anywhere, or more than ``binary_control_ratio`` control bytes in the first ``sniff_bytes``: tab, newlines, form
 feed, vertical tab and escape count as text); UTF-8 (a leading BOM is dropped); else cp1252 when the result still
 looks like text (at most ``fallback_max_high_ratio`` of the bytes above 0x7F, as in Western text with a few
@@ -11,6 +14,7 @@ accents); else ``undecodable``. The ``preprocess`` stage is this function; a run
 
 from __future__ import annotations
 
+import codecs
 from typing import NamedTuple
 
 import numpy as np
@@ -26,7 +30,28 @@ from opencoder.kernels import compiled_or
 bytescan = compiled_or("opencoder.io._bytescan", "opencoder.io.bytescan")
 
 _HIGH = bytes(range(128, 256))
-_BOM = b"\xef\xbb\xbf"
+_BOM = codecs.BOM_UTF8
+# Byte order marks other than UTF-8's, longest first (UTF-32 LE's starts with UTF-16 LE's): the codec that reads them.
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def wide_text(data: bytes) -> tuple[str | None, str | None]:
+    """(text, None) for bytes that start with a UTF-16 or UTF-32 byte order mark and decode by it, (None, why not)
+    when they start with one and do not decode (a UTF-32 LE mark may be UTF-16 LE text starting with U+0000), and
+    (None, None) without such a mark."""
+    why = None
+    for bom, codec in _WIDE_BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec), None
+            except UnicodeDecodeError as err:
+                why = why or f"not {codec} after its byte order mark ({err.reason} at byte {err.start})"
+    return None, why
 
 
 class DecodeParams(Strict):
@@ -65,6 +90,13 @@ def screen(data: bytes | None, size: int, p: DecodeParams) -> tuple[str, str] | 
 def classify(data: bytes | None, size: int, p: DecodeParams) -> tuple[str | None, str | None, str | None]:
     """(text, reason, detail) for one file's bytes: text when kept, reason when dropped; detail says why,
     or which fallback encoding decoded a kept file."""
+    if data is not None and size <= p.max_bytes:
+        wide, why = wide_text(data)
+        if why is not None and wide is None:
+            return None, "undecodable", why
+        if wide is not None:  # the text's own bytes are checked: a UTF-16 text holds NUL bytes
+            dropped = screen(wide.encode("utf-8", "surrogatepass"), size, p)
+            return (None, *dropped) if dropped is not None else (wide, None, None)
     dropped = screen(data, size, p)
     if dropped is not None:
         return None, *dropped
@@ -141,11 +173,19 @@ def decode(batch: pa.Table, live: np.ndarray | None, p: DecodeParams, stage: str
 
 
 def decode_lossy(docs: pa.Table) -> pa.Table:
-    """Text for runs without the preprocess stage: UTF-8 with invalid bytes replaced."""
-    texts = [None if b is None else b.decode("utf-8", "replace") for b in docs.column("content").to_pylist()]
+    """Text for runs without the preprocess stage: UTF-16/32 by their byte order mark, else UTF-8, invalid bytes
+    replaced."""
+    texts = [None if b is None else _lossy(b) for b in docs.column("content").to_pylist()]
     return docs.drop_columns(["content"]).append_column(
         pa.field("text", pa.large_string()), pa.array(texts, pa.large_string())
     )
+
+
+def _lossy(data: bytes) -> str:
+    for bom, codec in _WIDE_BOMS:
+        if data.startswith(bom):
+            return data.decode(codec, "replace")
+    return data.decode("utf-8", "replace")
 
 
 def as_text(content: pa.Array, keep: np.ndarray) -> pa.Array:

@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import os
+import stat
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ import pyarrow.parquet as pq
 import zstandard
 
 from opencoder.errors import OpencoderError
+from opencoder.io.folders import JSONL_SUFFIXES, SKIPPED_DIRS, describe_folder, is_hf_dataset
 from opencoder.io.schema import DOC_SCHEMA, REMOVED_SCHEMA
 from opencoder.io.settings import Columns, EngineSettings
 from opencoder.io.tables import make_removed, validity_bitmap
@@ -40,8 +42,6 @@ Kind = Literal["tree", "jsonl", "parquet", "arrow"]
 _treeread = compiled_or("opencoder.io._treeread", "opencoder.io.treeread")
 
 READ_SCHEMA = pa.schema([f for f in DOC_SCHEMA if f.name != "text"] + [pa.field("content", pa.large_binary())])
-SKIPPED_DIRS = frozenset({".git", ".hg", ".svn"})
-JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".json.gz", ".ndjson")
 
 
 class InputSpec(NamedTuple):
@@ -65,12 +65,16 @@ class Shard:
     source: str  # the tree root or the file
     label: str  # the tree's label, the first part of its documents' ids
     files: tuple[str, ...] = ()  # tree only: paths relative to the root
+    # tree only: entries that are not read but recorded as read errors, (relative path, why): FIFOs, sockets and
+    # devices (never opened: opening one may block or act), symlink loops, unreadable folders
+    unread: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
 class Plan:
     shards: list[Shard]
     inputs: list[dict[str, Any]] = field(default_factory=list)  # fingerprints, for the manifest
+    warnings: list[str] = field(default_factory=list)  # doubtful inputs (docs/engine.md, Inputs)
 
     def fingerprint(self) -> str:
         return hashlib.sha256(json.dumps(self.inputs, sort_keys=True).encode()).hexdigest()
@@ -85,12 +89,8 @@ class Batch:
 # ------------------------------------------------------------------------------------------------ planning
 
 
-def _kind_of(path: Path) -> Kind:
+def _file_kind(path: Path) -> Kind:
     name = path.name.lower()
-    if path.is_dir():
-        if (path / "state.json").is_file() or (path / "dataset_dict.json").is_file():
-            return "arrow"
-        return "tree"
     if name.endswith(JSONL_SUFFIXES):
         return "jsonl"
     if name.endswith(".parquet"):
@@ -100,23 +100,51 @@ def _kind_of(path: Path) -> Kind:
     raise OpencoderError(f"{path}: unknown input format (expected a directory, .jsonl[.gz|.zst], .parquet, .arrow)")
 
 
-def _walk(root: Path, rel: str = "") -> Iterator[tuple[str, int, int]]:
-    """(relative path, size, mtime_ns) of every non-directory entry, sorted, symlinked dirs not followed."""
-    with os.scandir(root / rel if rel else root) as it:
-        entries = sorted(it, key=lambda e: e.name)
+_SPECIAL = {stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device"}
+
+
+def _special(mode: int) -> str | None:
+    """Why a file of this mode is not read (it is not a regular file), or None."""
+    return None if stat.S_ISREG(mode) else f"not a regular file ({_SPECIAL.get(stat.S_IFMT(mode), 'unknown type')})"
+
+
+class Entry(NamedTuple):
+    """One file of a walked tree; ``unread`` says why it is recorded as a read error without being opened."""
+
+    rel: str
+    size: int
+    mtime_ns: int
+    unread: str | None = None
+
+
+def _walk(root: Path, rel: str = "") -> Iterator[Entry]:
+    """Every non-directory entry of a tree, sorted, symlinked dirs not followed. Entries that cannot be read
+    (special files, symlink loops, unreadable folders) come with why, and are never opened."""
+    try:
+        with os.scandir(root / rel if rel else root) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as err:
+        if not rel:
+            raise OpencoderError(f"{root}: cannot list: {err.strerror or err}") from None
+        yield Entry(rel, 0, 0, f"cannot list folder: {err.strerror or err}")
+        return
     for e in entries:
         path = f"{rel}/{e.name}" if rel else e.name
-        if e.is_dir(follow_symlinks=False):
-            if e.name not in SKIPPED_DIRS:
-                yield from _walk(root, path)
-            continue
-        if e.is_symlink() and e.is_dir():
-            continue  # a symlink to a directory: not followed (it would loop or duplicate a tree)
         try:
-            st = e.stat()
-            yield path, st.st_size, st.st_mtime_ns
-        except OSError:
-            yield path, 0, 0  # dangling symlink: planned, reported as read_error when read
+            if e.is_dir(follow_symlinks=False):
+                if e.name not in SKIPPED_DIRS:
+                    yield from _walk(root, path)
+                continue
+            st = e.stat()  # a symlink's target
+        except FileNotFoundError:
+            yield Entry(path, 0, 0)  # dangling symlink (or gone): planned, reported as read_error when read
+            continue
+        except OSError as err:  # a symlink loop (ELOOP), no permission to stat
+            yield Entry(path, 0, 0, err.strerror or str(err))
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            continue  # a symlink to a directory: not followed (it would loop or duplicate a tree)
+        yield Entry(path, st.st_size, st.st_mtime_ns, _special(st.st_mode))
 
 
 def _hf_arrow_files(root: Path) -> list[Path]:
@@ -132,21 +160,54 @@ def _file_print(path: Path) -> dict[str, Any]:
     return {"path": str(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
+def _input_kind(raw: str, path: Path, warnings: list[str]) -> tuple[Kind, list[Path]]:
+    """An input's kind and, for a folder read as a data set, its data files (docs/engine.md, Inputs)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise OpencoderError(f"{raw}: no such file or directory") from None
+    except OSError as err:  # a symlink loop, no permission
+        raise OpencoderError(f"{raw}: cannot read: {err.strerror or err}") from None
+    if stat.S_ISDIR(mode):
+        if is_hf_dataset(path):
+            return "arrow", []
+        folder = describe_folder(path)
+        if folder.warning:
+            warnings.append(folder.warning)
+        if folder.kind == "tree":
+            return "tree", []
+        return _file_kind(folder.data_files[0]), list(folder.data_files)  # each file planned by its own kind
+    why = _special(mode)
+    if why is not None:
+        raise OpencoderError(f"{raw}: {why}; give a regular file or a folder")
+    return _file_kind(path), []
+
+
 def plan_inputs(inputs: Sequence[InputSpec | tuple[Any, ...]], settings: EngineSettings) -> Plan:
     """Shards for ``inputs`` (InputSpecs or (path, label) pairs) in a fixed order, plus input fingerprints."""
     shards: list[Shard] = []
     prints: list[dict[str, Any]] = []
     labels: set[str] = set()
+    warnings: list[str] = []
+    given: dict[str, str] = {}  # resolved path -> the input that reads it: none is read twice
 
-    def add(kind: Kind, source: str, label: str, files: tuple[str, ...] = ()) -> None:
-        shards.append(Shard(f"t{len(shards):05d}", kind, source, label, files))
+    def once(raw: str, paths: Sequence[Path]) -> None:
+        for p in paths:
+            real = os.path.realpath(p)
+            if real in given:
+                how = "given twice" if given[real] == raw else f"also read through {given[real]}"
+                raise OpencoderError(f"{raw}: {p} would be read twice ({how}); give each input once")
+            given[real] = raw
+
+    def add(kind: Kind, source: str, label: str, files: tuple[str, ...] = (), unread: tuple = ()) -> None:
+        shards.append(Shard(f"t{len(shards):05d}", kind, source, label, files, unread))
 
     for item in inputs:
         raw, label, listed, sizes = InputSpec(*item)
         path = Path(raw)
-        if not path.exists():
-            raise OpencoderError(f"{raw}: no such file or directory")
-        kind = _kind_of(path)
+        kind, data_files = _input_kind(raw, path, warnings) if listed is None else ("tree", [])
+        if listed is None:
+            once(raw, data_files or [path])
         label = label or path.name or str(path)
         base, n = label, 1
         while label in labels:  # two trees called "src": ids stay unique
@@ -160,28 +221,36 @@ def plan_inputs(inputs: Sequence[InputSpec | tuple[Any, ...]], settings: EngineS
             if listed is None:
                 entries = list(_walk(path))
             else:
-                entries = [(rel, s, 0) for rel, s in zip(listed, sizes or [0] * len(listed), strict=True)]
-            digest = hashlib.sha256("\n".join(f"{p}\0{s}\0{m}" for p, s, m in entries).encode()).hexdigest()
+                entries = [Entry(rel, s, 0) for rel, s in zip(listed, sizes or [0] * len(listed), strict=True)]
+            digest = hashlib.sha256("\n".join(f"{e.rel}\0{e.size}\0{e.mtime_ns}" for e in entries).encode()).hexdigest()
             prints.append(
                 {
                     "path": str(path),
                     "kind": kind,
                     "label": label,
                     "files": len(entries),
-                    "bytes": None if listed is not None else sum(s for _, s, _ in entries),
+                    "bytes": None if listed is not None else sum(e.size for e in entries),
                     "listing_sha256": digest,
                 }
             )
             chunk: list[str] = []
+            unread: list[tuple[str, str]] = []
             size = 0
-            for rel, s, _ in entries:
-                if chunk and (len(chunk) >= settings.task_files or size + s > settings.task_bytes):
-                    add(kind, str(path), label, tuple(chunk))
-                    chunk, size = [], 0
-                chunk.append(rel)
-                size += s
-            if chunk:
-                add(kind, str(path), label, tuple(chunk))
+            for e in entries:
+                if e.unread is not None:
+                    unread.append((e.rel, e.unread))
+                    continue
+                if chunk and (len(chunk) >= settings.task_files or size + e.size > settings.task_bytes):
+                    add(kind, str(path), label, tuple(chunk), tuple(unread))
+                    chunk, unread, size = [], [], 0
+                chunk.append(e.rel)
+                size += e.size
+            if chunk or unread:
+                add(kind, str(path), label, tuple(chunk), tuple(unread))
+        elif data_files:
+            for f in data_files:
+                prints.append({**_file_print(f), "kind": _file_kind(f)})
+                add(_file_kind(f), str(f), f"{label}/{f.relative_to(path).as_posix()}")
         elif kind == "arrow" and path.is_dir():
             for f in _hf_arrow_files(path):
                 prints.append({**_file_print(f), "kind": kind})
@@ -189,7 +258,7 @@ def plan_inputs(inputs: Sequence[InputSpec | tuple[Any, ...]], settings: EngineS
         else:
             prints.append({**_file_print(path), "kind": kind})
             add(kind, str(path), label)
-    return Plan(shards, prints)
+    return Plan(shards, prints, warnings)
 
 
 # ------------------------------------------------------------------------------------------------- conversion
@@ -342,6 +411,8 @@ def _read_tree(
         rels, contents = [], Contents(capacity, settings.batch_docs)
         return batch
 
+    for rel, why in shard.unread:  # recorded without opening
+        fail(prefix + rel, why, doc_id=f"{label}/{rel}", path=rel, source=shard.source)
     encoded, i = os.fsencode(prefix), 0
     while i < len(files):
         stop = min(len(files), i + settings.batch_docs - contents.n)
@@ -359,7 +430,7 @@ def _read_tree(
         yield flush()
 
 
-def _open_text_lines(path: str) -> io.BufferedReader | gzip.GzipFile | Any:
+def open_text_lines(path: str) -> io.BufferedReader | gzip.GzipFile | Any:
     lower = path.lower()
     if lower.endswith(".gz"):
         return gzip.open(path, "rb")
@@ -410,7 +481,32 @@ def _opt_str(rec: dict[str, Any], key: str | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _read_jsonl(shard: Shard, columns: Columns, settings: EngineSettings, fail: _Fail) -> Iterator[Batch]:
+def bounded_lines(fh: Any, max_bytes: int | None) -> Iterator[tuple[int, bytes | None]]:
+    """(length, line) of each JSONL line, the line None when it is longer than 6 times ``max_bytes`` (JSON escapes
+    at most 6 bytes per text byte, so its text is over the cap): such a line is skipped in chunks, never held
+    whole, so memory stays bounded whatever a file looks like."""
+    limit = None if max_bytes is None else 6 * max_bytes + 65536
+    if limit is None:
+        yield from ((len(line), line) for line in fh)
+        return
+    while line := fh.readline(limit + 1):
+        if len(line) <= limit or line.endswith(b"\n"):
+            yield len(line), line
+            continue
+        n = len(line)
+        while not line.endswith(b"\n") and (line := fh.readline(1 << 20)):
+            n += len(line)
+        yield n, None
+
+
+def _too_large(source: str, lineno: int, n: int) -> dict[str, Any]:
+    """A record whose line was not read: content null, so that the decoder removes it as too_large."""
+    return {"id": f"{source}:{lineno}", "size": n, "source": source, "content": None}
+
+
+def _read_jsonl(
+    shard: Shard, columns: Columns, settings: EngineSettings, fail: _Fail, max_bytes: int | None
+) -> Iterator[Batch]:
     source = shard.source
     names = ("id", "path", "repo", "lang", "stars", "commit_time", "size", "source", "content")
     cols: dict[str, list[Any]] = {k: [] for k in names}
@@ -424,18 +520,23 @@ def _read_jsonl(shard: Shard, columns: Columns, settings: EngineSettings, fail: 
         return batch
 
     try:
-        with _open_text_lines(source) as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
+        with open_text_lines(source) as fh:
+            for lineno, (n, line) in enumerate(bounded_lines(fh, max_bytes), 1):
+                if line is None:
+                    fields = _too_large(source, lineno, n)
+                elif not line.strip():
                     continue
-                try:
-                    fields = _record_fields(orjson.loads(line), columns, source, lineno)
-                except (orjson.JSONDecodeError, ValueError, TypeError, OverflowError) as err:
-                    fail(f"{source}:{lineno}", str(err).split("\n")[0], source=source)
-                    continue
+                else:
+                    try:
+                        fields = _record_fields(orjson.loads(line), columns, source, lineno)
+                    except (orjson.JSONDecodeError, ValueError, TypeError, OverflowError) as err:
+                        fail(f"{source}:{lineno}", str(err).split("\n")[0], source=source)
+                        continue
+                    if max_bytes is not None and fields["size"] > max_bytes:
+                        fields["content"] = None
                 for k in names:
-                    cols[k].append(fields[k])
-                nbytes += len(line)
+                    cols[k].append(fields.get(k))
+                nbytes += n
                 if len(cols["id"]) >= settings.batch_docs or nbytes >= settings.batch_bytes:
                     yield flush()
     except (OSError, EOFError, zlib.error, zstandard.ZstdError) as err:
@@ -467,7 +568,7 @@ def _columnar_docs(table: pa.Table, columns: Columns, source: str, start: int) -
     out: dict[str, Any] = {
         "id": ids.cast(pa.string()) if ids is not None else pa.array([f"{source}:{start + i}" for i in range(n)]),
         "content": content,
-        "size": pa.compute.binary_length(content).cast(pa.int64()),
+        "size": pc.binary_length(content).cast(pa.int64()),
         "source": pa.array([source] * n, pa.string()),
     }
     for key in ("path", "repo", "lang"):
@@ -487,10 +588,7 @@ def _columnar_docs(table: pa.Table, columns: Columns, source: str, start: int) -
     return pa.Table.from_arrays(arrays, schema=READ_SCHEMA)
 
 
-def _iter_columnar(shard: Shard, settings: EngineSettings) -> Iterator[pa.RecordBatch]:
-    if shard.kind == "parquet":
-        yield from pq.ParquetFile(shard.source).iter_batches(batch_size=settings.batch_docs)
-        return
+def iter_arrow(shard: Shard, settings: EngineSettings) -> Iterator[pa.RecordBatch]:
     with pa.memory_map(shard.source) as source:
         try:
             reader = pa.ipc.open_stream(source)
@@ -504,11 +602,59 @@ def _iter_columnar(shard: Shard, settings: EngineSettings) -> Iterator[pa.Record
             yield from pa.Table.from_batches([rb]).to_batches(settings.batch_docs)
 
 
-def _read_columnar(shard: Shard, columns: Columns, settings: EngineSettings, fail: _Fail) -> Iterator[Batch]:
+def _capped(docs: pa.Table, max_bytes: int | None) -> pa.Table:
+    """Content over the cap made null (its size kept): the decoder removes such documents as too_large."""
+    if max_bytes is None or not docs.num_rows:
+        return docs
+    big = pc.fill_null(pc.greater(docs.column("size"), max_bytes), False)
+    if not pc.any(big).as_py():
+        return docs
+    i = docs.schema.get_field_index("content")
+    content = pc.if_else(big, pa.scalar(None, pa.large_binary()), docs.column(i))
+    return docs.set_column(i, docs.field(i), content)
+
+
+def _read_parquet(
+    shard: Shard, columns: Columns, settings: EngineSettings, fail: _Fail, max_bytes: int | None
+) -> Iterator[Batch]:
+    """A Parquet file row group by row group: the rows of a row group that cannot be read (from the first that
+    failed to its end, as its metadata counts them) are one read error each, and the other row groups are read."""
+    source = shard.source
+    try:
+        pf = pq.ParquetFile(source)
+        if not set(columns.text.split("+")) <= set(pf.schema_arrow.names):
+            raise ValueError(f"no text column {columns.text!r} (columns: {', '.join(pf.schema_arrow.names)})")
+    except (OSError, pa.ArrowException, ValueError) as err:  # no footer, no schema: nothing can be read
+        fail(f"{source}:row 0", f"cannot read: {str(err).splitlines()[0]}", source=source)
+        yield Batch(READ_SCHEMA.empty_table(), fail.take())
+        return
+    row = 0
+    for group in range(pf.metadata.num_row_groups):
+        group_rows = pf.metadata.row_group(group).num_rows
+        done = 0
+        try:
+            for rb in pf.iter_batches(batch_size=settings.batch_docs, row_groups=[group]):
+                docs = _capped(_columnar_docs(pa.Table.from_batches([rb]), columns, source, row + done), max_bytes)
+                done += rb.num_rows
+                yield Batch(docs, fail.take())
+        except (OSError, pa.ArrowException, ValueError) as err:
+            message = f"cannot read row group {group}: {str(err).splitlines()[0]}"
+            for r in range(row + done, row + group_rows):
+                fail(f"{source}:row {r}", message, doc_id=f"{source}:{r}", source=source)
+            yield Batch(READ_SCHEMA.empty_table(), fail.take())
+        row += group_rows
+
+
+def _read_columnar(
+    shard: Shard, columns: Columns, settings: EngineSettings, fail: _Fail, max_bytes: int | None
+) -> Iterator[Batch]:
+    if shard.kind == "parquet":
+        yield from _read_parquet(shard, columns, settings, fail, max_bytes)
+        return
     row = 0
     try:
-        for rb in _iter_columnar(shard, settings):
-            docs = _columnar_docs(pa.Table.from_batches([rb]), columns, shard.source, row)
+        for rb in iter_arrow(shard, settings):
+            docs = _capped(_columnar_docs(pa.Table.from_batches([rb]), columns, shard.source, row), max_bytes)
             row += rb.num_rows
             yield Batch(docs, fail.take())
     except (OSError, pa.ArrowException, ValueError) as err:
@@ -525,11 +671,12 @@ def read_shard(
     repo_depth: int = 1,
     max_bytes: int | None = None,
 ) -> Iterator[Batch]:
-    """Bounded batches of one shard's documents; files over ``max_bytes`` come with ``content`` null."""
+    """Bounded batches of one shard's documents; documents over ``max_bytes`` come with ``content`` null (tree files
+    and over-long JSONL lines are not even read)."""
     fail = _Fail(on_error)
     if shard.kind == "tree":
         yield from _read_tree(shard, settings, fail, repo_depth, max_bytes)
     elif shard.kind == "jsonl":
-        yield from _read_jsonl(shard, columns, settings, fail)
+        yield from _read_jsonl(shard, columns, settings, fail, max_bytes)
     else:
-        yield from _read_columnar(shard, columns, settings, fail)
+        yield from _read_columnar(shard, columns, settings, fail, max_bytes)

@@ -35,3 +35,9 @@ class EngineSettings(Strict):
     batch_bytes: int = Field(8_000_000, ge=1, description="bytes per batch inside a task")
     row_group_rows: int = Field(50_000, ge=1, description="kept Parquet row group size (rows)")
     row_group_bytes: int = Field(128_000_000, ge=1, description="kept Parquet row group size (bytes)")
+    max_doc_bytes: int = Field(
+        8_000_000,
+        ge=1,
+        description="documents larger than this are not read (too_large) in a run without preprocess, whose "
+        "max_bytes is the cap otherwise",
+    )

@@ -256,6 +256,6 @@ class FilterStage:
         return split_by_rules(batch, self.ruleset, self.seed, self.name)
 
 
-@register_stage("filter", params=FilterParams)
+@register_stage("filter", params=FilterParams, requires=("signals",))
 def build_filter(params: FilterParams, ctx: StageContext) -> FilterStage:
     return FilterStage(load_rules(params.rules), ctx.seed)

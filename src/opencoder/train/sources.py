@@ -1,7 +1,8 @@
 """Read rows (a ``text`` column, or SFT fields) from Parquet and JSONL inputs, in a fixed order.
 
-Inputs may be files or directories (a refine ``RUN_DIR/kept`` is a directory of Parquet shards); directories are
-expanded to their data files in sorted order so every run sees the documents in the same sequence.
+Inputs may be files or folders; a folder is read by the same rule as everywhere (``opencoder.io.folders``): one that
+holds only data files (a refine ``RUN_DIR/kept``) is expanded to them in sorted order, so every run sees the documents
+in the same sequence; a source tree is refused.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from opencoder.errors import OpencoderError
+from opencoder.io.folders import describe_folder
 
 _SUFFIXES = (".parquet", ".jsonl", ".jsonl.gz", ".jsonl.zst", ".json")
 
@@ -30,9 +32,11 @@ def expand_inputs(inputs: Sequence[str | Path]) -> list[Path]:
     for raw in inputs:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and _is_data_file(p))
-            if not found:
-                raise OpencoderError(f"{path}: directory holds no .parquet or .jsonl files")
+            folder = describe_folder(path)
+            found = [p for p in folder.data_files if _is_data_file(p)]
+            if folder.kind == "tree" or not found:
+                why = folder.warning or f"{path}: a source tree (its files are not data files)"
+                raise OpencoderError(f"{why}; expected a folder of .parquet or .jsonl files")
             files.extend(found)
         elif path.is_file():
             files.append(path)

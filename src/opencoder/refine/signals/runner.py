@@ -260,6 +260,6 @@ def signals_recipe(recipe: Recipe) -> Recipe:
     return parse_recipe({**recipe.model_dump(mode="json"), "stages": [s.model_dump() for s in stages]})
 
 
-@register_stage("signals", params=SignalsParams)
+@register_stage("signals", params=SignalsParams, provides=("signals",))
 def build_signals(params: SignalsParams, ctx: StageContext) -> SignalsStage:
     return SignalsStage(ctx.compat, params.timeout_s)

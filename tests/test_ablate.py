@@ -80,7 +80,7 @@ def test_bad_ablation_files_name_the_key(tmp_path):
 
 @pytest.mark.parametrize("name", ["dedup-granularity", "stars"])
 def test_shipped_ablations_are_valid(name):
-    spec = load_ablation(REPO / "recipes" / "ablations" / f"{name}.yaml")
+    spec = load_ablation(REPO / "src" / "opencoder" / "recipes" / "ablations" / f"{name}.yaml")
     from opencoder.engine.recipe import parse_recipe
 
     for v in spec.variants:

@@ -65,6 +65,10 @@ OUT_COMMANDS = {
     "report": ["run"],
     "demo": [],
     "eval": ["--benchmark", "humaneval", "--samples", "x.jsonl"],
+    "decontam": ["x.jsonl"],
+    "recall": ["x.jsonl", "--positives", "p.jsonl", "--negatives", "n.jsonl"],
+    "synth": ["educational", "--seeds", "x.jsonl"],
+    "ablate": ["a.yaml"],
 }
 
 

@@ -24,7 +24,17 @@ SHIPPED = (
     "opencoder/refine/data/refinecode_languages.json",
     "opencoder/refine/signals/data/stopwords_en.json",
 )
-DEFAULT_STAGES = ["preprocess", "langid", "exact_dedup", "fuzzy_dedup", "transform", "signals", "filter", "sample"]
+DEFAULT_STAGES = [
+    "preprocess",
+    "notebook",
+    "langid",
+    "exact_dedup",
+    "fuzzy_dedup",
+    "transform",
+    "signals",
+    "filter",
+    "sample",
+]
 PURELIB = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
 WHERE = "import opencoder; print(opencoder.__file__)"
 SKIP = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.so", "__pycache__", "*.egg-info", ".*_cache")
@@ -82,4 +92,4 @@ def test_wheel_installs_and_refines_with_the_default_recipe(tmp_path):
     names = [s["name"] for s in manifest["stages"]]
     assert names == ["read", *DEFAULT_STAGES]
     assert manifest["documents"]["in"] == 3 == manifest["documents"]["kept"] + manifest["documents"]["removed"]
-    assert manifest["stages"][3]["reasons"] == {"exact_duplicate": 1}
+    assert manifest["stages"][names.index("exact_dedup")]["reasons"] == {"exact_duplicate": 1}

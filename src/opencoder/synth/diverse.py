@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from opencoder.synth.common import checked_program, program_of, read_code_and_tests
-from opencoder.synth.parsing import Reject, clip, code_and_tests
+from opencoder.synth.common import checked_program, program_of, read_code_and_tests, seed_excerpt
+from opencoder.synth.parsing import Reject, code_and_tests
 from opencoder.synth.pipeline import Ask, Check, Execute, Item, Recipe, SynthContext
 
 LANGUAGES = ("python",)  # the languages the sandbox runs; add one here when it runs more
@@ -65,7 +65,7 @@ def specify(item: Item, ctx: SynthContext) -> None:
 
 def question_prompt(item: Item, ctx: SynthContext) -> str:
     f = item.fields
-    return QUESTION.format(seed=clip(item.seed.text, 2000), language=f["language"], difficulty=f["difficulty"],
+    return QUESTION.format(seed=seed_excerpt(item, ctx, 2000), language=f["language"], difficulty=f["difficulty"],
                            task_type=f["task_type"])  # fmt: skip
 
 

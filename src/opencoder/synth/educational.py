@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from opencoder.synth.common import checked_program, fenced
-from opencoder.synth.parsing import Reject, clip, code_and_tests, score, sections
+from opencoder.synth.common import checked_program, fenced, seed_excerpt
+from opencoder.synth.parsing import Reject, code_and_tests, score, sections
 from opencoder.synth.pipeline import Ask, Check, Execute, Item, Recipe, SynthContext
 
 JUDGE = """Rate the code below for how much a student learning Python could learn from it: is it clear, \
@@ -41,7 +41,7 @@ TEN = 10
 
 
 def judge_prompt(item: Item, ctx: SynthContext) -> str:
-    return JUDGE.format(seed=clip(item.seed.text, 2000))
+    return JUDGE.format(seed=seed_excerpt(item, ctx, 2000))
 
 
 def judged(item: Item, ctx: SynthContext) -> None:
@@ -53,7 +53,7 @@ def judged(item: Item, ctx: SynthContext) -> None:
 
 
 def teacher_prompt(item: Item, ctx: SynthContext) -> str:
-    return TEACHER.format(seed=clip(item.seed.text))
+    return TEACHER.format(seed=seed_excerpt(item, ctx))
 
 
 def parsed(item: Item, ctx: SynthContext) -> None:

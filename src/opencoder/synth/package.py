@@ -14,8 +14,8 @@ import inspect
 import pydoc
 from typing import Any
 
-from opencoder.synth.common import checked_program, fenced
-from opencoder.synth.parsing import Reject, clip, code_and_tests, sections
+from opencoder.synth.common import checked_program, fenced, seed_excerpt
+from opencoder.synth.parsing import Reject, code_and_tests, sections
 from opencoder.synth.pipeline import Ask, Check, Execute, Item, Recipe, SynthContext
 
 PACKAGES = ("numpy", "pandas", "collections", "itertools", "functools", "re", "json", "math", "statistics",
@@ -91,7 +91,7 @@ def find_api(item: Item, ctx: SynthContext) -> None:
 
 def prompt(item: Item, ctx: SynthContext) -> str:
     f = item.fields
-    return PROMPT.format(seed=clip(item.seed.text, 2000), api=f["api"], signature=f["signature"], doc=f["doc"])
+    return PROMPT.format(seed=seed_excerpt(item, ctx, 2000), api=f["api"], signature=f["signature"], doc=f["doc"])
 
 
 def parsed(item: Item, ctx: SynthContext) -> None:

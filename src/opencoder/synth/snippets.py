@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from opencoder.synth.common import checked_program, fenced, read_code_and_tests
-from opencoder.synth.parsing import clip
+from opencoder.synth.common import checked_program, fenced, read_code_and_tests, seed_excerpt
 from opencoder.synth.pipeline import Ask, Check, Execute, Item, Recipe, SynthContext
 
 PROMPT = """You write short, self-contained practice code. Read the seed program below, then write one new \
@@ -22,7 +21,7 @@ assert statements that call it and check its results.
 
 
 def prompt(item: Item, ctx: SynthContext) -> str:
-    return PROMPT.format(seed=clip(item.seed.text))
+    return PROMPT.format(seed=seed_excerpt(item, ctx))
 
 
 def sample(item: Item, ctx: SynthContext) -> dict[str, Any]:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from opencoder.synth.parsing import Reject, clip, code_blocks
+from opencoder.synth.common import seed_excerpt
+from opencoder.synth.parsing import Reject, code_blocks
 from opencoder.synth.pipeline import Ask, Check, Item, Recipe, SynthContext
 
 PROMPT = """You are writing a section of a programming textbook for students. Explain the program below: \
@@ -23,7 +24,7 @@ _NAME = re.compile(r"^\s*(?:def|class)\s+(\w+)", re.M)
 
 
 def prompt(item: Item, ctx: SynthContext) -> str:
-    return PROMPT.format(seed=clip(item.seed.text))
+    return PROMPT.format(seed=seed_excerpt(item, ctx))
 
 
 def check(item: Item, ctx: SynthContext) -> None:

@@ -34,6 +34,7 @@ class Language:
     memory: Memory = "as"
     binds: tuple[str, ...] = ()  # host paths (configuration under /etc) bound read-only when they exist
     env: dict[str, str] = field(default_factory=dict)
+    failure_marks: tuple[str, ...] = ()  # stderr text that makes a run that exited 0 a failure
 
     def unavailable(self) -> str | None:
         """Why this language cannot run here, or None."""
@@ -78,7 +79,9 @@ LANGUAGES: dict[str, Language] = {
             tools=("mcs", "mono"),
             memory="data",
             binds=("/etc/mono",),
-            env={"MONO_GC_PARAMS": "max-heap-size={heap_mb}m"},
+            # Mono reports a failed Debug.Assert only to a trace listener and still exits 0 (as MultiPL-E runs it).
+            env={"MONO_GC_PARAMS": "max-heap-size={heap_mb}m", "MONO_TRACE_LISTENER": "Console.Error"},
+            failure_marks=("DefaultTraceListener.Fail", "Unhandled Exception"),
         ),
         Language(
             "typescript",

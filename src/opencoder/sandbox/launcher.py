@@ -32,6 +32,10 @@ def _prctl(option, value):
 
 def _become(config, argv):
     """In the program's process: limits, uid, then exec. Never returns."""
+    # Python ignores these two, and an ignored signal stays ignored across exec: a program past the file-size
+    # limit would then see write errors it may not check, instead of being killed.
+    for sig in (signal.SIGXFSZ, signal.SIGPIPE):
+        signal.signal(sig, signal.SIG_DFL)
     for name, value in config["rlimits"]:
         resource.setrlimit(getattr(resource, name), (value, value))
     uid = config["uid"]

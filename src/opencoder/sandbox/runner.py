@@ -42,6 +42,7 @@ _ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp", "OPENBLAS_NU
         "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # fmt: skip
 _MARKER_TAIL = 4096  # the marker must be in the last bytes of stdout
 _UID_BASE = 1 << 30  # fresh uids are drawn from [2^30, 2^31): far from real users and subuid ranges
+_SIGNALS = {int(sig) for sig in signal.Signals}
 _LAUNCHER_GRACE_S = 2.0  # time the launcher gets to kill a timed-out program's processes
 
 
@@ -152,6 +153,8 @@ class Sandbox:
                     return _compile_failure(compiled, limits)
             step = self._step(work, lang, lang.argv(lang.run, limits.memory_mb), limits, uid, None)
             outcome, reason = _classify(step, limits, None)
+            if outcome is Outcome.PASSED and any(mark in step.stderr for mark in lang.failure_marks):
+                outcome, reason = Outcome.FAILED, _last_line(step.stderr) or "assertion failed"
             stdout = step.stdout
         files = {name: data for name in program.collect if (data := _read_file(work / name, limits)) is not None}
         return Result(outcome, reason, step.code, stdout, step.stderr, step.seconds, files)
@@ -201,10 +204,13 @@ class Sandbox:
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         seconds = time.monotonic() - start
+        code = proc.returncode
+        if self.bwrap is not None and code > 128 and code - 128 in _SIGNALS:
+            code = 128 - code  # bubblewrap's init reports a program killed by signal N as exit status 128 + N
         finished = marker is not None and marker in _read_tail(out_path, _MARKER_TAIL)
         stdout = _read_head(out_path, limits.output_bytes)
         stderr = _read_head(err_path, limits.output_bytes)
-        return _Step(proc.returncode, timed_out, seconds, stdout, stderr, finished)
+        return _Step(code, timed_out, seconds, stdout, stderr, finished)
 
 
 @dataclass(frozen=True)
@@ -268,7 +274,8 @@ def _compile_failure(step: _Step, limits: Limits) -> Result:
 
 # How runtimes report running out of memory (Python, C++, JVM, Node, Mono, PHP, Bash).
 _OUT_OF_MEMORY = ("MemoryError", "[Errno 12]", "std::bad_alloc", "OutOfMemoryError", "heap out of memory",
-                  "OutOfMemoryException", "Allowed memory size", "Cannot allocate memory", "xmalloc")  # fmt: skip
+                  "OutOfMemoryException", "Allowed memory size", "Cannot allocate memory", "xmalloc",
+                  "failed to allocate memory")  # fmt: skip
 
 
 def _classify(step: _Step, limits: Limits, marker: bytes | None) -> tuple[Outcome, str]:
@@ -279,7 +286,7 @@ def _classify(step: _Step, limits: Limits, marker: bytes | None) -> tuple[Outcom
     if step.timed_out:
         return Outcome.TIMED_OUT, f"wall-clock timeout after {limits.timeout:g} s"
     lines = [line for line in step.stderr.splitlines() if line.strip()]
-    last = lines[-1] if lines else ""
+    last = _last_line(step.stderr)
     if code < 0:
         sig = signal.Signals(-code)
         if sig is signal.SIGXCPU:
@@ -301,6 +308,10 @@ def _classify(step: _Step, limits: Limits, marker: bytes | None) -> tuple[Outcom
         return Outcome.CRASHED, _FILE_SIZE.format(limits.file_size_mb)
     # A failed assertion: Python's exception, C++'s abort (SIGABRT), a non-zero exit elsewhere.
     return Outcome.FAILED, last[:500] or f"exit status {code}"
+
+
+def _last_line(text: str) -> str:
+    return next((line for line in reversed(text.splitlines()) if line.strip()), "")
 
 
 def _read_head(path: Path, limit: int) -> str:

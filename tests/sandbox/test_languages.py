@@ -115,7 +115,7 @@ LOOP = {
 def test_infinite_loop_times_out(box, lang):
     result = box.run(_program(lang, *LOOP[lang]))
     assert result.outcome is Outcome.TIMED_OUT
-    assert result.seconds < LIMITS.timeout + 1
+    assert result.seconds - result.compile_seconds < LIMITS.timeout + 1  # the run itself, its compile apart
 
 
 def _bomb(lang: str, token: str) -> tuple[str, str]:

@@ -87,7 +87,7 @@ LANGUAGES: dict[str, Language] = {
             "typescript",
             "main.ts",
             ("node", "--max-old-space-size={heap_mb}", "main.js"),
-            ("tsc", "--target", "esnext", "--lib", "esnext,dom", "--module", "commonjs", "{source}"),
+            ("tsc", "--target", "esnext", "--lib", "esnext,dom", "--module", "commonjs", "--skipLibCheck", "{source}"),
             tools=("tsc", "node"),
             memory="data",
         ),

@@ -75,8 +75,9 @@ class Result:
     exit_code: int | None
     stdout: str
     stderr: str
-    seconds: float
+    seconds: float  # the whole run, compile step included
     files: dict[str, bytes] = field(default_factory=dict)
+    compile_seconds: float = 0.0
 
     @property
     def passed(self) -> bool:
@@ -140,6 +141,7 @@ class Sandbox:
         if uid is not None:
             for path in [work, *work.iterdir()]:
                 os.chown(path, uid, uid)
+        compile_seconds = 0.0
         if lang.name == "python":
             marker = secrets.token_hex(MARKER_BYTES // 2).encode()
             step = self._step(work, lang, [self.python, "-I", "-B", lang.source], limits, None, marker)
@@ -151,13 +153,15 @@ class Sandbox:
                                       limits.compile_limits, uid, None)  # fmt: skip
                 if compiled.timed_out or compiled.code != 0:
                     return _compile_failure(compiled, limits)
+                compile_seconds = compiled.seconds
             step = self._step(work, lang, lang.argv(lang.run, limits.memory_mb), limits, uid, None)
             outcome, reason = _classify(step, limits, None)
             if outcome is Outcome.PASSED and any(mark in step.stderr for mark in lang.failure_marks):
                 outcome, reason = Outcome.FAILED, _last_line(step.stderr) or "assertion failed"
             stdout = step.stdout
         files = {name: data for name in program.collect if (data := _read_file(work / name, limits)) is not None}
-        return Result(outcome, reason, step.code, stdout, step.stderr, step.seconds, files)
+        seconds = compile_seconds + step.seconds
+        return Result(outcome, reason, step.code, stdout, step.stderr, seconds, files, compile_seconds)
 
     def _step(
         self, work: Path, lang: Language, argv: list[str], limits: Limits, uid: int | None, marker: bytes | None
@@ -269,7 +273,7 @@ def _compile_failure(step: _Step, limits: Limits) -> Result:
     else:
         first = next((line for line in diagnostic.splitlines() if "error" in line.lower()), "")
         outcome, reason = Outcome.FAILED, f"compile error: {first[:400] or f'exit status {step.code}'}"
-    return Result(outcome, reason, step.code, step.stdout, diagnostic, step.seconds)
+    return Result(outcome, reason, step.code, step.stdout, diagnostic, step.seconds, compile_seconds=step.seconds)
 
 
 # How runtimes report running out of memory (Python, C++, JVM, Node, Mono, PHP, Bash).

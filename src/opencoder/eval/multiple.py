@@ -185,6 +185,66 @@ class PHP(Translator):
         return "    return null;\n}\n"
 
 
+class Bash(Translator):
+    """Bash has only strings: MultiPL-E's encoding passes a list as its elements separated by spaces, a list of
+    lists as rows separated by newlines, a dict as `key,value` lines; a call is `$(f "arg" ...)` and a test
+    compares strings, `[[ "$(candidate ...)" = "expected" ]]`. Values the encoding cannot hold (an element with
+    whitespace, deeper nesting, a dict of lists) drop the problem. The function's closing brace is a stop
+    sequence, so the test suite opens with it."""
+
+    language = "bash"
+    stop = ("\n}",)
+
+    def expr(self, node: ast.expr) -> str:
+        match node:
+            case ast.Call(func=ast.Name(id=name), args=args, keywords=[]):
+                return "$(" + " ".join([name, *(_bash_quote(self.encode(a)) for a in args)]) + ")"
+        return _bash_quote(self.encode(node))
+
+    def encode(self, node: ast.expr, depth: int = 0) -> str:
+        """The string a value is passed as."""
+        match node:
+            case ast.Constant(value=bool() as value):
+                return "true" if value else "false"
+            case ast.Constant(value=None):
+                return "None"
+            case ast.Constant(value=int() | float() | str() as value):
+                return value if isinstance(value, str) else repr(value)
+            case ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=int() | float() as value)):
+                return repr(-value)
+            case ast.BinOp() | ast.UnaryOp() if (folded := _folded(node)) is not node:
+                return self.encode(folded, depth)
+            case ast.List(elts=elts) | ast.Tuple(elts=elts):
+                if depth > 1 or any(isinstance(e, ast.Dict) for e in elts):
+                    raise Untranslatable("a list the bash encoding cannot hold (nested twice, or of dicts)")
+                nested = bool(elts) and all(isinstance(e, ast.List | ast.Tuple) for e in elts)
+                items = [self.encode(e, depth + 1) for e in elts]
+                if not nested and any(any(c.isspace() for c in item) for item in items):
+                    raise Untranslatable("a list element with whitespace")
+                return ("\n" if nested else " ").join(items)
+            case ast.Dict(keys=keys, values=values) if depth == 0 and all(_scalar(k) for k in keys):
+                if not all(isinstance(v, ast.Constant | ast.UnaryOp) for v in values):
+                    raise Untranslatable("a dict of collections")
+                return "\n".join(f"{self.encode(k, 1)},{self.encode(v, 1)}" for k, v in zip(keys, values, strict=True))  # type: ignore[arg-type]
+        raise Untranslatable(f"expression not translated: {ast.unparse(node)[:80]}")
+
+    def prompt(self, problem: Problem, description: str) -> str:
+        return "#!/bin/bash\n" + self.comment(description, "# ") + f"{problem.name}() {{\n"
+
+    def suite(self, entry_point: str, cases: list[tuple[str, str]]) -> str:
+        lines = ["}", "", "candidate() {", f'    {entry_point} "$@"', "}", "", "set -e", "run_test() {"]
+        lines += [f'    [[ "{call}" = {expected} ]]' for call, expected in cases]
+        return "\n".join([*lines, "}", "", "run_test", ""])
+
+    def stub(self) -> str:
+        return "    echo 0"
+
+
+def _bash_quote(text: str) -> str:
+    """A double-quoted bash word holding text exactly (newlines included)."""
+    return '"' + "".join("\\" + c if c in '\\"$`' else c for c in text) + '"'
+
+
 def _scalar(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, str | int) and not isinstance(node.value, bool)
 
@@ -195,8 +255,8 @@ def _quoted(text: str) -> str:
     return f'"{escaped}"'
 
 
-TRANSLATORS: dict[str, Callable[[], Translator]] = {"javascript": JavaScript, "php": PHP}
-SHORT = {"javascript": "js", "php": "php"}  # MultiPL-E's names, used in benchmark names
+TRANSLATORS: dict[str, Callable[[], Translator]] = {"javascript": JavaScript, "php": PHP, "bash": Bash}
+SHORT = {"javascript": "js", "php": "php", "bash": "sh"}  # MultiPL-E's names, used in benchmark names
 
 
 def humaneval_problem(task_id: str, prompt: str, test: str, entry_point: str) -> Problem:

@@ -101,6 +101,9 @@ def test_prompts_and_stop_sequences_are_multiple_s():
     assert multiple_solution(task, completion) == task.prompt + "  return true;\n}\n"
     chat = "Here it is:\n```javascript\nfunction has_close_elements(a, t) { return false; }\n```\n"
     assert multiple_solution(task, chat) == "function has_close_elements(a, t) { return false; }\n"
+    sh = load_benchmark("multipl-humaneval-sh").tasks[0]
+    answer = "```bash\nhas_close_elements() {\n    echo false\n}\n```"
+    assert multiple_solution(sh, answer) + "\n" + sh.test == ("has_close_elements() {\n    echo false\n\n" + sh.test)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

@@ -65,6 +65,9 @@ def multiple_solution(task: Task, completion: str) -> str:
     block that defines the function is taken whole instead."""
     block = _FENCE.search(completion)
     if block is not None and task.entry_point and task.entry_point in block.group(1):
-        return block.group(1)
+        code = block.group(1)
+        if task.test.startswith("}"):  # Bash: the test suite closes the function itself
+            code = code.rstrip().removesuffix("}")
+        return code
     cut = min((i for stop in task.stop if (i := completion.find(stop)) >= 0), default=len(completion))
     return task.prompt + completion[:cut]

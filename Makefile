@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint clean kernel sanitize
+.PHONY: demo test lint clean kernel sanitize toolchains
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ sanitize: $(STAMP)
 	cd build/sanitize && LD_PRELOAD=$$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0 PYTHONMALLOC=malloc \
 		$(abspath $(PY)) -m pytest -q -p no:cacheprovider tests/refine/signals tests/refine/test_preprocess.py \
 		tests/refine/test_kernel_robustness.py tests/io/test_readers.py
+
+# The compilers and runtimes the sandbox uses for languages other than Python (Debian packages; needs root).
+TOOLCHAINS := g++ default-jdk-headless libjavatuples-java mono-mcs mono-runtime nodejs node-typescript php-cli bash
+toolchains:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TOOLCHAINS)
 
 demo: kernel
 	$(VENV)/bin/opencoder demo

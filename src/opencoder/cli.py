@@ -548,6 +548,9 @@ def eval_command(
     isolation: str = typer.Option("auto", help="auto (bubblewrap if it works), bwrap (required) or none."),
     base_only: bool = typer.Option(False, "--base-only", help="HumanEval+/MBPP+: skip the plus inputs."),
     sanitize: bool = typer.Option(False, "--sanitize", help="Apply AST answer extraction to --samples too."),
+    imports: bool = typer.Option(
+        None, "--imports/--no-imports", help="Prepend OpenCodeEval's imports [default: on, off for humaneval+/mbpp+]."
+    ),
 ) -> None:
     """Evaluate a model (--model or --server) or existing completions (--samples) on a benchmark, in the
     sandbox: results.json, samples.jsonl, report.md."""
@@ -572,6 +575,7 @@ def eval_command(
         plus=not base_only,
         sanitize_samples=sanitize,
         limit=limit,
+        imports=imports,
     )
     if samples is not None:
         scores = evaluate_samples(options)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import gzip
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -34,6 +35,8 @@ class Task:
     base_inputs: list[Any] | None = None  # evalplus: argument lists
     plus_inputs: list[Any] | None = None
     atol: float = 0.0
+    language: str = "python"  # MultiPL-E tasks: the sandbox language; `test` is then the translated suite
+    stop: tuple[str, ...] = ()  # MultiPL-E tasks: the language's stop sequences
 
     @property
     def evalplus(self) -> bool:
@@ -47,6 +50,11 @@ class Benchmark:
     tasks: list[Task]
     fewshot: list[Task] = field(default_factory=list)
     invalid_lines: list[str] = field(default_factory=list)
+    dropped: dict[str, str] = field(default_factory=dict)  # MultiPL-E: task id -> why it was not translated
+
+    @property
+    def language(self) -> str:
+        return self.tasks[0].language if self.tasks else "python"
 
     @property
     def plus(self) -> bool:
@@ -61,6 +69,8 @@ NAMES = ("humaneval", "humaneval+", "mbpp", "mbpp+", "mbpp_sanitized", "jsonl")
 
 def load_benchmark(name: str, data: Path | None = None) -> Benchmark:
     """Load a benchmark by name, from `data` if given, else from the copy bundled with the package."""
+    if name.lower().startswith("multipl"):
+        return _multipl(name.lower(), data)
     name = name.lower().replace("plus", "+").replace("-", "_")
     if name not in NAMES:
         raise OpencoderError(f"unknown benchmark {name!r}; choose one of {', '.join(NAMES)}")
@@ -82,6 +92,59 @@ def load_benchmark(name: str, data: Path | None = None) -> Benchmark:
         if name in ("mbpp", "mbpp_sanitized"):
             tasks = [t for t in tasks if not t.task_id.isdigit() or int(t.task_id) in MBPP_TEST_RANGE]
     return Benchmark(name, family, tasks, fewshot, invalid)
+
+
+def _multipl(name: str, data: Path | None) -> Benchmark:
+    """multipl-humaneval-<lang> / multipl-mbpp-<lang>: translated from the Python originals (multiple.py)."""
+    from opencoder.eval import multiple
+
+    match = re.fullmatch(r"multipl[-_]e?[-_]?(humaneval|mbpp)[-_](\w+)", name)
+    languages = {short: lang for lang, short in multiple.SHORT.items()} | {lang: lang for lang in multiple.SHORT}
+    if match is None or match.group(2) not in languages:
+        choices = ", ".join(f"multipl-{b}-{s}" for b in ("humaneval", "mbpp") for s in multiple.SHORT.values())
+        raise OpencoderError(f"unknown benchmark {name!r}; MultiPL-E benchmarks are {choices}")
+    source, lang = match.group(1), languages[match.group(2)]
+    translator = multiple.TRANSLATORS[lang]()
+    tasks, dropped = [], {}
+    for problem in _python_problems(source, data, dropped):
+        try:
+            prompt, suite = translator.translate(problem)
+        except multiple.Untranslatable as err:
+            dropped[problem.task_id] = str(err)
+            continue
+        tasks.append(Task(problem.task_id, prompt, "", problem.name, suite, language=lang, stop=translator.stop))
+    short = multiple.SHORT[lang]
+    return Benchmark(f"multipl-{source}-{short}", "humaneval", tasks, dropped=dropped)
+
+
+def _python_problems(source: str, data: Path | None, dropped: dict[str, str]) -> list[Any]:
+    """The Python originals in MultiPL-E's shape; the others go to `dropped` with their reason."""
+    from opencoder.eval import multiple
+
+    problems = []
+    if source == "humaneval":
+        tasks, _ = read_tasks(Path(data) if data else bundled_path("humaneval"))
+        for t in tasks:
+            try:
+                problems.append(multiple.humaneval_problem(t.task_id, t.prompt, t.test, t.entry_point or ""))
+            except (multiple.Untranslatable, SyntaxError) as err:
+                dropped[t.task_id] = str(err)
+        return problems
+    path = Path(data) if data else bundled_path("mbpp_sanitized")
+    with gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else open(path, encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            task_id = f"mbpp/{record['task_id']}"
+            try:
+                imports = record.get("test_imports") or []
+                problems.append(
+                    multiple.mbpp_problem(task_id, record["prompt"], record["code"], record["test_list"], imports)
+                )
+            except (multiple.Untranslatable, SyntaxError) as err:
+                dropped[task_id] = str(err)
+    return problems
 
 
 def _mbpp_fewshot() -> list[Task]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from opencoder.eval.benchmarks import Benchmark, Task
 from opencoder.eval.sanitize import normalise, sanitize
 
@@ -14,7 +16,10 @@ CHAT_PREFIX = (
 CHAT_SUFFIX = "\n```\n"
 
 
-def stop_words(chat: bool) -> tuple[str, ...]:
+def stop_words(chat: bool, benchmark: Benchmark | None = None) -> tuple[str, ...]:
+    """OpenCodeEval's for Python; MultiPL-E's own per language for its benchmarks."""
+    if benchmark is not None and benchmark.language != "python":
+        return benchmark.tasks[0].stop
     return GENERAL_STOP if chat else GENERAL_STOP + BASE_STOP
 
 
@@ -31,6 +36,8 @@ def _mbpp_text(task: Task) -> str:
 def build_prompt(benchmark: Benchmark, task: Task, chat: bool) -> str:
     """HumanEval: the function to complete (chat models: wrapped in a request for a script). MBPP: three
     solved examples (tasks 1-3), then the task, ending in an open code block."""
+    if task.language != "python":
+        return task.prompt  # MultiPL-E: the translated function to complete, for base and chat models alike
     if benchmark.family == "humaneval":
         prompt = normalise(task.prompt)
         return normalise(CHAT_PREFIX + prompt + CHAT_SUFFIX) if chat else prompt
@@ -42,7 +49,25 @@ def solution_code(benchmark: Benchmark, task: Task, prompt: str, completion: str
     """The program to test from a completion. A base model continues the prompt, so the prompt is part of its
     answer; a chat model answers on its own. HumanEval keeps the original prompt with a `pass` body in front,
     so helpers the prompt defines stay defined, as OpenCodeEval does."""
+    if task.language != "python":
+        return multiple_solution(task, completion)
     if benchmark.family == "mbpp":
         return sanitize(completion)
     answer = completion if chat else prompt + "\n\n" + completion
     return task.prompt + "    pass\n\n" + sanitize(answer, task.entry_point)
+
+
+_FENCE = re.compile(r"```[\w+#-]*\n(.*?)```", re.DOTALL)
+
+
+def multiple_solution(task: Task, completion: str) -> str:
+    """MultiPL-E: the prompt, then the completion cut at the first stop sequence. A chat answer with a fenced code
+    block that defines the function is taken whole instead."""
+    block = _FENCE.search(completion)
+    if block is not None and task.entry_point and task.entry_point in block.group(1):
+        code = block.group(1)
+        if task.test.startswith("}"):  # Bash: the test suite closes the function itself
+            code = code.rstrip().removesuffix("}")
+        return code
+    cut = min((i for stop in task.stop if (i := completion.find(stop)) >= 0), default=len(completion))
+    return task.prompt + completion[:cut]

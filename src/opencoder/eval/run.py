@@ -18,6 +18,7 @@ from opencoder.eval.sanitize import sanitize
 from opencoder.eval.scoring import Sample, Scorer, Scores
 from opencoder.generate import Backend, generate
 from opencoder.sandbox import Limits, Sandbox
+from opencoder.sandbox.languages import language
 from opencoder.sandbox.runner import Isolation
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class EvalOptions:
     memory_mb: int = 2048
     isolation: Isolation = "auto"
     plus: bool = True
+    imports: bool | None = None  # OpenCodeEval's import preamble; None: on, except for evalplus benchmarks
     sanitize_samples: bool = False
     limit: int | None = None  # first N tasks only
     generation: dict = field(default_factory=dict)  # what produced the samples, for the record
@@ -44,8 +46,10 @@ def score_samples(
     benchmark: Benchmark, samples: list[Sample], options: EvalOptions, invalid: list[str] | None = None
 ) -> Scores:
     """Score samples in the sandbox with a progress bar, and write results.json, samples.jsonl and report.md."""
+    if benchmark.language != "python" and (why := language(benchmark.language).unavailable()) is not None:
+        raise OpencoderError(f"{benchmark.name}: {why}")
     sandbox = Sandbox(Limits(timeout=options.timeout, memory_mb=options.memory_mb), mode=options.isolation)
-    scorer = Scorer(benchmark, sandbox, options.workers, plus=options.plus)
+    scorer = Scorer(benchmark, sandbox, options.workers, plus=options.plus, imports=options.imports)
     start = time.monotonic()
     with Progress(
         TextColumn("[bold]sandbox"), BarColumn(), MofNCompleteColumn(),
@@ -62,6 +66,8 @@ def score_samples(
         scores = scorer.score(samples, options.ks, tick)
     scores.invalid_lines += invalid or []
     extra = {"data": str(options.data) if options.data else "bundled", **options.generation}
+    if benchmark.dropped:  # MultiPL-E: problems its method does not translate, counted with their reason
+        extra["dropped_problems"] = benchmark.dropped
     write_results(scores, options.out, extra)
     return scores
 
@@ -114,7 +120,7 @@ def evaluate_model(options: EvalOptions, backend: Backend, n: int, temperature: 
     _first_tasks(benchmark, options.limit)
     prompts = [build_prompt(benchmark, task, backend.chat) for task in benchmark.tasks]
     start = time.monotonic()
-    completions = generate(backend, prompts, n, temperature, max_tokens, stop_words(backend.chat))
+    completions = generate(backend, prompts, n, temperature, max_tokens, stop_words(backend.chat, benchmark))
     seconds = time.monotonic() - start
     samples = [
         Sample(task.task_id, i, solution_code(benchmark, task, prompt, text, backend.chat), text)

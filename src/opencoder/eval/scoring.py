@@ -6,6 +6,7 @@ sample then runs on the base inputs, and, on a plus benchmark, on the plus input
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -19,9 +20,10 @@ from opencoder.sandbox import Outcome, Program, Result, Sandbox, run_many
 
 log = logging.getLogger(__name__)
 
-# Timeout for a sample on evalplus inputs: this many times the canonical solution's run, at least the base
-# limit.
+# evalplus's rule: each input may take this many times the canonical solution's time on it, and at least
+# EVALPLUS_MIN_INPUT_S; the program as a whole gets the sum of its inputs' limits plus the base timeout.
 EVALPLUS_TIME_FACTOR = 4.0
+EVALPLUS_MIN_INPUT_S = 1.0
 # The canonical solutions are trusted to end; some take seconds on the plus inputs, and write large outputs.
 GROUNDTRUTH_TIMEOUT_S = 120.0
 GROUNDTRUTH_FILE_MB = 512
@@ -95,14 +97,23 @@ Progress = Callable[[int, Result], None]
 class Scorer:
     """Holds the sandbox and the expected outputs of evalplus tasks, computed once per task."""
 
-    def __init__(self, benchmark: Benchmark, sandbox: Sandbox, workers: int | None = None, plus: bool | None = None):
-        """plus=False scores an evalplus benchmark on its base inputs only (much faster)."""
+    def __init__(
+        self,
+        benchmark: Benchmark,
+        sandbox: Sandbox,
+        workers: int | None = None,
+        plus: bool | None = None,
+        imports: bool | None = None,
+    ):
+        """plus=False scores an evalplus benchmark on its base inputs only (much faster). imports: prepend
+        OpenCodeEval's import preamble; by default on, except on evalplus benchmarks (EvalPlus has none)."""
         self.benchmark = benchmark
+        self.imports = not any(t.evalplus for t in benchmark.tasks) if imports is None else imports
         self.plus = benchmark.plus if plus is None else plus and benchmark.plus
         self.sandbox = sandbox
         self.workers = workers
         self.tasks = benchmark.by_id()
-        self._expected: dict[str, tuple[dict[str, bytes], float] | str] = {}
+        self._expected: dict[str, dict[str, bytes] | str] = {}
         self.programs_run = 0
 
     def _run(self, progs: Sequence[Program], on_result: Progress | None) -> list[Result]:
@@ -121,9 +132,9 @@ class Scorer:
         limits = replace(self.sandbox.limits, timeout=GROUNDTRUTH_TIMEOUT_S, file_size_mb=GROUNDTRUTH_FILE_MB)
         progs = [programs.groundtruth_program(t, self._reference(t), self._splits(t), limits) for t in todo]
         for task, result in zip(todo, self._run(progs, on_result), strict=True):
-            wanted = [programs.expected_file(split) for split in self._splits(task)]
+            wanted = [f(split) for split in self._splits(task) for f in (programs.expected_file, programs.times_file)]
             if result.passed and all(name in result.files for name in wanted):
-                self._expected[task.task_id] = (result.files, result.seconds)
+                self._expected[task.task_id] = result.files
             else:
                 self._expected[task.task_id] = (
                     f"canonical solution did not run: {result.outcome.value}: {result.reason}"
@@ -135,18 +146,22 @@ class Scorer:
 
     def _program(self, sample: Sample, split: str) -> Program | str:
         task = self.tasks[sample.task_id]
+        if task.language != "python":
+            return programs.multiple_program(task, sample.code)
         if not task.evalplus:
             if self.benchmark.family == "mbpp":
-                return programs.mbpp_program(task, sample.code)
-            return programs.humaneval_program(task, sample.code)
+                return programs.mbpp_program(task, sample.code, self.imports)
+            return programs.humaneval_program(task, sample.code, self.imports)
         expected = self._expected[task.task_id]
         if isinstance(expected, str):
             return expected
-        files, seconds = expected
-        timeout = max(self.sandbox.limits.timeout, EVALPLUS_TIME_FACTOR * seconds)
-        limits = replace(self.sandbox.limits, timeout=timeout)
+        files = expected
+        times = json.loads(files[programs.times_file(split)])
+        input_limits = [max(EVALPLUS_MIN_INPUT_S, EVALPLUS_TIME_FACTOR * t) for t in times]
+        limits = replace(self.sandbox.limits, timeout=self.sandbox.limits.timeout + sum(input_limits))
         inputs = programs.inputs_bytes(self._splits(task)[split])
-        return programs.evalplus_program(task, sample.code, inputs, files[programs.expected_file(split)], limits)
+        outputs = files[programs.expected_file(split)]
+        return programs.evalplus_program(task, sample.code, inputs, outputs, input_limits, limits, self.imports)
 
     def _run_split(self, samples: list[Sample], split: str, on_result: Progress | None) -> None:
         built = [(s, self._program(s, split)) for s in samples]

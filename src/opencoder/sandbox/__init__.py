@@ -1,4 +1,5 @@
-"""Contained execution of untrusted Python programs: one fresh interpreter per program, shared by eval and synth."""
+"""Contained execution of untrusted programs (Python and seven other languages, languages.py): one fresh process per
+program, shared by eval and synth."""
 
 from opencoder.sandbox.limits import Limits
 from opencoder.sandbox.pool import run_many

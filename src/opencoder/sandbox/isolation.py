@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
@@ -46,8 +47,9 @@ def interpreter_paths(python: str) -> list[str]:
     return [r for r in kept if not any(r != o and r.startswith(o.rstrip("/") + "/") for o in kept)]
 
 
-def bwrap_argv(bwrap: str, python: str, workdir: str, as_root: bool) -> list[str]:
-    """The bubblewrap prefix that runs `python` with `workdir` mounted read-write at /sandbox."""
+def bwrap_argv(bwrap: str, python: str, workdir: str, as_root: bool, binds: Sequence[str] = ()) -> list[str]:
+    """The bubblewrap prefix that runs `python` with `workdir` mounted read-write at /sandbox (and `binds`,
+    host paths a toolchain reads, read-only at their place)."""
     argv = [bwrap, "--ro-bind", "/usr", "/usr"]
     for name in ("bin", "sbin", "lib", "lib32", "lib64"):
         host = f"/{name}"
@@ -55,7 +57,9 @@ def bwrap_argv(bwrap: str, python: str, workdir: str, as_root: bool) -> list[str
             argv += ["--symlink", os.readlink(host), host]
         elif os.path.isdir(host):
             argv += ["--ro-bind", host, host]
-    for path in _ETC_FILES:
+    # bwrap would create /etc for the binds as 0700: a program dropped to its own uid could not reach them.
+    argv += ["--perms", "0755", "--dir", "/etc"]
+    for path in (*_ETC_FILES, *binds):
         argv += ["--ro-bind-try", path, path]
     # The private /tmp comes before the interpreter's binds: mounted after them, it would hide an interpreter
     # (say a virtual environment in a CI clone) that lives under /tmp.

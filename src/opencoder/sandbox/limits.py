@@ -11,7 +11,8 @@ pass.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -24,26 +25,40 @@ class Limits:
     open_files: int = 64
     processes: int = 64  # threads count too
     output_bytes: int = 64 * 1024  # how much of stdout/stderr is read back
+    compile_timeout: float = 30.0  # a compile step (C++, Java, C#, TypeScript) has its own limits
+    compile_memory_mb: int = 2048
 
     @property
     def cpu_seconds(self) -> int:
         return math.ceil(self.timeout) + 1
 
+    @property
+    def compile_limits(self) -> Limits:
+        """The compiler's limits: its own time and memory, room for its diagnostics and helper processes."""
+        return replace(self, timeout=self.compile_timeout, memory_mb=self.compile_memory_mb,
+                       file_size_mb=max(self.file_size_mb, 64), processes=max(self.processes, 64))  # fmt: skip
+
 
 MARKER_BYTES = 32
 
 
-def prelude(limits: Limits, uid: int | None) -> str:
-    """Python source that must open the program: marker, rlimits, privilege drop."""
+def limit_values(limits: Limits, memory: Literal["as", "data"] = "as") -> list[tuple[str, int]]:
+    """The rlimits (name, value) of a run. memory="data" bounds private writable memory instead of address
+    space, for runtimes that reserve far more address space than they use (languages.py)."""
     mb = 1024 * 1024
-    rlimits = [
-        ("RLIMIT_AS", limits.memory_mb * mb),
+    return [
+        ("RLIMIT_AS" if memory == "as" else "RLIMIT_DATA", limits.memory_mb * mb),
         ("RLIMIT_CPU", limits.cpu_seconds),
         ("RLIMIT_FSIZE", limits.file_size_mb * mb),
         ("RLIMIT_NOFILE", limits.open_files),
         ("RLIMIT_NPROC", limits.processes),
         ("RLIMIT_CORE", 0),
     ]
+
+
+def prelude(limits: Limits, uid: int | None) -> str:
+    """Python source that must open the program: marker, rlimits, privilege drop."""
+    rlimits = limit_values(limits)
     lines = [
         "def _sandbox_setup():",
         "    import os, resource",

@@ -114,18 +114,19 @@ def _start_retried(temp: Path, args: list[str], env: dict[str, str]) -> Node:
 
 
 @contextlib.contextmanager
-def ray_cluster(node_cpus: list[int], env: dict[str, str] | None = None) -> Iterator[Cluster]:
-    """A head with ``node_cpus[0]`` CPUs and one more node per further entry (resource ``node<i>`` and environment
-    variable ``OC_TEST_NODE=node<i>``). HOME is the cluster's own folder (for the nodes and the caller alike): a
-    token Ray left in ~/.ray by an earlier local session would otherwise be sent to this cluster, which rejects
-    it."""
+def ray_cluster(node_cpus: list[int], env: dict[str, str] | None = None, dashboard: bool = False) -> Iterator[Cluster]:
+    """A head with ``node_cpus[0]`` CPUs (and Ray's dashboard on a free port with ``dashboard``) and one more node
+    per further entry (resource ``node<i>`` and environment variable ``OC_TEST_NODE=node<i>``). HOME is the
+    cluster's own folder (for the nodes and the caller alike): a token Ray left in ~/.ray by an earlier local
+    session would otherwise be sent to this cluster, which rejects it."""
     root = Path(tempfile.mkdtemp(prefix="oc-ray-"))  # short: Ray's socket paths must fit in 107 bytes
     base = {**os.environ, **(env or {}), "HOME": str(root)}
     cluster = Cluster(root)
     try:
         port = free_port()
         head_args = ["--head", f"--port={port}", f"--ray-client-server-port={free_port()}",
-                     "--include-dashboard=false", f"--num-cpus={node_cpus[0]}"]  # fmt: skip
+                     f"--include-dashboard={str(dashboard).lower()}", f"--dashboard-port={free_port()}",
+                     f"--num-cpus={node_cpus[0]}"]  # fmt: skip
         cluster.nodes.append(_start_retried(root / "n0", head_args, base))
         cluster.address = f"127.0.0.1:{port}"
         for i, cpus in enumerate(node_cpus[1:], start=1):

@@ -22,8 +22,8 @@ STDLIB = Path(os.__file__).parent
 
 @pytest.fixture(scope="module")
 def cluster():
-    """A one-node Ray cluster on 127.0.0.1 (tests/engine/ray_cluster.py), stopped at the end."""
-    with ray_cluster([2]) as c, pytest.MonkeyPatch.context() as env:
+    """A one-node Ray cluster on 127.0.0.1 with its dashboard (tests/engine/ray_cluster.py), stopped at the end."""
+    with ray_cluster([2], dashboard=True) as c, pytest.MonkeyPatch.context() as env:
         env.setenv("HOME", str(c.root))  # for this process and the CLI runs too (see ray_cluster)
         yield c.address
         if ray.is_initialized():
@@ -56,6 +56,7 @@ def test_refine_on_ray_gives_the_same_kept_and_removed_ids_as_local(cluster, tmp
         cmd = [sys.executable, "-m", "opencoder.cli", "refine", str(tree), "--out", str(out), *extra]
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
         assert done.returncode == 0, done.stderr[-3000:]
+        assert ("Ray dashboard: http://127.0.0.1:" in done.stderr) == (name == "ray")  # the link, when there is one
         runs[name] = {part: _ids(out / part) for part in ("kept", "removed")}
     assert runs["ray"] == runs["local"]
     removed = dict(runs["local"]["removed"])

@@ -44,7 +44,9 @@ class RayExecutor:
         if not items:
             return []
         ray = self._connect()
-        task = ray.remote(num_cpus=self.cpus_per_task, max_retries=0)(_call)
+        # SPREAD: tasks go round the nodes with free CPUs rather than filling the driver's node first, so that the
+        # reading (the first segment is I/O-bound at scale) is spread over the machines too
+        task = ray.remote(num_cpus=self.cpus_per_task, max_retries=0, scheduling_strategy="SPREAD")(_call)
         fn_ref = ray.put(fn)  # shipped once, not with every item
         refs = [task.remote(fn_ref, item) for item in items]
         index = {ref: i for i, ref in enumerate(refs)}

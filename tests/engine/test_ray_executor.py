@@ -1,15 +1,10 @@
 """The Ray executor on a real Ray cluster (a head node started here on 127.0.0.1, stopped at the end)."""
 
-import contextlib
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -17,80 +12,22 @@ import pytest
 
 ray = pytest.importorskip("ray", reason="Ray is the [ray] extra")
 
+from ray_cluster import ray_cluster  # noqa: E402
+
 from opencoder.engine.ray_executor import RayExecutor  # noqa: E402
 from opencoder.errors import OpencoderError  # noqa: E402
 
 STDLIB = Path(os.__file__).parent
-START_TIMEOUT_S = 120
-START_ATTEMPTS = 3
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start_head(temp: Path) -> tuple[subprocess.Popen, str] | str:
-    """`ray start --head --block` in its own process group; (process, address), or the log when it failed."""
-    port = _free_port()
-    log_path = temp / f"start-{port}.log"
-    cmd = [str(Path(sys.executable).with_name("ray")), "start", "--head", "--block", "--node-ip-address=127.0.0.1",
-           f"--port={port}", f"--ray-client-server-port={_free_port()}", f"--dashboard-port={_free_port()}",
-           "--include-dashboard=false", "--num-cpus=2", "--object-store-memory=80000000", f"--temp-dir={temp}",
-           "--disable-usage-stats"]  # fmt: skip
-    with log_path.open("w") as log:
-        head = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while "Ray runtime started" not in log_path.read_text():
-        if head.poll() is not None or time.monotonic() > deadline:
-            _stop(head)
-            return log_path.read_text()[-3000:]
-        time.sleep(0.5)
-    return head, f"127.0.0.1:{port}"
-
-
-def _stop(head: subprocess.Popen) -> None:
-    head.send_signal(signal.SIGTERM)  # `ray start --block` stops the processes it started
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        head.wait(60)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(head.pid, signal.SIGKILL)  # anything left in the cluster's own process group
-    head.wait()
 
 
 @pytest.fixture(scope="module")
 def cluster():
-    """A one-node Ray cluster on 127.0.0.1, stopped at the end; a start that times out is retried.
-
-    Ray gives a starting node a fixed 30 s to register, which a heavily loaded machine can miss. HOME points at the
-    cluster's own folder, for the head, this process and the CLI runs alike: a token Ray left in ~/.ray by an
-    earlier local session would otherwise be sent to this cluster, which rejects it.
-    """
-    temp = Path(tempfile.mkdtemp(prefix="oc-ray-"))  # short: Ray's socket paths must fit in 107 bytes
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("HOME", str(temp))
-        yield from _run_cluster(temp)
-
-
-def _run_cluster(temp: Path):
-    """Start the head (retried), yield its address, stop it and remove its folder."""
-    try:
-        for _ in range(START_ATTEMPTS):
-            started = _start_head(temp)
-            if not isinstance(started, str):
-                break
-        else:
-            pytest.fail(f"ray start failed {START_ATTEMPTS} times; last log:\n{started}")
-        head, address = started
-        try:
-            yield address
-        finally:
-            if ray.is_initialized():
-                ray.shutdown()
-            _stop(head)
-    finally:
-        shutil.rmtree(temp, ignore_errors=True)
+    """A one-node Ray cluster on 127.0.0.1 with its dashboard (tests/engine/ray_cluster.py), stopped at the end."""
+    with ray_cluster([2], dashboard=True) as c, pytest.MonkeyPatch.context() as env:
+        env.setenv("HOME", str(c.root))  # for this process and the CLI runs too (see ray_cluster)
+        yield c.address
+        if ray.is_initialized():
+            ray.shutdown()
 
 
 def test_map_runs_tasks_on_the_cluster_and_returns_results_in_order(cluster):
@@ -119,6 +56,7 @@ def test_refine_on_ray_gives_the_same_kept_and_removed_ids_as_local(cluster, tmp
         cmd = [sys.executable, "-m", "opencoder.cli", "refine", str(tree), "--out", str(out), *extra]
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
         assert done.returncode == 0, done.stderr[-3000:]
+        assert ("Ray dashboard: http://127.0.0.1:" in done.stderr) == (name == "ray")  # the link, when there is one
         runs[name] = {part: _ids(out / part) for part in ("kept", "removed")}
     assert runs["ray"] == runs["local"]
     removed = dict(runs["local"]["removed"])

@@ -413,6 +413,7 @@ def run_recipe(
     tasks = tuple(s.task for s in plan.shards)
 
     local = LocalExecutor(options.workers) if executor is None else None
+    phases: dict[str, dict[str, int]] = {}  # per map: the tasks run and those skipped as already finished
     try:
         if not (run_dir / "run.json").exists():  # a resumed run's ids were checked when it started
             t0 = time.perf_counter()
@@ -440,9 +441,12 @@ def run_recipe(
             t0 = time.perf_counter()
             (executor or local).map(run_segment_task, jobs, label)
             timings[label] = time.perf_counter() - t0
+            phases[label] = {"run": len(jobs), "skipped": len(tasks) - len(jobs)}
             if seg.then is not None:
                 t0 = time.perf_counter()
-                _run_global(run, seg.then, stages[seg.then], tasks, executor or local)
+                phases[f"{stages[seg.then].name} reduce"] = _run_global(
+                    run, seg.then, stages[seg.then], tasks, executor or local
+                )
                 timings[f"{stages[seg.then].name} (reduce)"] = time.perf_counter() - t0
     finally:
         if local is not None:
@@ -466,6 +470,7 @@ def run_recipe(
             "workers": options.workers,
         },
         "tasks": len(plan.shards),
+        "phases": _phase_stats(phases, getattr(executor, "stats", {})),
         "stages": merged,
         "documents": {
             "in": merged[0]["in"],
@@ -504,13 +509,22 @@ def _inputs_with_bytes(plan: Plan, read_stats: dict[str, dict[str, Any]]) -> lis
     return [{**i, "bytes": read_bytes.get(i["path"], 0)} if i.get("bytes") is None else i for i in plan.inputs]
 
 
-def _run_global(run: RunSpec, index: int, stage: GlobalStage, tasks: tuple[str, ...], executor: Executor) -> None:
+def _phase_stats(phases: dict[str, dict[str, int]], executed: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per map of this command: tasks run and skipped, plus what the executor reports about them (a Ray executor:
+    retries after lost workers or nodes, tasks per node)."""
+    return {label: {**counts, **executed.get(label, {})} for label, counts in phases.items()}
+
+
+def _run_global(
+    run: RunSpec, index: int, stage: GlobalStage, tasks: tuple[str, ...], executor: Executor
+) -> dict[str, int]:
+    """The reduce of a global stage (and its finalize); returns the reduce tasks run and skipped."""
     run_dir = Path(run.run_dir)
     work = stage_work(run_dir, stage.name)
     decisions = work / "decisions.parquet"
     finalizing = isinstance(stage, FinalizingStage)
     if finalizing and decisions.exists():
-        return
+        return {"run": 0, "skipped": stage.n_partitions}
     suffix = ".parquet" if finalizing else ".arrow"
     mapped = any((work / "map" / f"{t}.arrow").exists() for t in tasks)
     parts = range(stage.n_partitions) if mapped else range(0)
@@ -519,3 +533,4 @@ def _run_global(run: RunSpec, index: int, stage: GlobalStage, tasks: tuple[str, 
     if finalizing:
         reduced = (pq.ParquetFile(work / "reduce" / f"p{p:05d}.parquet").read() for p in parts)
         write_table_atomic(decisions, stage.finalize(reduced, run_dir))
+    return {"run": len(jobs), "skipped": len(parts) - len(jobs)}

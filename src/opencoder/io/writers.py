@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import uuid
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,10 @@ from opencoder.io.tables import one_array
 
 
 def tmp_path(path: Path) -> Path:
-    """The temporary name ``path`` is written under before the rename."""
-    return path.with_name(f".{path.name}.tmp")
+    """The temporary name ``path`` is written under before the rename: unique to this writer, so that two attempts
+    at the same task (a retry while a lost worker still runs, a rerun while the killed run's tasks wind down) never
+    write into one file; the last rename wins, and both attempts write the same content."""
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -60,6 +63,7 @@ class ArrowSink:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.rows = 0
+        self._tmp = path
         self._sink: pa.OSFile | None = None
         self._writer: pa.ipc.RecordBatchFileWriter | None = None
         self._schema: pa.Schema | None = None
@@ -69,7 +73,8 @@ class ArrowSink:
             return
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._sink = pa.OSFile(str(tmp_path(self.path)), "wb")
+            self._tmp = tmp_path(self.path)
+            self._sink = pa.OSFile(str(self._tmp), "wb")
             self._schema = table.schema
             self._writer = pa.ipc.new_file(self._sink, table.schema)
         self._writer.write_table(_conform(table, self._schema))
@@ -81,7 +86,7 @@ class ArrowSink:
             return
         self._writer.close()
         self._sink.close()
-        os.replace(tmp_path(self.path), self.path)
+        os.replace(self._tmp, self.path)
 
 
 def read_arrow(path: Path) -> pa.Table:
@@ -143,6 +148,7 @@ class ParquetSink:
         self._buffer: list[pa.Table] = []
         self._buffered_rows = 0
         self._buffered_bytes = 0
+        self._tmp = path
         self._writer: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
 
@@ -164,7 +170,8 @@ class ParquetSink:
             return
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._writer = parquet_writer(tmp_path(self.path), self._schema, self.compression)
+            self._tmp = tmp_path(self.path)
+            self._writer = parquet_writer(self._tmp, self._schema, self.compression)
         table = pa.concat_tables(self._buffer)
         self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
         self._buffer, self._buffered_rows, self._buffered_bytes = [], 0, 0
@@ -176,4 +183,4 @@ class ParquetSink:
             self.path.unlink(missing_ok=True)
             return
         self._writer.close()
-        os.replace(tmp_path(self.path), self.path)
+        os.replace(self._tmp, self.path)

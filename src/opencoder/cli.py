@@ -64,6 +64,13 @@ def _out_file(path: Path | None) -> Path | None:
     return _writable(path, folder=False)
 
 
+# tokenizer train and tokenize: the engine's cap on one document (opencoder.train.sources.MAX_DOC_BYTES)
+MAX_DOC_BYTES_OPTION = typer.Option(
+    None, min=1, help="A document over this many bytes is an error, found without holding it whole.",
+    show_default="8000000",
+)  # fmt: skip
+
+
 def _resumable(command: Callable) -> Callable:
     """Ctrl-C in a command that resumes ends with a note saying so (exit status 130, as the shell's), not silently."""
 
@@ -87,11 +94,12 @@ def tokenizer_train(
     inputs: list[Path] = typer.Argument(..., help="Parquet/JSONL files (`text` column) or folders of them."),
     out: Path = typer.Option(..., "--out", help="Tokenizer directory to write (HF format).", callback=_out_folder),
     vocab_size: int = typer.Option(96640, "--vocab-size", help="Vocabulary size, special tokens included."),
+    max_doc_bytes: int | None = MAX_DOC_BYTES_OPTION,
 ) -> None:
     """Train a byte-level BPE tokenizer with the ChatML special tokens and chat template."""
     from opencoder.train.tokenizer import load_tokenizer, train_tokenizer
 
-    path = train_tokenizer(inputs, out, vocab_size)
+    path = train_tokenizer(inputs, out, vocab_size, max_doc_bytes)
     typer.echo(f"tokenizer with {len(load_tokenizer(path))} tokens written to {path}")
 
 
@@ -103,11 +111,12 @@ def tokenize(
         ..., "--out", help="Tokens directory to write (packed shards + meta.json).", callback=_out_folder
     ),
     processes: int = typer.Option(0, "--processes", min=0, help="Worker processes (0: one per core)."),
+    max_doc_bytes: int | None = MAX_DOC_BYTES_OPTION,
 ) -> None:
     """Tokenize documents into packed token shards with an end-of-document token between documents."""
     from opencoder.train.packing import tokenize as run_tokenize
 
-    meta = run_tokenize(inputs, tokenizer, out, processes=processes or None)
+    meta = run_tokenize(inputs, tokenizer, out, processes=processes or None, max_doc_bytes=max_doc_bytes)
     typer.echo(
         f"{meta['num_documents']} documents, {meta['num_tokens']} tokens ({meta['dtype']}) "
         f"in {len(meta['shards'])} shard(s) at {out}"

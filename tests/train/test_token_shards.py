@@ -1,15 +1,19 @@
 import gzip
 import json
+import os
 import subprocess
 import sys
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from train_paths import DOCS
 
 from opencoder.errors import OpencoderError
 from opencoder.train.data import ResumableLoader, WindowDataset
 from opencoder.train.packing import TokenShards, tokenize
+from opencoder.train.sources import MAX_DOC_BYTES, iter_texts
 
 
 def test_shards_hold_every_document_between_eod_tokens(tok_dir, tokens_dir):
@@ -68,6 +72,35 @@ def test_a_number_where_text_belongs_is_a_one_line_error(command, tok_dir, tmp_p
                            "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=300)  # fmt: skip
     assert done.returncode == 2
     assert done.stderr == f"error: {bad}:2: 'text' must be a string, got int\n"
+
+
+@pytest.mark.parametrize("command", ["tokenize", "tokenizer train"])
+def test_a_document_over_the_cap_is_a_one_line_error(command, tok_dir, tmp_path):
+    """A 1 MB line (over six times the cap: skipped, never held whole; its size counts the JSON and the newline) and a text just over the cap, by the default
+    cap shown in --help and by --max-doc-bytes."""
+    big = tmp_path / "big.jsonl"
+    big.write_text('{"text": "a document"}\n' + json.dumps({"text": "x" * 1_000_000}) + "\n")
+    near = tmp_path / "near.jsonl"
+    near.write_text(json.dumps({"text": "é" * 600}) + "\n")  # 1,200 bytes of UTF-8 in 600 characters
+    args = ["--tokenizer", str(tok_dir)] if command == "tokenize" else ["--vocab-size", "400"]
+    cli = [sys.executable, "-m", "opencoder.cli", *command.split()]
+    for data, cap, where, size in [(big, 100_000, "big.jsonl:2", "1,000,013"), (near, 1000, "near.jsonl:1", "1,200")]:
+        done = subprocess.run([*cli, str(data), *args, "--out", str(tmp_path / "out"), "--max-doc-bytes", str(cap)],
+                              capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert done.returncode == 2
+        assert done.stderr == (
+            f"error: {tmp_path / where}: a document of {size} bytes is over the {cap:,}-byte cap (--max-doc-bytes)\n"
+        )
+    page = subprocess.run([*cli, "--help"], capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
+    assert f"[default: ({MAX_DOC_BYTES})]" in page.stdout
+
+
+def test_a_parquet_row_over_the_cap_names_its_row(tmp_path):
+    data = tmp_path / "rows.parquet"
+    pq.write_table(pa.table({"text": ["short", "y" * 5000, "short"]}), data)
+    with pytest.raises(OpencoderError, match=r"rows\.parquet:row 1: a document of 5,000 bytes is over the 4,000-byte"):
+        list(iter_texts([data], max_doc_bytes=4000))
+    assert [t for batch in iter_texts([data], max_doc_bytes=5000) for t in batch] == ["short", "y" * 5000, "short"]
 
 
 def _loader(tokens_dir, **kw):

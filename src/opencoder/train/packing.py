@@ -103,6 +103,7 @@ def tokenize(
     processes: int | None = None,
     shard_tokens: int = 1 << 28,
     batch_docs: int = 256,
+    max_doc_bytes: int | None = None,
 ) -> dict:
     """Tokenize the ``text`` column of ``inputs`` into packed shards under ``out_dir``; returns the meta."""
     files = expand_inputs(inputs)
@@ -116,7 +117,7 @@ def tokenize(
     (out / META).unlink(missing_ok=True)  # a partial rerun must never look complete
     writer = _ShardWriter(out, dtype, shard_tokens)
     processes = processes or os.cpu_count() or 1
-    batches = iter_texts(files, batch_size=batch_docs)
+    batches = iter_texts(files, batch_size=batch_docs, max_doc_bytes=max_doc_bytes)
     with mp.get_context("spawn").Pool(processes, _init_worker, (str(tok_dir),)) as pool:
         for flat, starts in pool.imap(_encode, batches):
             writer.add(flat, starts)

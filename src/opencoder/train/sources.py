@@ -18,6 +18,11 @@ import pyarrow.parquet as pq
 
 from opencoder.errors import OpencoderError
 from opencoder.io.folders import describe_folder
+from opencoder.io.readers import bounded_lines
+from opencoder.io.settings import EngineSettings
+
+# The engine's cap on one document: a training input over it is an error, found without holding the line whole.
+MAX_DOC_BYTES: int = EngineSettings.model_fields["max_doc_bytes"].default
 
 _SUFFIXES = (".parquet", ".jsonl", ".jsonl.gz", ".jsonl.zst", ".json")
 
@@ -88,36 +93,59 @@ def _text_fields(path: Path, lineno: int, obj: object, columns: Sequence[str]) -
 _READ_ERRORS = (OSError, EOFError, pa.ArrowException)
 
 
-def iter_records(path: Path, columns: Sequence[str], batch_size: int = 1024) -> Iterator[list[dict]]:
+def iter_records(
+    path: Path, columns: Sequence[str], batch_size: int = 1024, max_doc_bytes: int | None = None
+) -> Iterator[list[dict]]:
     """Batches of dicts holding the text ``columns`` (missing ones as None); bad JSON or UTF-8, a value that is not
-    text or a damaged file names the file and line (Parquet: the column)."""
+    text, a row over ``max_doc_bytes`` or a damaged file names the file and line (Parquet: the column or row)."""
     read = _parquet_records if path.suffix == ".parquet" else _jsonl_records
-    yield from read(path, columns, batch_size)
+    yield from read(path, columns, batch_size, max_doc_bytes or MAX_DOC_BYTES)
 
 
-def _parquet_records(path: Path, columns: Sequence[str], batch_size: int) -> Iterator[list[dict]]:
+def _over_cap(where: str, size: int, cap: int) -> OpencoderError:
+    return OpencoderError(f"{where}: a document of {size:,} bytes is over the {cap:,}-byte cap (--max-doc-bytes)")
+
+
+def _check_size(where: str, row: dict, cap: int) -> dict:
+    """``row`` unless its text fields together are over ``cap`` bytes of UTF-8 (an error naming ``where``)."""
+    texts = [v for v in row.values() if isinstance(v, str)]
+    if sum(map(len, texts)) * 4 > cap:  # only then can the UTF-8 be over the cap
+        size = sum(len(v.encode("utf-8", "surrogatepass")) for v in texts)
+        if size > cap:
+            raise _over_cap(where, size, cap)
+    return row
+
+
+def _parquet_records(path: Path, columns: Sequence[str], batch_size: int, cap: int) -> Iterator[list[dict]]:
     try:
         pf = pq.ParquetFile(path)
         present = _string_columns(path, pf.schema_arrow, columns)
+        row = 0
         for batch in pf.iter_batches(batch_size=batch_size, columns=present):
-            yield [{c: row.get(c) for c in columns} for row in batch.to_pylist()]
+            rows = batch.to_pylist()
+            yield [
+                _check_size(f"{path}:row {row + i}", {c: r.get(c) for c in columns}, cap) for i, r in enumerate(rows)
+            ]
+            row += len(rows)
     except _READ_ERRORS as err:
         raise OpencoderError(f"{path}: cannot read ({err})") from None
 
 
-def _jsonl_records(path: Path, columns: Sequence[str], batch_size: int) -> Iterator[list[dict]]:
+def _jsonl_records(path: Path, columns: Sequence[str], batch_size: int, cap: int) -> Iterator[list[dict]]:
     batch: list[dict] = []
     lineno = 0
     try:
         with _open_binary(path) as fh:
-            for lineno, line in enumerate(fh, 1):
+            for lineno, (size, line) in enumerate(bounded_lines(fh, cap), 1):
+                if line is None:
+                    raise _over_cap(f"{path}:{lineno}", size, cap)
                 if not line.strip():
                     continue
                 try:
                     obj = orjson.loads(line)
                 except orjson.JSONDecodeError as err:
                     raise OpencoderError(f"{path}:{lineno}: invalid JSON ({err})") from None
-                batch.append(_text_fields(path, lineno, obj, columns))
+                batch.append(_check_size(f"{path}:{lineno}", _text_fields(path, lineno, obj, columns), cap))
                 if len(batch) >= batch_size:
                     yield batch
                     batch = []
@@ -127,11 +155,11 @@ def _jsonl_records(path: Path, columns: Sequence[str], batch_size: int) -> Itera
         yield batch
 
 
-def iter_texts(files: Sequence[Path], batch_size: int = 1024) -> Iterator[list[str]]:
+def iter_texts(files: Sequence[Path], batch_size: int = 1024, max_doc_bytes: int | None = None) -> Iterator[list[str]]:
     """Batches of non-empty ``text`` values; a file without a ``text`` column is an error naming it."""
     for path in files:
         seen_text = False
-        for rows in iter_records(path, ["text"], batch_size):
+        for rows in iter_records(path, ["text"], batch_size, max_doc_bytes):
             texts = [r["text"] for r in rows if r["text"]]
             seen_text = seen_text or any(r["text"] is not None for r in rows)
             if texts:

@@ -32,7 +32,9 @@ CHAT_TEMPLATE = (
 )
 
 
-def train_tokenizer(inputs: Sequence[str | Path], out_dir: str | Path, vocab_size: int) -> Path:
+def train_tokenizer(
+    inputs: Sequence[str | Path], out_dir: str | Path, vocab_size: int, max_doc_bytes: int | None = None
+) -> Path:
     """Train byte-level BPE on the ``text`` column of ``inputs`` and write an HF tokenizer directory."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
@@ -50,7 +52,7 @@ def train_tokenizer(inputs: Sequence[str | Path], out_dir: str | Path, vocab_siz
     )
 
     def texts() -> Iterator[str]:
-        for batch in iter_texts(files):
+        for batch in iter_texts(files, max_doc_bytes=max_doc_bytes):
             yield from batch
 
     tok.train_from_iterator(texts(), trainer=trainer)

@@ -558,7 +558,10 @@ def eval_command(
     base_only: bool = typer.Option(False, "--base-only", help="HumanEval+/MBPP+: skip the plus inputs."),
     sanitize: bool = typer.Option(False, "--sanitize", help="Apply AST answer extraction to --samples too."),
     imports: bool = typer.Option(
-        None, "--imports/--no-imports", help="Prepend OpenCodeEval's imports [default: on, off for humaneval+/mbpp+]."
+        None,
+        "--imports/--no-imports",
+        help="Prepend OpenCodeEval's imports.",
+        show_default="on; off for humaneval+/mbpp+",
     ),
 ) -> None:
     """Evaluate a model (--model or --server) or existing completions (--samples) on a benchmark, in the

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -21,10 +22,14 @@ def fail_on_three(x: int) -> int:
     return x
 
 
-def fail_in_the_pool(parent: int) -> int:
+def fail_in_the_pool(item: tuple[int, str]) -> int:
+    parent, marker = item
     if os.getpid() != parent:
+        Path(marker).touch()
         raise OpencoderError("failed in a pool worker")
-    time.sleep(0.05)  # slow here, so that the pool's worker has claimed the first items
+    deadline = time.monotonic() + 120
+    while not Path(marker).exists() and time.monotonic() < deadline:  # here, wait until a worker has taken one
+        time.sleep(0.01)
     return parent
 
 
@@ -44,6 +49,23 @@ def test_a_failing_task_raises_its_error():
         LocalExecutor(1).map(fail_on_three, list(range(8)), "fails inline")
 
 
-def test_a_task_failing_in_the_pool_raises_its_error_here():
+def test_a_task_failing_in_the_pool_raises_its_error_here(tmp_path):
+    items = [(os.getpid(), str(tmp_path / "a worker ran one"))] * 8
     with LocalExecutor(2) as ex, pytest.raises(OpencoderError, match="failed in a pool worker"):
-        ex.map(fail_in_the_pool, [os.getpid()] * 8, "fails in the pool")
+        ex.map(fail_in_the_pool, items, "fails in the pool")
+
+
+def run_once(item: tuple[int, str]) -> int:
+    """Fails if its item ran before: an ``O_EXCL`` create of the item's file."""
+    i, folder = item
+    os.close(os.open(os.path.join(folder, str(i)), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    time.sleep(0.01)
+    return i
+
+
+def test_each_item_runs_once_between_this_process_and_the_pool(tmp_path):
+    with LocalExecutor(3) as ex:
+        for round_ in range(3):  # a cold pool, then warm ones
+            (folder := tmp_path / str(round_)).mkdir()
+            assert ex.map(run_once, [(i, str(folder)) for i in range(40)], "once") == list(range(40))
+            assert sorted(int(p.name) for p in folder.iterdir()) == list(range(40))

@@ -76,8 +76,8 @@ def test_a_number_where_text_belongs_is_a_one_line_error(command, tok_dir, tmp_p
 
 @pytest.mark.parametrize("command", ["tokenize", "tokenizer train"])
 def test_a_document_over_the_cap_is_a_one_line_error(command, tok_dir, tmp_path):
-    """A 1 MB line (over six times the cap: skipped, never held whole; its size counts the JSON and the newline) and a text just over the cap, by the default
-    cap shown in --help and by --max-doc-bytes."""
+    """A 1 MB line (over six times the cap: skipped, never held whole; its size counts the JSON and the newline)
+    and a text just over the cap, with --max-doc-bytes; --help shows the default cap."""
     big = tmp_path / "big.jsonl"
     big.write_text('{"text": "a document"}\n' + json.dumps({"text": "x" * 1_000_000}) + "\n")
     near = tmp_path / "near.jsonl"

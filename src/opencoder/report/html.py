@@ -99,6 +99,15 @@ def line_chart(title: str, xs: Sequence[float], ys: Sequence[float], width: int 
     points = " ".join(
         f"{pad_l + (x - x0) * sx:.1f},{height - pad_b - (y - y0) * sy:.1f}" for x, y in zip(xs, ys, strict=True)
     )
+    frame = _chart_frame(title, width, height, (pad_l, pad_r, pad_t, pad_b), (x0, x1, y0, y1))
+    return f'{frame}<polyline fill="none" stroke="#4a7bd0" stroke-width="1.5" points="{points}"/></svg>'
+
+
+def _chart_frame(
+    title: str, width: int, height: int, pads: tuple[int, int, int, int], ranges: tuple[float, float, float, float]
+) -> str:
+    """An open ``<svg>`` with a chart's title, axes and the x and y ranges written at their ends."""
+    (pad_l, pad_r, pad_t, pad_b), (x0, x1, y0, y1) = pads, ranges
     bottom = height - pad_b
     return (
         f'<svg width="{width}" height="{height}" role="img" aria-label="{esc(title)}">'
@@ -109,7 +118,6 @@ def line_chart(title: str, xs: Sequence[float], ys: Sequence[float], width: int 
         f'<text x="{pad_l - 4}" y="{bottom}" font-size="11" text-anchor="end">{esc(f"{y0:.4g}")}</text>'
         f'<text x="{pad_l}" y="{height - 8}" font-size="11">{esc(f"{x0:g}")}</text>'
         f'<text x="{width - pad_r}" y="{height - 8}" font-size="11" text-anchor="end">{esc(f"{x1:g}")}</text>'
-        f'<polyline fill="none" stroke="#4a7bd0" stroke-width="1.5" points="{points}"/></svg>'
     )
 
 
@@ -207,16 +215,7 @@ def multi_line_chart(
     sx = (width - pad_l - pad_r) / ((x1 - x0) or 1)
     sy = (height - pad_t - pad_b) / ((y1 - y0) or 1)
     bottom = height - pad_b
-    parts = [
-        f'<svg width="{width}" height="{height}" role="img" aria-label="{esc(title)}">'
-        f'<text x="{pad_l}" y="15" font-size="13">{esc(title)}</text>'
-        f'<line x1="{pad_l}" y1="{pad_t}" x2="{pad_l}" y2="{bottom}" stroke="#999"/>'
-        f'<line x1="{pad_l}" y1="{bottom}" x2="{width - pad_r}" y2="{bottom}" stroke="#999"/>'
-        f'<text x="{pad_l - 4}" y="{pad_t + 4}" font-size="11" text-anchor="end">{esc(f"{y1:.4g}")}</text>'
-        f'<text x="{pad_l - 4}" y="{bottom}" font-size="11" text-anchor="end">{esc(f"{y0:.4g}")}</text>'
-        f'<text x="{pad_l}" y="{height - 8}" font-size="11">{esc(f"{x0:g}")}</text>'
-        f'<text x="{width - pad_r}" y="{height - 8}" font-size="11" text-anchor="end">{esc(f"{x1:g}")}</text>'
-    ]
+    parts = [_chart_frame(title, width, height, (pad_l, pad_r, pad_t, pad_b), (x0, x1, y0, y1))]
     for i, (label, colour, xs, ys) in enumerate(series):
         points = " ".join(
             f"{pad_l + (float(x) - x0) * sx:.1f},{bottom - (float(y) - y0) * sy:.1f}"

@@ -1,6 +1,7 @@
-"""`opencoder demo` end to end: refine, tokenizer, tokenize, pretrain, synth (the small real teacher), anneal, SFT
-stages 1 and 2, eval and report, each resumable."""
+"""`opencoder demo` end to end: refine, recall, tokenizer, tokenize, pretrain, synth (the small real teacher), anneal,
+SFT stages 1 and 2, eval and report, each resumable."""
 
+import gzip
 import json
 import os
 import shutil
@@ -17,7 +18,9 @@ STDLIB = Path(sysconfig.get_paths()["stdlib"])
 # Real code of a few kilobytes each: enough text for a tokenizer and a few thousand training tokens.
 MODULES = ["textwrap.py", "string.py", "shlex.py", "heapq.py", "bisect.py", "fnmatch.py", "colorsys.py", "glob.py"]
 SMALL = demo.DemoScale(train_steps=40, eval_tasks=3, max_tokens=16, synth_seeds=2, synth_max_tokens=48, anneal_steps=4,
-                       sft_steps=3)  # fmt: skip
+                       sft_steps=3, recall_rounds=1)  # fmt: skip
+# Real pages for the recall step (C++ reference pages, Wikipedia articles, mail), stored as text files of the tree.
+PAGES = Path(__file__).parent / "fixtures" / "recall" / "pool.jsonl.gz"
 
 
 def _corpus(tmp_path: Path) -> Path:
@@ -27,6 +30,12 @@ def _corpus(tmp_path: Path) -> Path:
     for name in MODULES:
         shutil.copy(STDLIB / name, root / name)
     shutil.copy(STDLIB / MODULES[0], root / f"copy_of_{MODULES[0]}")
+    docs = root.parent / "docs"
+    docs.mkdir()
+    with gzip.open(PAGES, "rt", encoding="utf-8") as fh:
+        for i, line in enumerate(fh):
+            if i % 5 == 0:  # 14 pages of every kind
+                (docs / f"page{i}.md").write_text(json.loads(line)["text"], encoding="utf-8")
     return root.parent
 
 
@@ -37,8 +46,18 @@ def test_every_step_leaves_its_output_and_the_report_shows_training_and_eval(tmp
     assert all(path.exists() for path in ctx.outputs.values())
 
     manifest = json.loads((run / "manifest.json").read_text())
-    assert manifest["stages"][0]["in"] == len(MODULES) + 1
-    assert pq.read_table(run / "kept", columns=["id"]).num_rows == manifest["stages"][-1]["kept"] <= len(MODULES)
+    pages = len(list((_corpus(tmp_path / "count") / "docs").iterdir()))
+    assert manifest["stages"][0]["in"] == len(MODULES) + 1 + pages
+    kept = pq.read_table(run / "kept", columns=["id", "doc_type"])
+    assert kept.num_rows == manifest["stages"][-1]["kept"] <= len(MODULES) + pages
+
+    # recall: the kept text documents scored by fastText trained on the shipped seeds; the recalled ones listed
+    pool = [json.loads(line)["id"] for line in (run / "recall" / "seeds-text.jsonl").read_text().splitlines()]
+    assert len(pool) == kept.column("doc_type").to_pylist().count("text") > 0
+    recall = json.loads((run / "recall" / "recall.json").read_text())["rounds"]
+    assert [r["round"] for r in recall] == [1] and recall[0]["pool"] == len(pool)
+    recalled = [json.loads(line)["id"] for line in (run / "recall" / "recalled.jsonl").read_text().splitlines()]
+    assert len(recalled) == recall[0]["recalled"] and set(recalled) <= set(pool)
     assert json.loads((run / "tokens" / "meta.json").read_text())["num_tokens"] > 0
 
     losses = [json.loads(line)["loss"] for line in (run / "pretrain" / "metrics.jsonl").read_text().splitlines()]
@@ -66,7 +85,7 @@ def test_every_step_leaves_its_output_and_the_report_shows_training_and_eval(tmp
     assert all(len(t["outcomes"]) == 1 for t in results["per_task"])  # each completion ran in the sandbox
 
     html = (run / "report.html").read_text()
-    for section in ("Funnel", "Synthetic data", "Training curves", "Evaluation results"):
+    for section in ("Funnel", "Recall of code-related text", "Synthetic data", "Training curves", "Evaluation results"):
         assert f"<h2>{section}</h2>" in html
     assert "pretrain/metrics.jsonl" in html and "anneal/metrics.jsonl" in html and "eval/humaneval/results.json" in html
     assert "synth/snippets: snippets (anneal)" in html

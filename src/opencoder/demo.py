@@ -1,10 +1,11 @@
 """``opencoder demo``: the whole cookbook end to end on the code already on this machine, in a few minutes.
 
-The demo is a list of steps run in order: refine a capped sample of the machine's code, train a tokenizer on the
-kept documents, tokenize them, pretrain the tiny model for a few steps (exported in HF format), synthesize small
-annealing and SFT sets from the kept documents with a small real teacher (SmolLM2-135M-Instruct, validated in the
-sandbox), anneal on the pretraining data mixed with the synthetic annealing data, fine-tune in two SFT stages on
-the synthetic instructions, evaluate the last model on the first HumanEval problems in the sandbox, and write the
+The demo is a list of steps run in order: refine a capped sample of the machine's code, recall the code-related
+ones among its text documents (fastText on shipped seed pages), train a tokenizer on the kept documents, tokenize
+them, pretrain the tiny model for a few steps (exported in HF format), synthesize small annealing and SFT sets from
+the kept and recalled documents with a small real teacher (SmolLM2-135M-Instruct, validated in the sandbox), anneal
+on the pretraining data mixed with the synthetic annealing data, fine-tune in two SFT stages on the synthetic
+instructions, evaluate the last model on the first HumanEval problems in the sandbox, and write the
 report. Each step reads and writes under
 ``DemoContext.run_dir`` so the last step, the report, shows everything the earlier ones left there (the refine
 funnel, the training curve, the evaluation results). A step whose output already exists is skipped, so a rerun
@@ -38,6 +39,8 @@ class DemoScale:
     train_steps: int = 300
     eval_tasks: int = 10  # the first HumanEval problems
     max_tokens: int = 48  # new tokens per completion (greedy)
+    recall_pool: int = 400  # the machine's text documents (READMEs, docs) scored by the recall classifier
+    recall_rounds: int = 2
     synth_seeds: int = 3  # seeds per teacher recipe (the algorithmic selection reads every kept document)
     synth_max_tokens: int = 192  # new tokens per teacher answer
     anneal_steps: int = 40
@@ -169,8 +172,8 @@ SFT_STAGES = {"sft1": ("diverse",), "sft2": ("educational", "package")}
 DEMO_SYNTH_OPTIONS = {"min_asserts": 1, "judge_threshold": 3, "seed_chars": 1000}
 
 
-def _write_seeds(ctx: DemoContext, name: str, keep: Callable[[dict], bool], count: int) -> Path:
-    """The first `count` kept documents that `keep` accepts, as a seeds file."""
+def _write_seeds(ctx: DemoContext, name: str, keep: Callable[[dict], bool], count: int, folder: str = "synth") -> Path:
+    """The first `count` kept documents that `keep` accepts, as a seeds file in ``run_dir/folder``."""
     import orjson
     import pyarrow.parquet as pq
 
@@ -179,10 +182,42 @@ def _write_seeds(ctx: DemoContext, name: str, keep: Callable[[dict], bool], coun
         for row in pq.read_table(path, columns=["id", "text", "lang", "doc_type"]).to_pylist():
             if keep(row) and len(rows) < count:
                 rows.append({"id": row["id"], "text": row["text"], "lang": row["lang"]})
-    out = ctx.run_dir / "synth" / f"seeds-{name}.jsonl"
+    out = ctx.run_dir / folder / f"seeds-{name}.jsonl"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
     return out
+
+
+def recall_step(ctx: DemoContext) -> Path:
+    """Recall the code-related pages among the machine's text documents (READMEs, docs and other text files refine
+    kept) with the paper's loop: a BPE segmenter and fastText trained on the shipped seed pages, rounds of scoring
+    and domain discovery (SPEC §2). The recalled pages seed the ``diverse`` SFT recipe, as the paper's web text does."""
+    import orjson
+    import pyarrow.parquet as pq
+
+    from opencoder.recall.loop import SEED_NEGATIVES, SEED_POSITIVES, load_params, run_recall
+
+    pool = _write_seeds(ctx, "text", lambda r: r["doc_type"] == "text" and len(r["text"]) >= 200,
+                        ctx.scale.recall_pool, folder="recall")  # fmt: skip
+    params = load_params(None).model_copy(update={"rounds": ctx.scale.recall_rounds})
+    out = ctx.run_dir / "recall"
+    rounds = run_recall([pool], [SEED_POSITIVES], [SEED_NEGATIVES], out, params, ctx.workers) if _rows(pool) else []
+    recalled = set()
+    if rounds:
+        recalled = set(pq.read_table(out / f"round{rounds[-1]['round']}" / "recalled.parquet", columns=["id"])
+                       .column("id").to_pylist())  # fmt: skip
+    rows = [r for r in map(orjson.loads, pool.read_bytes().splitlines()) if r["id"] in recalled]
+    recall_output(ctx).write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    _console().print(f"recall: {len(rows)} of {_rows(pool)} text documents recalled as code-related")
+    return recall_output(ctx)
+
+
+def recall_output(ctx: DemoContext) -> Path:
+    return ctx.run_dir / "recall" / "recalled.jsonl"
+
+
+def _rows(path: Path) -> int:
+    return path.read_bytes().count(b"\n")
 
 
 def synth_step(ctx: DemoContext) -> Path:
@@ -197,7 +232,8 @@ def synth_step(ctx: DemoContext) -> Path:
     n = ctx.scale.synth_seeds
     code = _write_seeds(ctx, "code", lambda r: r["lang"] == "python" and 300 <= len(r["text"]) <= 6000, n)
     text = _write_seeds(ctx, "text", lambda r: r["doc_type"] == "text" and len(r["text"]) >= 500, n)
-    seeds = {"algorithmic": [ctx.run_dir / "kept"], "diverse": [text]}
+    recalled = recall_output(ctx)  # the paper's diverse instructions start from recalled web text
+    seeds = {"algorithmic": [ctx.run_dir / "kept"], "diverse": [recalled if _rows(recalled) else text]}
     gguf = smollm2_gguf()
     has_seeds = code.stat().st_size > 0 or text.stat().st_size > 0
     teacher = HFBackend(gguf, chat=True, batch_size=8) if has_seeds else None  # loading takes a while
@@ -206,6 +242,7 @@ def synth_step(ctx: DemoContext) -> Path:
     for recipe in CATALOG:
         options = SynthOptions(recipe, seeds.get(recipe, [code]), ctx.run_dir / "synth" / recipe, backend="hf",
                                model=str(gguf), max_tokens=ctx.scale.synth_max_tokens, workers=ctx.workers + 1,
+                               limit=None if recipe == "algorithmic" else n,  # a selection: no teacher, all read
                                recipe_options=DEMO_SYNTH_OPTIONS)  # fmt: skip
         stats = synthesize(options, teacher)
         summary[recipe] = {"seeds": stats["seeds"], "kept": stats["kept"]}
@@ -328,6 +365,7 @@ def report_step(ctx: DemoContext) -> Path:
 
 DEMO_STEPS: list[Step] = [
     Step("refine", refine_step, refine_output),
+    Step("recall", recall_step, recall_output),
     Step("tokenizer", tokenizer_step, tokenizer_output),
     Step("tokenize", tokenize_step, tokenize_output),
     Step("pretrain", pretrain_step, pretrain_output),

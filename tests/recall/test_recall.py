@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,10 +15,11 @@ import pytest
 
 from opencoder.errors import OpencoderError
 from opencoder.recall import classifier, domains
-from opencoder.recall.loop import RecallParams, read_texts, run_recall
+from opencoder.recall.loop import SEED_NEGATIVES, SEED_POSITIVES, RecallParams, read_texts, run_recall
+from opencoder.report.recall import recall_html
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "recall"
-POOL, POS, NEG = (FIXTURES / f"{n}.jsonl.gz" for n in ("pool", "positives", "negatives"))
+POOL = Path(__file__).parents[1] / "fixtures" / "recall" / "pool.jsonl.gz"
+POS, NEG = SEED_POSITIVES, SEED_NEGATIVES  # shipped in the package: the demo's recall step uses them too
 SMALL = {"rounds": 2, "vocab_size": 2000, "holdout": 0.2, "fasttext": {"dim": 16, "epoch": 50}}
 
 
@@ -57,6 +59,17 @@ def test_documentation_is_recalled_and_wikipedia_and_spam_are_not(recalled_run):
     ]
     assert {k: marked[0][k] for k in ("domain", "pages")} == {"domain": "en.cppreference.com", "pages": 30}
     assert all(r["via"] in ("classifier", "domain", "pattern") for r in recalled)
+
+
+def test_the_report_shows_every_round_and_the_pages_at_both_ends(recalled_run):
+    out, summaries = recalled_run
+    html = recall_html(out / "recall.json", "recall")
+    rows = re.findall(r"<tr><td[^>]*>(\d)</td><td[^>]*>70</td><td[^>]*>(\d+)</td>", html)
+    assert rows == [(str(s["round"]), str(s["recalled"])) for s in summaries]
+    scores = pq.read_table(out / "round2" / "run" / "scores").sort_by([("score", "descending"), ("id", "ascending")])
+    top, bottom = html.split("lowest scored")
+    assert scores.column("id")[0].as_py() in top and scores.column("id")[69].as_py() in bottom
+    assert scores.column("id")[30].as_py() not in html  # only the 10 at each end
 
 
 def test_same_seed_same_recalled_set(recalled_run, tmp_path):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,11 @@ from opencoder.io.writers import write_json_atomic, write_table_atomic
 from opencoder.recall import classifier, domains
 from opencoder.recall.segment import load_segmenter, segment, train_segmenter
 from opencoder.recall.stage import NAME as SCORE_STAGE
+
+# Seed pages shipped with the package (60 code-related, 60 other; data/README.md says where from): what the demo
+# trains on when a user has no labelled pages of their own.
+_DATA = Path(str(resources.files("opencoder.recall") / "data"))
+SEED_POSITIVES, SEED_NEGATIVES = _DATA / "positives.jsonl.gz", _DATA / "negatives.jsonl.gz"
 
 
 class RecallParams(BaseModel):

@@ -18,6 +18,7 @@ import orjson
 
 from opencoder.engine.registry import REPORT_SECTIONS
 from opencoder.report.html import Raw, Section, bar, esc, human_bytes, line_chart, num, table
+from opencoder.report.recall import recall_section
 from opencoder.report.run import RunView, SizeCount
 from opencoder.report.signal_section import signal_section
 from opencoder.report.synth import synth_section
@@ -235,6 +236,7 @@ SECTIONS: list[SectionFn] = [
     rule_hits,
     signal_section,
     removed_samples,
+    recall_section,
     synth_section,
     training_curves,
     eval_results,

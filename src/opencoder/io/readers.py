@@ -461,7 +461,8 @@ def _read_objects(
     """A tree slice under a URL prefix: objects fetched a batch at a time (fsspec fetches them concurrently).
     Unlike a local tree, an object over ``max_bytes`` is fetched before it is set aside (its content null)."""
     root = shard.source.rstrip("/")
-    fs, base = location(root).fs, location(root).path
+    where = location(root)
+    fs, base = where.fs, where.path
     files = list(shard.files)
     for start in range(0, len(files), settings.batch_docs):
         rels = files[start : start + settings.batch_docs]
@@ -654,6 +655,7 @@ def _random_access(source: str) -> pa.NativeFile:
 
 
 def parquet_file(source: str) -> pq.ParquetFile:
+    """A Parquet file opened for reading by row groups: by its path when local, by ranges through fsspec at a URL."""
     return pq.ParquetFile(_random_access(source) if is_url(source) else source)
 
 

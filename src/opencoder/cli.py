@@ -15,6 +15,7 @@ import typer
 from opencoder import __version__
 from opencoder.demo import DEFAULT_DEMO_BYTES, DemoScale
 from opencoder.errors import OpencoderError
+from opencoder.io.store import is_url, location
 from opencoder.synth.catalog import catalog_help
 
 if TYPE_CHECKING:
@@ -58,6 +59,11 @@ def _writable(path: Path | None, folder: bool) -> Path | None:
 
 def _out_folder(path: Path | None) -> Path | None:
     return _writable(path, folder=True)
+
+
+def _run_folder(path: str) -> str:
+    """A run's --out: a folder (checked as ``_out_folder``) or a URL (object storage: checked when the run starts)."""
+    return path if is_url(path) else str(_out_folder(Path(path)))
 
 
 def _out_file(path: Path | None) -> Path | None:
@@ -187,12 +193,17 @@ RAY_ADDRESS_OPTION = typer.Option("auto", help="Ray cluster: auto, HOST:PORT or 
 @app.command()
 @_resumable
 def refine(
-    inputs: list[Path] | None = typer.Argument(
+    inputs: list[str] | None = typer.Argument(
         None,
-        help="Source trees, data folders, .jsonl[.gz|.zst], .parquet, HF save_to_disk dirs; none: local code.",
+        help="Source trees, data folders, .jsonl[.gz|.zst], .parquet, HF save_to_disk dirs, local or at URLs "
+        "(s3://...); none: local code.",
     ),
-    out: Path = typer.Option(
-        ..., "--out", "-o", help="Run folder (kept/, removed/, stats/, manifest.json).", callback=_out_folder
+    out: str = typer.Option(
+        ...,
+        "--out",
+        "-o",
+        help="Run folder (kept/, removed/, stats/, manifest.json), local or a URL (s3://bucket/prefix).",
+        callback=_run_folder,
     ),
     recipe: Path | None = typer.Option(None, help="YAML recipe; default: the shipped refinecode.yaml."),
     workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes."),
@@ -227,7 +238,7 @@ def _executor(kind: ExecutorKind, ray_address: str) -> Executor | None:
     return None
 
 
-def _print_summary(command: str, out: Path, manifest: dict) -> None:
+def _print_summary(command: str, out: str | Path, manifest: dict) -> None:
     """Per stage: documents in, kept, removed and the top removal reasons; then where the outputs are."""
     from rich.console import Console
     from rich.table import Table
@@ -237,15 +248,22 @@ def _print_summary(command: str, out: Path, manifest: dict) -> None:
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(s["reasons"].items(), key=lambda kv: -kv[1])[:3])
         table.add_row(s["name"], str(s["in"]), str(s["kept"]), str(s["removed"]), reasons)
     Console().print(table)
+    out = location(out)
     typer.echo(f"kept: {out / 'kept'}  removed: {out / 'removed'}  manifest: {out / 'manifest.json'}")
 
 
 @app.command()
 @_resumable
 def signals(
-    inputs: list[Path] = typer.Argument(..., help="Source trees, data folders, .jsonl[.gz|.zst], .parquet, HF sets."),
-    out: Path = typer.Option(
-        ..., "--out", "-o", help="Run folder (signals/, kept/, removed/, manifest.json).", callback=_out_folder
+    inputs: list[str] = typer.Argument(
+        ..., help="Source trees, data folders, .jsonl[.gz|.zst], .parquet, HF sets, local or at URLs (s3://...)."
+    ),
+    out: str = typer.Option(
+        ...,
+        "--out",
+        "-o",
+        help="Run folder (signals/, kept/, removed/, manifest.json), local or a URL.",
+        callback=_run_folder,
     ),
     recipe: Path | None = typer.Option(None, help="YAML recipe: its seed, compat, columns and signals/filter params."),
     workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes."),
@@ -261,9 +279,9 @@ def signals(
 
     options = RunOptions(workers=workers, repo_depth=repo_depth)
     recipe_ = signals_recipe(load_recipe(recipe))
-    manifest = run_recipe([InputSpec(str(p)) for p in inputs], out, recipe_, options, _executor(executor, ray_address))
+    manifest = run_recipe([InputSpec(p) for p in inputs], out, recipe_, options, _executor(executor, ray_address))
     _print_summary("signals", out, manifest)
-    typer.echo(f"signals: {out / 'signals'}")
+    typer.echo(f"signals: {location(out) / 'signals'}")
 
 
 @app.command("filter")
@@ -284,9 +302,15 @@ def filter_(
 @app.command()
 @_resumable
 def dedup(
-    inputs: list[Path] = typer.Argument(..., help="Parquet or .jsonl[.gz|.zst] files, directory trees, HF datasets."),
-    out: Path = typer.Option(
-        ..., "--out", "-o", help="Run folder (kept/, removed/, clusters.parquet, manifest).", callback=_out_folder
+    inputs: list[str] = typer.Argument(
+        ..., help="Parquet or .jsonl[.gz|.zst] files, directory trees, HF datasets, local or at URLs (s3://...)."
+    ),
+    out: str = typer.Option(
+        ...,
+        "--out",
+        "-o",
+        help="Run folder (kept/, removed/, clusters.parquet, manifest), local or a URL.",
+        callback=_run_folder,
     ),
     recipe: Path | None = typer.Option(
         None,
@@ -303,10 +327,10 @@ def dedup(
     from opencoder.refine.fuzzy_dedup import dedup_recipe
 
     dedup = dedup_recipe(load_recipe(recipe), str(recipe or "the default recipe"))
-    inputs_ = [InputSpec(str(p)) for p in inputs]
+    inputs_ = [InputSpec(p) for p in inputs]
     manifest = run_recipe(inputs_, out, dedup, RunOptions(workers=workers), _executor(executor, ray_address))
     _print_summary("dedup", out, manifest)
-    typer.echo(f"clusters: {out / 'clusters.parquet'}")
+    typer.echo(f"clusters: {location(out) / 'clusters.parquet'}")
 
 
 @app.command()

@@ -12,15 +12,17 @@ stage with ``finalize``, one table of all decisions that each process indexes on
 
 Every task output is written atomically, and a task's stats file (RUN_DIR/stats/<task>-s<segment>.json) is
 written last: it is the completion marker, so rerunning the same command skips finished tasks and redoes
-the rest."""
+the rest. The marker names the files the task wrote, and readers take a task's files from its marker only: in a
+local RUN_DIR they have their final names (each renamed into place), in object storage (no rename) names unique to
+the attempt, so that a lost or killed attempt's objects are never read (docs/cluster.md)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import sys
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -30,7 +32,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from opencoder import __version__
 from opencoder.engine.decisions import DecisionIndex, TaskDecisions
@@ -52,7 +53,8 @@ from opencoder.engine.stage import (
 from opencoder.errors import OpencoderError
 from opencoder.io.decode import decode_lossy
 from opencoder.io.ids import first_repeat, id_hashes
-from opencoder.io.readers import InputSpec, OnError, Plan, Shard, plan_inputs, read_shard
+from opencoder.io.readers import InputSpec, OnError, Plan, Shard, parquet_file, plan_inputs, read_shard
+from opencoder.io.store import AnyPath, ObjectPath, location, read_many, remove_tree, stamp
 from opencoder.io.writers import (
     ArrowSink,
     ParquetSink,
@@ -85,12 +87,12 @@ class RunSpec:
     """What every task of a run shares: its folder and its validated recipe, pickled as is (a worker never parses
     it again); ``key`` names the built stages in each process's cache."""
 
-    run_dir: str
+    run_dir: str  # a local path or a URL
     recipe: Recipe
     key: str
 
     @classmethod
-    def of(cls, run_dir: Path, recipe: Recipe) -> RunSpec:
+    def of(cls, run_dir: AnyPath, recipe: Recipe) -> RunSpec:
         dump = json.dumps(recipe.model_dump(mode="json"), sort_keys=True)
         return cls(str(run_dir), recipe, hashlib.sha256(dump.encode()).hexdigest())
 
@@ -103,6 +105,7 @@ class SegmentJob:
     task_index: int  # the shard's place in the plan: its group in partition-local decision files
     on_error: OnError
     repo_depth: int
+    previous: str | None = None  # the previous segment's surviving documents (as its marker names them), if any
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,7 @@ class ReduceJob:
     run: RunSpec
     stage: int
     partition: int
-    tasks: tuple[str, ...]
+    maps: tuple[str | None, ...]  # per task of the plan, its map file as its marker names it (None: no rows)
 
 
 # ----------------------------------------------------------------------------------------------- stage set-up
@@ -125,7 +128,7 @@ def built_stages(run: RunSpec) -> list[RowStage | GlobalStage]:
     key = (run.run_dir, run.key)
     if key not in _BUILT:
         recipe = run.recipe
-        ctx = StageContext(seed=recipe.seed, run_dir=Path(run.run_dir), compat=recipe.compat)
+        ctx = StageContext(seed=recipe.seed, run_dir=location(run.run_dir), compat=recipe.compat)
         stages = [spec.entry().build(spec.params_model(), ctx) for spec in recipe.enabled_stages()]
         while len(_BUILT) >= _BUILT_MAX:
             del _BUILT[next(iter(_BUILT))]
@@ -155,17 +158,47 @@ def plan_segments(stages: Sequence[RowStage | GlobalStage]) -> list[Segment]:
 # ---------------------------------------------------------------------------------------------------- layout
 
 
-def stats_path(run_dir: Path, seg: Segment, task: str) -> Path:
+def stats_path(run_dir: AnyPath, seg: Segment, task: str) -> AnyPath:
     return run_dir / "stats" / f"{task}-s{seg.index}.json"
 
 
-def docs_path(run_dir: Path, seg: Segment, task: str) -> Path:
+def docs_path(run_dir: AnyPath, seg: Segment, task: str) -> AnyPath:
     """Where a segment's surviving documents go: kept/ at the end, else an Arrow file the next segment reads."""
     return run_dir / "kept" / f"{task}.parquet" if seg.last else run_dir / "work" / f"seg{seg.index}" / f"{task}.arrow"
 
 
-def stage_work(run_dir: Path, name: str) -> Path:
+def stage_work(run_dir: AnyPath, name: str) -> AnyPath:
     return run_dir / "work" / name
+
+
+def attempt_path(path: AnyPath, attempt: str) -> AnyPath:
+    """The name a task attempt writes ``path`` under: the name itself locally (``attempt`` empty: the file is renamed
+    into place), in object storage one unique to the attempt (``kept/t00001.3f9a0c2e41d7.parquet``)."""
+    if not attempt:
+        return path
+    stem, _, suffix = path.name.partition(".")
+    return path.with_name(f"{stem}.{attempt}.{suffix}")
+
+
+def relative(run_dir: AnyPath, path: AnyPath) -> str:
+    """``path`` as a marker names it: relative to RUN_DIR, with forward slashes."""
+    return str(path)[len(str(run_dir)) :].lstrip("/")
+
+
+def read_markers(run_dir: AnyPath, seg: Segment, tasks: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The completion markers of a segment's tasks, by task (every task must have finished)."""
+    paths = [stats_path(run_dir, seg, t) for t in tasks]
+    markers = {t: json.loads(b) for t, b in zip(tasks, read_many(paths), strict=True)}
+    for path, marker in zip(paths, markers.values(), strict=True):
+        if "files" not in marker:
+            raise OpencoderError(f"{path}: a marker written by an older opencoder; use a new --out folder")
+    return markers
+
+
+def marker_files(marker: dict[str, Any]) -> list[str]:
+    """Every file a marker names, relative to RUN_DIR."""
+    files = marker.get("files", {})
+    return [f for key, f in files.items() if key != "outputs"] + list(files.get("outputs", {}).values())
 
 
 # -------------------------------------------------------------------------------------------- segment task
@@ -175,7 +208,7 @@ class MapWriter:
     """A global stage's map rows of one task, held until the task ends (a few dozen bytes per document) and
     then written as one Arrow file grouped by partition: the reduce of partition p reads group p of each task."""
 
-    def __init__(self, path: Path, n_partitions: int) -> None:
+    def __init__(self, path: AnyPath, n_partitions: int) -> None:
         self.path = path
         self.n = n_partitions
         self.tables: list[pa.Table] = []
@@ -186,7 +219,8 @@ class MapWriter:
 
     def commit(self) -> None:
         if not self.tables:
-            self.path.unlink(missing_ok=True)
+            if isinstance(self.path, Path):
+                self.path.unlink(missing_ok=True)  # an earlier attempt's, locally under the same name
             return
         rows = pa.concat_tables(self.tables)
         partition = rows.column("partition_key").to_numpy() % np.uint64(self.n)
@@ -194,18 +228,18 @@ class MapWriter:
 
 
 @lru_cache(maxsize=2)
-def _decisions(path: str, mtime_ns: int) -> DecisionIndex:
+def _decisions(path: str, version: tuple[Any, ...]) -> DecisionIndex:
     """A finalizing stage's decisions, indexed once per process."""
-    return DecisionIndex(pq.ParquetFile(path).read())
+    return DecisionIndex(parquet_file(path).read())
 
 
-def load_decisions(run_dir: Path, stage: GlobalStage, task_index: int) -> DecisionIndex | TaskDecisions:
+def load_decisions(run_dir: AnyPath, stage: GlobalStage, task_index: int) -> DecisionIndex | TaskDecisions:
     """What a task looks its documents up in: its own group of each partition's decisions, or the whole table
     of a finalizing stage."""
     work = stage_work(run_dir, stage.name)
     if isinstance(stage, FinalizingStage):
         path = work / "decisions.parquet"
-        return _decisions(str(path), path.stat().st_mtime_ns)
+        return _decisions(str(path), stamp(path))
     groups = [read_group(p, task_index) for p in sorted((work / "reduce").glob("p*.arrow"))]
     return TaskDecisions(pa.Table.from_batches(groups, schema=DECISIONS_SCHEMA))
 
@@ -244,13 +278,9 @@ def _segment_input(
     """The documents a segment task starts from: its shard as read (segment 0), else the previous segment's
     survivors. Read bytes are left to the run's decoding stage, or decoded here when it has none."""
     recipe = job.run.recipe
-    run_dir = Path(job.run.run_dir)
-    seg = job.segment
-    if seg.index > 0:
-        prev = Segment(seg.index - 1, None, (), None, last=False)
-        path = docs_path(run_dir, prev, job.shard.task)
-        if path.exists():
-            for rb in read_arrow(path).to_batches(recipe.engine.batch_docs):
+    if job.segment.index > 0:
+        if job.previous is not None:
+            for rb in read_arrow(location(job.run.run_dir) / job.previous).to_batches(recipe.engine.batch_docs):
                 yield pa.Table.from_batches([rb])
         return
     for batch in read_shard(
@@ -279,16 +309,16 @@ def _segment_input(
 def run_segment_task(job: SegmentJob) -> list[dict[str, Any]]:
     """One shard through one segment; returns (and writes, as the completion marker) its per-stage stats."""
     stages = built_stages(job.run)
-    run_dir, seg, task = Path(job.run.run_dir), job.segment, job.shard.task
+    run_dir, seg, task = location(job.run.run_dir), job.segment, job.shard.task
+    attempt = uuid.uuid4().hex[:12] if isinstance(run_dir, ObjectPath) else ""
     eng = job.run.recipe.engine
+    docs = attempt_path(docs_path(run_dir, seg, task), attempt)
     kept = (
-        ParquetSink(
-            docs_path(run_dir, seg, task), row_group_rows=eng.row_group_rows, row_group_bytes=eng.row_group_bytes
-        )
+        ParquetSink(docs, row_group_rows=eng.row_group_rows, row_group_bytes=eng.row_group_bytes)
         if seg.last
-        else ArrowSink(docs_path(run_dir, seg, task))
+        else ArrowSink(docs)
     )
-    removed = ParquetSink(run_dir / "removed" / f"{task}-s{seg.index}.parquet")
+    removed = ParquetSink(attempt_path(run_dir / "removed" / f"{task}-s{seg.index}.parquet", attempt))
     outputs: dict[str, ParquetSink] = {}
     counts: list[StageCounts] = []
     read = StageCounts("read")
@@ -304,7 +334,7 @@ def run_segment_task(job: SegmentJob) -> list[dict[str, Any]]:
     mapper = None
     if seg.then is not None:
         g = stages[seg.then]
-        mapper = MapWriter(stage_work(run_dir, g.name) / "map" / f"{task}.arrow", g.n_partitions)
+        mapper = MapWriter(attempt_path(stage_work(run_dir, g.name) / "map" / f"{task}.arrow", attempt), g.n_partitions)
     decoder = next((s for s in stages if isinstance(s, DecodingStage)), None)
 
     for batch in _segment_input(job, decoder, read, removed):
@@ -325,7 +355,7 @@ def run_segment_task(job: SegmentJob) -> list[dict[str, Any]]:
             removed.write(res.removed)
             for key, table in res.outputs.items():
                 if key not in outputs:
-                    outputs[key] = ParquetSink(run_dir / key / f"{task}.parquet")
+                    outputs[key] = ParquetSink(attempt_path(run_dir / key / f"{task}.parquet", attempt))
                 outputs[key].write(table)
             batch, live = res.kept, res.keep
         if live is not None:
@@ -338,8 +368,17 @@ def run_segment_task(job: SegmentJob) -> list[dict[str, Any]]:
         sink.commit()
     if mapper is not None:
         mapper.commit()
+    files: dict[str, Any] = {
+        name: relative(run_dir, sink.path)
+        for name, sink, rows in (("docs", kept, kept.rows), ("removed", removed, removed.rows))
+        if rows
+    }
+    if mapper is not None and mapper.tables:
+        files["map"] = relative(run_dir, mapper.path)
+    files["outputs"] = {key: relative(run_dir, sink.path) for key, sink in outputs.items() if sink.rows}
     stats = [c.as_dict() for c in counts]
-    write_json_atomic(stats_path(run_dir, seg, task), {"task": task, "segment": seg.index, "stages": stats})
+    marker = {"task": task, "segment": seg.index, "stages": stats, "files": files}
+    write_json_atomic(stats_path(run_dir, seg, task), marker)
     return stats
 
 
@@ -349,9 +388,10 @@ def run_reduce_task(job: ReduceJob) -> int:
     A finalizing stage's output is kept for ``finalize``; otherwise the output is decisions, written grouped
     by the task that holds each decided document (group i: task i of the plan)."""
     stage = built_stages(job.run)[job.stage]
-    work = stage_work(Path(job.run.run_dir), stage.name)
+    run_dir = location(job.run.run_dir)
+    work = stage_work(run_dir, stage.name)
     name = f"p{job.partition:05d}"
-    mapped = [(i, path) for i, task in enumerate(job.tasks) if (path := work / "map" / f"{task}.arrow").exists()]
+    mapped = [(i, run_dir / path) for i, path in enumerate(job.maps) if path is not None]
     groups = [read_group(path, job.partition) for _, path in mapped]
     part = pa.Table.from_batches(groups)
     out = stage.reduce(part)
@@ -364,7 +404,7 @@ def run_reduce_task(job: ReduceJob) -> int:
     # the task each row of ``part`` came from; indexed by ``where``: the task each decided document belongs to
     owner = np.repeat(np.array([i for i, _ in mapped], dtype=np.int64), [g.num_rows for g in groups])
     write_groups_atomic(
-        work / "reduce" / f"{name}.arrow", out.cast(DECISIONS_SCHEMA), owner[where.to_numpy()], len(job.tasks)
+        work / "reduce" / f"{name}.arrow", out.cast(DECISIONS_SCHEMA), owner[where.to_numpy()], len(job.maps)
     )
     return out.num_rows
 
@@ -372,7 +412,7 @@ def run_reduce_task(job: ReduceJob) -> int:
 # --------------------------------------------------------------------------------------------------- the run
 
 
-def _check_identity(run_dir: Path, identity: dict[str, Any]) -> None:
+def _check_identity(run_dir: AnyPath, identity: dict[str, Any]) -> None:
     """A RUN_DIR belongs to one command: resuming with other inputs or another recipe would mix outputs."""
     path = run_dir / "run.json"
     if path.exists():
@@ -397,7 +437,7 @@ def run_recipe(
     """Run ``recipe`` over ``inputs`` (paths, InputSpecs or (path, label) pairs) into RUN_DIR, skipping tasks already
     finished; returns the manifest (also written to RUN_DIR/manifest.json)."""
     started = time.perf_counter()
-    run_dir = Path(run_dir)
+    run_dir = location(run_dir)
     timings: dict[str, float] = {}
 
     t0 = time.perf_counter()
@@ -414,6 +454,9 @@ def run_recipe(
 
     local = LocalExecutor(options.workers) if executor is None else None
     phases: dict[str, dict[str, int]] = {}  # per map: the tasks run and those skipped as already finished
+    markers: dict[str, dict[str, Any]] = {}  # the completion marker of each task, by its file name
+    if isinstance(run_dir, ObjectPath):
+        run_dir.mkdir()  # a bucket that is not there fails here, before the inputs are read
     try:
         if not (run_dir / "run.json").exists():  # a resumed run's ids were checked when it started
             t0 = time.perf_counter()
@@ -430,22 +473,30 @@ def run_recipe(
                 "repo_depth": options.repo_depth,
             },
         )
+        previous: dict[str, dict[str, Any]] = {}
         for seg in segments:
             names = [stages[i].name for i in ([seg.apply] if seg.apply is not None else []) + list(seg.rows)]
             label = " + ".join((["read"] if seg.index == 0 else []) + names) or "write"
+            done = {p.name for p in (run_dir / "stats").glob(f"*-s{seg.index}.json")}
             jobs = [
-                SegmentJob(run, seg, shard, i, options.on_error, options.repo_depth)
+                SegmentJob(
+                    run, seg, shard, i, options.on_error, options.repo_depth, previous.get(shard.task, {}).get("docs")
+                )
                 for i, shard in enumerate(plan.shards)
-                if not stats_path(run_dir, seg, shard.task).exists()
+                if stats_path(run_dir, seg, shard.task).name not in done
             ]
             t0 = time.perf_counter()
             (executor or local).map(run_segment_task, jobs, label)
             timings[label] = time.perf_counter() - t0
             phases[label] = {"run": len(jobs), "skipped": len(tasks) - len(jobs)}
+            current = read_markers(run_dir, seg, tasks)
+            markers.update({f"{t}-s{seg.index}": m for t, m in current.items()})
+            previous = {t: m.get("files", {}) for t, m in current.items()}
             if seg.then is not None:
                 t0 = time.perf_counter()
+                maps = tuple(previous[t].get("map") for t in tasks)
                 phases[f"{stages[seg.then].name} reduce"] = _run_global(
-                    run, seg.then, stages[seg.then], tasks, executor or local
+                    run, seg.then, stages[seg.then], maps, executor or local
                 )
                 timings[f"{stages[seg.then].name} (reduce)"] = time.perf_counter() - t0
     finally:
@@ -453,11 +504,13 @@ def run_recipe(
             local.close()
 
     order = ["read"] + [s.name for s in stages]
-    task_stats = [json.loads(p.read_text()) for p in sorted((run_dir / "stats").glob("*.json"))]
+    task_stats = [markers[k] for k in sorted(markers)]
     inputs = _inputs_with_bytes(plan, {s["task"]: s["stages"][0] for s in task_stats if s["segment"] == 0})
     merged = merge_stage_stats((s["stages"] for s in task_stats), order)
     for d in (run_dir / "work").glob("seg*"):
-        shutil.rmtree(d)  # the survivors between segments: only needed while the run is under way
+        remove_tree(d)  # the survivors between segments: only needed while the run is under way
+    if isinstance(run_dir, ObjectPath):
+        _sweep(run_dir, task_stats)
     timings["total"] = time.perf_counter() - started
     manifest = {
         "opencoder": __version__,
@@ -516,21 +569,33 @@ def _phase_stats(phases: dict[str, dict[str, int]], executed: dict[str, dict[str
 
 
 def _run_global(
-    run: RunSpec, index: int, stage: GlobalStage, tasks: tuple[str, ...], executor: Executor
+    run: RunSpec, index: int, stage: GlobalStage, maps: tuple[str | None, ...], executor: Executor
 ) -> dict[str, int]:
-    """The reduce of a global stage (and its finalize); returns the reduce tasks run and skipped."""
-    run_dir = Path(run.run_dir)
+    """The reduce of a global stage (and its finalize); ``maps``: each task's map file, as its marker names it.
+    Returns the reduce tasks run and skipped. A reduce output is one file, written whole (renamed into place, or one
+    upload): its presence says that it is done."""
+    run_dir = location(run.run_dir)
     work = stage_work(run_dir, stage.name)
     decisions = work / "decisions.parquet"
     finalizing = isinstance(stage, FinalizingStage)
     if finalizing and decisions.exists():
         return {"run": 0, "skipped": stage.n_partitions}
     suffix = ".parquet" if finalizing else ".arrow"
-    mapped = any((work / "map" / f"{t}.arrow").exists() for t in tasks)
-    parts = range(stage.n_partitions) if mapped else range(0)
-    jobs = [ReduceJob(run, index, p, tasks) for p in parts if not (work / "reduce" / f"p{p:05d}{suffix}").exists()]
+    parts = range(stage.n_partitions) if any(maps) else range(0)
+    done = {p.name for p in (work / "reduce").glob(f"p*{suffix}")}
+    jobs = [ReduceJob(run, index, p, maps) for p in parts if f"p{p:05d}{suffix}" not in done]
     executor.map(run_reduce_task, jobs, f"{stage.name} reduce")
     if finalizing:
-        reduced = (pq.ParquetFile(work / "reduce" / f"p{p:05d}.parquet").read() for p in parts)
+        reduced = (parquet_file(str(work / "reduce" / f"p{p:05d}.parquet")).read() for p in parts)
         write_table_atomic(decisions, stage.finalize(reduced, run_dir))
     return {"run": len(jobs), "skipped": len(parts) - len(jobs)}
+
+
+def _sweep(run_dir: ObjectPath, markers: list[dict[str, Any]]) -> None:
+    """Delete what no marker names from the folders users read (kept/, removed/, a stage's outputs): the objects
+    of attempts that were lost or killed before their marker, which would otherwise be listed twice."""
+    named = {f for m in markers for f in marker_files(m) if not f.startswith("work/")}
+    folders = {"kept", "removed"} | {f.split("/", 1)[0] for f in named}
+    stale = [p for folder in sorted(folders) for p in (run_dir / folder).glob("*") if relative(run_dir, p) not in named]
+    if stale:
+        run_dir.fs.rm([p.path for p in stale])

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 import pyarrow as pa
 
+from opencoder.io.store import AnyPath
 from opencoder.io.tables import empty_removed, make_removed, one_array, validity_bitmap
 
 # The helpers a stage builds its results with (defined in io, where the readers use them too).
@@ -64,7 +64,7 @@ class StageContext:
     """What a stage builder may know about the run."""
 
     seed: int
-    run_dir: Path
+    run_dir: AnyPath  # a local folder, or an ObjectPath in object storage (io/store.py)
     compat: Compat = "fixed"
 
 
@@ -121,7 +121,7 @@ class FinalizingStage(GlobalStage, Protocol):
     ``finalize`` is called once on all reduce outputs and returns the decisions (``id``, ``duplicate_of``,
     ``reason``), which every task then looks up."""
 
-    def finalize(self, reduced: Iterable[pa.Table], run_dir: Path) -> pa.Table: ...
+    def finalize(self, reduced: Iterable[pa.Table], run_dir: AnyPath) -> pa.Table: ...
 
 
 DECISIONS_SCHEMA = pa.schema(

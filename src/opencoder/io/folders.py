@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
+
+from opencoder.io.store import AnyPath, ObjectPath
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".json.gz", ".ndjson")
 DATA_SUFFIXES = (*JSONL_SUFFIXES, ".parquet", ".arrow")
@@ -24,19 +25,25 @@ def is_data_file(name: str) -> bool:
     return name.lower().endswith(DATA_SUFFIXES)
 
 
-def is_hf_dataset(path: Path) -> bool:
+def is_hf_dataset(path: AnyPath) -> bool:
     return (path / "state.json").is_file() or (path / "dataset_dict.json").is_file()
 
 
 @dataclass(frozen=True)
 class FolderKind:
     kind: Literal["dataset", "tree"]
-    data_files: tuple[Path, ...]  # a data set's files, sorted (an HF folder: none, its reader lists them)
+    data_files: tuple[AnyPath, ...]  # a data set's files, sorted (an HF folder: none, its reader lists them)
     warning: str | None = None
 
 
-def _files(root: Path) -> Iterator[str]:
+def _files(root: AnyPath) -> Iterator[str]:
     """Names of the files under ``root`` (not following symlinked folders, skipping VCS folders and dot files)."""
+    if isinstance(root, ObjectPath):
+        for rel, _ in root.files():
+            parts = rel.split("/")
+            if not parts[-1].startswith(".") and not SKIPPED_DIRS.intersection(parts[:-1]):
+                yield rel
+        return
     for dirpath, dirnames, filenames in os.walk(root, onerror=lambda err: None):
         dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS]
         rel = os.path.relpath(dirpath, root)
@@ -45,7 +52,7 @@ def _files(root: Path) -> Iterator[str]:
                 yield name if rel == "." else f"{rel}/{name}"
 
 
-def describe_folder(path: Path) -> FolderKind:
+def describe_folder(path: AnyPath) -> FolderKind:
     """Whether the folder ``path`` is a data set or a source tree, with a warning where that is doubtful."""
     if is_hf_dataset(path):
         return FolderKind("dataset", ())

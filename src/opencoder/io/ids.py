@@ -16,11 +16,10 @@ from typing import Any
 import numpy as np
 import orjson
 import pyarrow as pa
-import pyarrow.parquet as pq
 import xxhash
 import zstandard
 
-from opencoder.io.readers import Shard, bounded_lines, iter_arrow, open_text_lines
+from opencoder.io.readers import Shard, bounded_lines, iter_arrow, open_text_lines, parquet_file
 from opencoder.io.settings import Columns, EngineSettings
 
 _h = xxhash.xxh3_64_intdigest
@@ -80,7 +79,7 @@ def _columnar_ids(shard: Shard, columns: Columns, settings: EngineSettings) -> I
         if shard.kind != "parquet":
             yield from _column_ids(iter_arrow(shard, settings), columns.id, source, 0)
             return
-        pf = pq.ParquetFile(source)
+        pf = parquet_file(source)
         if columns.id not in pf.schema_arrow.names:
             return
     except UNREADABLE:

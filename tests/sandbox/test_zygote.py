@@ -109,3 +109,19 @@ def test_closing_the_sandbox_ends_its_zygotes(zygote_sandbox):
     zygote_sandbox.close()
     assert process.poll() is not None
     assert not os.path.exists(pool.runs)
+
+
+def test_a_forked_copy_of_the_sandbox_leaves_the_parents_zygotes_alone(zygote_sandbox, tmp_path):
+    assert zygote_sandbox.run("print(1)").passed
+    zygote = zygote_sandbox._zygotes._idle[0]
+    child = os.fork()
+    if child == 0:  # runs through a bubblewrap of its own, then exits without closing the parent's zygotes
+        result = zygote_sandbox.run("print(6 * 7)")
+        (tmp_path / "child.txt").write_text(result.stdout)
+        os._exit(0)
+    _, status = os.waitpid(child, 0)
+    assert status == 0
+    assert (tmp_path / "child.txt").read_text().strip() == "42"
+    assert zygote.proc.poll() is None
+    assert zygote_sandbox.run("print(2)").stdout.strip() == "2"
+    assert zygote_sandbox._zygotes._idle == [zygote]  # the parent still uses the same zygote

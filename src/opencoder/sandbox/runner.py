@@ -135,6 +135,8 @@ class Sandbox:
         drop = self.as_root and (self.drop_uid or lang.name != "python")
         uid = _UID_BASE + secrets.randbelow(_UID_BASE) if drop else None
         pool = self._zygotes if lang.name == "python" else None
+        if pool is not None and pool.owner != os.getpid():
+            pool = None  # a forked copy of this sandbox: the zygotes belong to the parent
         if pool is not None:
             try:
                 return self._run_at(pool.run_folder(), program, lang, limits, uid, pool)

@@ -107,7 +107,8 @@ class ZygotePool:
         self._env = env
         self._idle: list[Zygote] = []
         self._lock = threading.Lock()
-        self._finalizer = weakref.finalize(self, _close_all, self._idle, self._lock, self.runs)
+        self.owner = os.getpid()  # a forked copy of the sandbox must not talk to (or close) these zygotes
+        self._finalizer = weakref.finalize(self, _close_all, self._idle, self._lock, self.runs, self.owner)
 
     def run_folder(self) -> Path:
         """A new private folder for one program's run, under the folder the zygotes see."""
@@ -132,7 +133,9 @@ class ZygotePool:
         self._finalizer()
 
 
-def _close_all(idle: list[Zygote], lock: threading.Lock, runs: str) -> None:
+def _close_all(idle: list[Zygote], lock: threading.Lock, runs: str, owner: int) -> None:
+    if os.getpid() != owner:
+        return
     with lock:
         zygotes, idle[:] = list(idle), []
     for zygote in zygotes:

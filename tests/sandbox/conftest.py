@@ -1,5 +1,5 @@
-"""Sandboxes under test: bubblewrap where it works, and the fallback without it where it can drop to a fresh
-uid.
+"""Sandboxes under test: bubblewrap where it works (as root, Python programs run in its zygotes; a second
+sandbox starts a bubblewrap per program), and the fallback without it where it can drop to a fresh uid.
 
 The fallback runs the system interpreter (/usr/bin/python3) because a run's fresh uid must be able to read the
 interpreter, and root's own Python often lives in a 0700 home. Hostile programs never run in a fallback that
@@ -23,8 +23,10 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 
 def _sandboxes() -> list:
     params = []
-    bwrap = Sandbox(LIMITS, mode="auto")
+    bwrap = Sandbox(LIMITS, mode="auto")  # as root, Python programs run in its zygotes
     params.append(pytest.param(bwrap if bwrap.isolated else None, id="bwrap"))
+    per_program = Sandbox(LIMITS, mode="auto", zygotes=False)
+    params.append(pytest.param(per_program if per_program.isolated else None, id="bwrap-per-program"))
     fallback = Sandbox(LIMITS, python=SYSTEM_PYTHON, mode="none") if os.path.exists(SYSTEM_PYTHON) else None
     params.append(pytest.param(fallback if fallback is not None and fallback.drop_uid else None, id="fallback"))
     return params
@@ -42,7 +44,8 @@ def unavailable(reason: str, needs_bwrap: bool) -> None:
 def sandbox(request) -> Sandbox:
     if request.param is None:
         name = request.node.callspec.id
-        unavailable(f"{name} sandbox not available here (needs bwrap / root and {SYSTEM_PYTHON})", name == "bwrap")
+        needs_bwrap = name.startswith("bwrap")
+        unavailable(f"{name} sandbox not available here (needs bwrap / root and {SYSTEM_PYTHON})", needs_bwrap)
     return request.param
 
 

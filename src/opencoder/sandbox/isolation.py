@@ -23,6 +23,8 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 WORKDIR = "/sandbox"
+ZYGOTE_RUNS = "/runs"  # where a zygote sees the host's folder of runs
+_SETUID_CAPS = ("CAP_SETUID", "CAP_SETGID")
 # Host files a dynamically linked interpreter may read; each is bound only if it exists.
 _ETC_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/nsswitch.conf")
 _CHECK_TIMEOUT_S = 30
@@ -50,6 +52,27 @@ def interpreter_paths(python: str) -> list[str]:
 def bwrap_argv(bwrap: str, python: str, workdir: str, as_root: bool, binds: Sequence[str] = ()) -> list[str]:
     """The bubblewrap prefix that runs `python` with `workdir` mounted read-write at /sandbox (and `binds`,
     host paths a toolchain reads, read-only at their place)."""
+    return _argv(bwrap, python, workdir, WORKDIR, binds, as_root, _SETUID_CAPS, die_with_parent=True)
+
+
+def zygote_argv(bwrap: str, python: str, runs: str) -> list[str]:
+    """The bubblewrap prefix of a zygote (zygote.py; as root only): the host folder `runs` at /runs, an empty
+    /sandbox to bind each program's folder on, and CAP_SYS_ADMIN to make each program's namespaces. Without
+    --die-with-parent, which follows the thread that started it: a zygote ends at the end of its input."""
+    argv = _argv(bwrap, python, runs, ZYGOTE_RUNS, (), True, (*_SETUID_CAPS, "CAP_SYS_ADMIN"), die_with_parent=False)
+    return [*argv[:-1], "--dir", WORKDIR, "--"]
+
+
+def _argv(
+    bwrap: str,
+    python: str,
+    workdir: str,
+    at: str,
+    binds: Sequence[str],
+    as_root: bool,
+    caps: Sequence[str],
+    die_with_parent: bool,
+) -> list[str]:
     argv = [bwrap, "--ro-bind", "/usr", "/usr"]
     for name in ("bin", "sbin", "lib", "lib32", "lib64"):
         host = f"/{name}"
@@ -72,18 +95,22 @@ def bwrap_argv(bwrap: str, python: str, workdir: str, as_root: bool, binds: Sequ
                 argv += ["--perms", "0755", "--dir", parent]
         argv += ["--ro-bind", root, root]
     argv += [
-        "--bind", workdir, WORKDIR,
-        "--chdir", WORKDIR,
+        "--bind", workdir, at,
+        "--chdir", at,
         "--proc", "/proc",
         "--dev", "/dev",
         "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
         "--hostname", "sandbox",
-        "--die-with-parent",
         "--new-session",
     ]  # fmt: skip
+    if die_with_parent:
+        argv.append("--die-with-parent")
     if as_root:
-        # Only what the prelude needs to drop to the run's uid; it loses these too when it does.
-        argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        # Started as root, bubblewrap would keep every capability: only what the prelude needs to drop to the
+        # run's uid (and a zygote to make namespaces); the program loses them all when it drops.
+        argv += ["--cap-drop", "ALL"]
+        for cap in caps:
+            argv += ["--cap-add", cap]
     else:
         argv += ["--unshare-user", "--uid", "65534", "--gid", "65534"]
     return [*argv, "--"]

@@ -1,8 +1,9 @@
 """Run one untrusted program (Python or another language, languages.py) contained, and say how it ended.
 
-Each run gets a private folder, a fresh process (`python -I`, or a compile step then the program), rlimits
-(limits.py), its own session and process group, a wall-clock timeout, stdout/stderr written to files whose
-size RLIMIT_FSIZE bounds and of which only a bounded head is read back. Inside bubblewrap (isolation.py) a PID
+Each run gets a private folder, a fresh process (`python -I`, forked from a zygote where zygotes.py can run
+them, or a compile step then the program), rlimits (limits.py), its own session and process group, a
+wall-clock timeout, stdout/stderr written to files whose size RLIMIT_FSIZE bounds and of which only a bounded
+head is read back. Inside bubblewrap (isolation.py) a PID
 namespace takes every descendant down with the program; without it, the launcher (launcher.py) stays behind as
 a child subreaper and kills every process the program started, even those in a new session.
 """
@@ -34,6 +35,7 @@ from opencoder.errors import OpencoderError
 from opencoder.sandbox import isolation, languages
 from opencoder.sandbox.languages import Language
 from opencoder.sandbox.limits import EPILOGUE, MARKER_BYTES, Limits, limit_values, prelude
+from opencoder.sandbox.zygotes import ZygoteError, ZygotePool
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +95,11 @@ def _others_can_enter(path: str) -> bool:
 class Sandbox:
     """Runs programs one at a time per call; thread-safe, so a pool of threads can share one."""
 
-    def __init__(self, limits: Limits | None = None, python: str | None = None, mode: Isolation = "auto"):
+    def __init__(
+        self, limits: Limits | None = None, python: str | None = None, mode: Isolation = "auto", zygotes: bool = True
+    ):
+        """zygotes: run Python programs through pre-started zygotes (zygote.py) where they can work (bubblewrap,
+        started as root); False starts a bubblewrap and an interpreter per program."""
         self.limits = limits or Limits()
         self.python = python or sys.executable
         self.bwrap = None if mode == "none" else isolation.working_bwrap(self.python)
@@ -107,6 +113,13 @@ class Sandbox:
         )
         if self.bwrap is None:
             _warn_unisolated(self.as_root, self.drop_uid, self.python)
+        use = zygotes and self.bwrap is not None and self.as_root
+        self._zygotes = ZygotePool(self.bwrap, self.python, _ENV) if use else None
+
+    def close(self) -> None:
+        """End the zygotes now (they also end when the sandbox is garbage-collected or this process exits)."""
+        if self._zygotes is not None:
+            self._zygotes.close()
 
     @property
     def isolated(self) -> bool:
@@ -121,15 +134,30 @@ class Sandbox:
         limits = program.limits or self.limits
         drop = self.as_root and (self.drop_uid or lang.name != "python")
         uid = _UID_BASE + secrets.randbelow(_UID_BASE) if drop else None
-        root = Path(tempfile.mkdtemp(prefix="opencoder-sandbox-"))
+        pool = self._zygotes if lang.name == "python" else None
+        if pool is not None and pool.owner != os.getpid():
+            pool = None  # a forked copy of this sandbox: the zygotes belong to the parent
+        if pool is not None:
+            try:
+                return self._run_at(pool.run_folder(), program, lang, limits, uid, pool)
+            except ZygoteError as error:
+                log.warning("sandbox zygote failed (%s): each Python program now starts its own bubblewrap", error)
+                self._zygotes = None
+        return self._run_at(Path(tempfile.mkdtemp(prefix="opencoder-sandbox-")), program, lang, limits, uid, None)
+
+    def _run_at(
+        self, root: Path, program: Program, lang: Language, limits: Limits, uid: int | None, pool: ZygotePool | None
+    ) -> Result:
         try:
-            return self._run_in(root, program, lang, limits, uid)
+            return self._run_in(root, program, lang, limits, uid, pool)
         except OSError as error:  # e.g. the disk is full: this program crashed, the run goes on
             return Result(Outcome.CRASHED, f"sandbox error: {error}", None, "", "", 0.0)
         finally:
             _remove_tree(root)
 
-    def _run_in(self, root: Path, program: Program, lang: Language, limits: Limits, uid: int | None) -> Result:
+    def _run_in(
+        self, root: Path, program: Program, lang: Language, limits: Limits, uid: int | None, pool: ZygotePool | None
+    ) -> Result:
         work = root / "work"
         work.mkdir()
         source = prelude(limits, uid) + program.source + EPILOGUE if lang.name == "python" else program.source
@@ -144,7 +172,10 @@ class Sandbox:
         compile_seconds = 0.0
         if lang.name == "python":
             marker = secrets.token_hex(MARKER_BYTES // 2).encode()
-            step = self._step(work, lang, [self.python, "-I", "-B", lang.source], limits, None, marker)
+            if pool is not None:
+                step = _zygote_step(pool, root, limits, marker)
+            else:
+                step = self._step(work, lang, [self.python, "-I", "-B", lang.source], limits, None, marker)
             outcome, reason = _classify(step, limits, marker)
             stdout = _strip_marker(step.stdout, marker)
         else:
@@ -208,13 +239,27 @@ class Sandbox:
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         seconds = time.monotonic() - start
-        code = proc.returncode
-        if self.bwrap is not None and code > 128 and code - 128 in _SIGNALS:
-            code = 128 - code  # bubblewrap's init reports a program killed by signal N as exit status 128 + N
-        finished = marker is not None and marker in _read_tail(out_path, _MARKER_TAIL)
-        stdout = _read_head(out_path, limits.output_bytes)
-        stderr = _read_head(err_path, limits.output_bytes)
-        return _Step(code, timed_out, seconds, stdout, stderr, finished)
+        return _ended(root, proc.returncode, self.bwrap is not None, timed_out, seconds, limits, marker)
+
+
+def _zygote_step(pool: ZygotePool, root: Path, limits: Limits, marker: bytes) -> _Step:
+    """Run root/work/main.py in a zygote and wait (ZygoteError if the zygote, not the program, failed)."""
+    start = time.monotonic()
+    answer = pool.run(root, marker, limits.timeout)
+    return _ended(root, answer.code, True, answer.timed_out, time.monotonic() - start, limits, marker)
+
+
+def _ended(
+    root: Path, code: int, in_bwrap: bool, timed_out: bool, seconds: float, limits: Limits, marker: bytes | None
+) -> _Step:
+    """A finished step, its output read back from root/stdout and root/stderr."""
+    if in_bwrap and code > 128 and code - 128 in _SIGNALS:
+        code = 128 - code  # bubblewrap's init reports a program killed by signal N as exit status 128 + N
+    out_path = root / "stdout"
+    finished = marker is not None and marker in _read_tail(out_path, _MARKER_TAIL)
+    stdout = _read_head(out_path, limits.output_bytes)
+    stderr = _read_head(root / "stderr", limits.output_bytes)
+    return _Step(code, timed_out, seconds, stdout, stderr, finished)
 
 
 @dataclass(frozen=True)

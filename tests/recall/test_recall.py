@@ -17,6 +17,8 @@ from opencoder.errors import OpencoderError
 from opencoder.recall import classifier, domains
 from opencoder.recall.loop import SEED_NEGATIVES, SEED_POSITIVES, RecallParams, read_texts, run_recall
 from opencoder.report.recall import recall_html
+from opencoder.train.packing import tokenize
+from opencoder.train.tokenizer import train_tokenizer
 
 POOL = Path(__file__).parents[1] / "fixtures" / "recall" / "pool.jsonl.gz"
 POS, NEG = SEED_POSITIVES, SEED_NEGATIVES  # shipped in the package: the demo's recall step uses them too
@@ -43,6 +45,21 @@ def test_rounds_write_model_scores_domains_and_recalled_sets(recalled_run):
     assert s1["pool"] == 70 and s1["no_url"] == 20  # the mails (spam and ham) carry no URL
     assert 0.0 <= s1["held_out"]["precision"] <= 1.0 and s1["held_out"]["held_out_positives"] > 0
     assert json.loads((out / "recall.json").read_text())["rounds"] == summaries
+
+
+def test_the_recalled_pages_feed_tokenize_with_their_text(recalled_run, tmp_path):
+    out, summaries = recalled_run
+    final = pq.read_table(out / "recalled.parquet")
+    assert final.column("id").to_pylist() == pq.read_table(out / "round2" / "recalled.parquet").column("id").to_pylist()
+    with gzip.open(POOL, "rt", encoding="utf-8") as fh:
+        pool = {(r := json.loads(line))["id"]: r["text"] for line in fh}
+    assert final.num_rows == summaries[-1]["recalled"] > 0
+    assert all(
+        pool[i] == t for i, t in zip(final.column("id").to_pylist(), final.column("text").to_pylist(), strict=True)
+    )
+    tok = train_tokenizer([out / "recalled.parquet"], tmp_path / "tok", 400)
+    meta = tokenize([out / "recalled.parquet"], tok, tmp_path / "tokens", processes=1)
+    assert meta["num_documents"] == final.num_rows
 
 
 def test_documentation_is_recalled_and_wikipedia_and_spam_are_not(recalled_run):

@@ -8,7 +8,8 @@ seed and id) is held out to measure precision and recall every round.
 
 OUT/segmenter.json is the BPE segmenter (trained once on the seeds); OUT/round<r>/ holds model.bin, run/ (the
 scoring run: scores/ with id, url, score; kept/; manifest.json), domains.parquet, recalled.parquet (id, url,
-score, via = classifier | domain | pattern) and summary.json; OUT/recall.json lists the rounds' summaries.
+score, via = classifier | domain | pattern) and summary.json; OUT/recall.json lists the rounds' summaries and
+OUT/recalled.parquet holds the last round's recalled pages with their text: what ``opencoder tokenize`` reads.
 """
 
 from __future__ import annotations
@@ -186,6 +187,8 @@ def run_recall(
         marked_before |= marked
         write_json_atomic(round_dir / "summary.json", summary)
         summaries.append(summary)
+    texts = _pool_texts(run_dir, recalled.column("id").to_pylist())
+    write_table_atomic(out / "recalled.parquet", recalled.append_column("text", pa.array(texts, pa.large_string())))
     write_json_atomic(out / "recall.json", {"params": params.model_dump(), "rounds": summaries})
     return summaries
 

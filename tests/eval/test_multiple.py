@@ -212,11 +212,11 @@ def test_prompts_and_stop_sequences_are_multiple_s():
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("source", ["humaneval", "mbpp"])
 def test_every_test_program_runs_with_a_stub_body_and_fails_it(sandbox, lang, source):
-    """All problems of the interpreted languages; ten spread over each benchmark of a compiled one (a compile
-    takes seconds here: benchmarks/multiple_validity.py compiles them all, results in benchmarks/RESULTS.md)."""
+    """All problems of the interpreted languages; six spread over each benchmark of a compiled one (a compile
+    takes seconds here; benchmarks/multiple_validity.py compiles them all, results in benchmarks/RESULTS.md)."""
     _need(lang)
     bench = load_benchmark(f"multipl-{source}-{SHORT[lang]}")
-    tasks = bench.tasks[:: len(bench.tasks) // 10 + 1] if lang in COMPILED else bench.tasks
+    tasks = bench.tasks[:: len(bench.tasks) // 6 + 1] if lang in COMPILED else bench.tasks
     stub = TRANSLATORS[lang]().stub()
     results = run_many(sandbox, [programs.multiple_program(t, t.prompt + stub) for t in tasks])
     wrong = [

@@ -303,6 +303,8 @@ class CSharp(_ClassWrapped):
         return f"List<{elem}>"
 
     def tuple_type(self, elems: list[str]) -> str:
+        if len(elems) > 7:
+            raise Untranslatable(f"a tuple of {len(elems)} has no C# Tuple class")
         return f"Tuple<{', '.join(elems)}>"
 
     def dict_type(self, key: str, value: str) -> str:
@@ -319,6 +321,8 @@ class CSharp(_ClassWrapped):
         return f"new List<{elem}>({array})"
 
     def tuple_value(self, items: list[str]) -> str:
+        if len(items) > 7:
+            raise Untranslatable(f"a tuple of {len(items)} has no C# Tuple class")
         return f"Tuple.Create({', '.join(items)})"
 
     def dict_value(self, dict_type: str, pairs: list[tuple[str, str]]) -> str:
@@ -326,6 +330,10 @@ class CSharp(_ClassWrapped):
 
     def none(self, inner: Type) -> str:
         return f"({self.optional_type(self.type_name(inner))})null"  # typed, so that Tuple.Create can infer it
+
+    def some(self, value: str, inner: Type) -> str:
+        name = self.type_name(inner)
+        return f"({self.optional_type(name)}){value}" if name in self.primitives else value
 
     def function_name(self, name: str) -> str:
         return _camel(name, first_upper=True)

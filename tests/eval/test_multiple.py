@@ -206,7 +206,21 @@ def test_prompts_and_stop_sequences_are_multiple_s():
     assert multiple_solution(task, chat) == "function has_close_elements(a, t) { return false; }\n"
     sh = load_benchmark("multipl-humaneval-sh").tasks[0]
     answer = "```bash\nhas_close_elements() {\n    echo false\n}\n```"
-    assert multiple_solution(sh, answer) + "\n" + sh.test == ("has_close_elements() {\n    echo false\n\n" + sh.test)
+    head = sh.prompt[: sh.prompt.rstrip("\n").rfind("\n") + 1]  # the shebang and the docstring comment
+    assert multiple_solution(sh, answer) == head + "has_close_elements() {\n    echo false\n"
+    # C++ and Java: the block's function goes into the prompt's frame (includes; imports and class) left open.
+    cpp = load_benchmark("multipl-humaneval-cpp").tasks[0]
+    answer = "Sure:\n```cpp\n#include <vector>\nbool has_close_elements(std::vector<float> n, float t) {\n" \
+        "    return false;\n}\n```\n"  # fmt: skip
+    solution = multiple_solution(cpp, answer)
+    assert solution.startswith("#include<assert.h>\n#include<bits/stdc++.h>\n// Check if")
+    assert solution.endswith("\nbool has_close_elements(std::vector<float> n, float t) {\n    return false;\n")
+    java = load_benchmark("multipl-humaneval-java").tasks[0]
+    answer = "```java\nimport java.util.*;\nclass Solution {\n    public static boolean hasCloseElements(" \
+        "ArrayList<Float> n, float t) {\n        return false;\n    }\n}\n```"  # fmt: skip
+    solution = multiple_solution(java, answer)
+    assert solution.startswith(java.prompt[:40]) and "class Solution" not in solution
+    assert solution.endswith("hasCloseElements(ArrayList<Float> n, float t) {\n        return false;\n")
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

@@ -322,8 +322,10 @@ def _cases(test: str, candidate: str) -> list[tuple[ast.expr, ast.expr]]:
                 raise Untranslatable(f"a test is not `assert f(x) == y`: {ast.unparse(node)[:80]}")
     if not cases:
         raise Untranslatable("no test")
-    if not all(isinstance(left, ast.Call) for left, _ in cases):
-        raise Untranslatable("a test does not call the function")
+    if not all(isinstance(left, ast.Call) and ast.unparse(left.func) == candidate for left, _ in cases):
+        raise Untranslatable("a test does not compare the function's result itself")  # `tuple(candidate(x))`
+    if any(isinstance(n, ast.Call) for _, right in cases for n in ast.walk(right)):
+        raise Untranslatable("an expected value is computed by a call")  # `== tuple(sort_third(x))`
     return cases
 
 

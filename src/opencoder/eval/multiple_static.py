@@ -44,6 +44,8 @@ class Typed(Translator):
     def translate(self, problem: Problem) -> tuple[str, str]:
         self.sig = signature(problem)  # one problem at a time: its types guide every value below
         self.entry = problem.name
+        for t in (*self.sig.args, self.sig.returns):
+            self.type_name(t)  # a type the language cannot write drops the problem before its values are tried
         return super().translate(problem)
 
     def type_name(self, t: Type) -> str:

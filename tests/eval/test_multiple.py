@@ -140,6 +140,14 @@ def test_typed_translation_compiles_and_passes_a_correct_solution(sandbox, lang)
     assert wrong.outcome is Outcome.FAILED and not wrong.reason.startswith("compile error")
 
 
+def test_a_cpp_function_without_return_is_a_compile_error(sandbox):
+    """Falling off the end of a non-void function is undefined behaviour that passed tests by luck."""
+    _need("cpp")
+    task = load_benchmark("multipl-humaneval-cpp").by_id()["HumanEval/3"]  # below_zero: bool
+    result = sandbox.run(programs.multiple_program(task, task.prompt + "    // the balance starts at zero\n"))
+    assert result.outcome is Outcome.FAILED and "return-type" in result.reason + result.stderr
+
+
 @pytest.mark.parametrize(
     "lang, annotation, reason",
     [

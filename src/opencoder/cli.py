@@ -554,7 +554,13 @@ def _ks(text: str) -> tuple[int, ...]:
 
 @app.command("eval")
 def eval_command(
-    benchmark: str = typer.Option(..., "--benchmark", "-b", help="humaneval, humaneval+, mbpp, mbpp+, mbpp_sanitized"),
+    benchmark: str = typer.Option(
+        ...,
+        "--benchmark",
+        "-b",
+        help="humaneval, humaneval+, mbpp, mbpp+, mbpp_sanitized, or MultiPL-E's multipl-humaneval-LANG / "
+        "multipl-mbpp-LANG with LANG one of cpp, java, cs, ts, js, php, sh (translated from the Python originals).",
+    ),
     samples: Path = typer.Option(None, help="Score this JSONL of {task_id, completion|solution} instead of a model."),
     model: str = typer.Option(None, help="Generate with this transformers model: a folder or a .gguf file."),
     server: str = typer.Option(None, help="Generate through this OpenAI-compatible server, e.g. http://127.0.0.1:8000"),

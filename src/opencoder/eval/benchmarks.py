@@ -97,14 +97,15 @@ def load_benchmark(name: str, data: Path | None = None) -> Benchmark:
 def _multipl(name: str, data: Path | None) -> Benchmark:
     """multipl-humaneval-<lang> / multipl-mbpp-<lang>: translated from the Python originals (multiple.py)."""
     from opencoder.eval import multiple
+    from opencoder.eval.multiple_languages import SHORT, TRANSLATORS
 
     match = re.fullmatch(r"multipl[-_]e?[-_]?(humaneval|mbpp)[-_](\w+)", name)
-    languages = {short: lang for lang, short in multiple.SHORT.items()} | {lang: lang for lang in multiple.SHORT}
+    languages = {short: lang for lang, short in SHORT.items()} | {lang: lang for lang in SHORT}
     if match is None or match.group(2) not in languages:
-        choices = ", ".join(f"multipl-{b}-{s}" for b in ("humaneval", "mbpp") for s in multiple.SHORT.values())
+        choices = ", ".join(f"multipl-{b}-{s}" for b in ("humaneval", "mbpp") for s in SHORT.values())
         raise OpencoderError(f"unknown benchmark {name!r}; MultiPL-E benchmarks are {choices}")
     source, lang = match.group(1), languages[match.group(2)]
-    translator = multiple.TRANSLATORS[lang]()
+    translator = TRANSLATORS[lang]()
     tasks, dropped = [], {}
     for problem in _python_problems(source, data, dropped):
         try:
@@ -112,8 +113,9 @@ def _multipl(name: str, data: Path | None) -> Benchmark:
         except multiple.Untranslatable as err:
             dropped[problem.task_id] = str(err)
             continue
-        tasks.append(Task(problem.task_id, prompt, "", problem.name, suite, language=lang, stop=translator.stop))
-    short = multiple.SHORT[lang]
+        entry_point = translator.function_name(problem.name)
+        tasks.append(Task(problem.task_id, prompt, "", entry_point, suite, language=lang, stop=translator.stop))
+    short = SHORT[lang]
     return Benchmark(f"multipl-{source}-{short}", "humaneval", tasks, dropped=dropped)
 
 

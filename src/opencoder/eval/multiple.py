@@ -22,7 +22,6 @@ from __future__ import annotations
 import ast
 import re
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,7 +70,7 @@ class Translator:
         raise NotImplementedError
 
     def stub(self) -> str:
-        """A body that compiles and returns a wrong value: the test suite must fail it."""
+        """A body that compiles and fails the tests: a wrong value, or (Java) an exception."""
         raise NotImplementedError
 
     def expr(self, node: ast.expr) -> str:
@@ -89,8 +88,8 @@ class Translator:
                 return self.mapping([self.expr(k) for k in keys], [self.expr(v) for v in values])  # type: ignore[arg-type]
             case ast.Call(func=ast.Name(id=name), args=args, keywords=[]):
                 return self.call(name, [self.expr(a) for a in args])
-            case ast.BinOp() | ast.UnaryOp() if (folded := _folded(node)) is not node:
-                return self.expr(folded)
+            case ast.BinOp() | ast.UnaryOp() if (simpler := folded(node)) is not node:
+                return self.expr(simpler)
         raise Untranslatable(f"expression not translated: {ast.unparse(node)[:80]}")
 
     def comment(self, text: str, marker: str) -> str:
@@ -104,8 +103,8 @@ class Translator:
             call_line, result_line = match.group(0).split("\n")[:2]
             try:
                 call = ast.parse(call_line.strip().removeprefix(">>>").strip(), mode="eval").body
-                result = _folded(ast.parse(result_line.strip(), mode="eval").body)
-                out.append(f">>> {self.expr(call)}\n    {self.expr(result)}\n")
+                result = folded(ast.parse(result_line.strip(), mode="eval").body)
+                out.append(f">>> {self.expr(call)}\n    {self.expected(result)}\n")
             except (SyntaxError, Untranslatable):
                 out.append(match.group(0))  # a doctest that is not `call` / value (a None result) stays as it is
             pos = match.end()
@@ -114,8 +113,16 @@ class Translator:
     def translate(self, problem: Problem) -> tuple[str, str]:
         """(prompt, test suite) in this language."""
         description = self.doctests(problem.description)
-        cases = [(self.expr(call), self.expr(expected)) for call, expected in problem.cases]
-        return self.prompt(problem, description), self.suite(problem.name, cases)
+        cases = [(self.expr(call), self.expected(expected)) for call, expected in problem.cases]
+        return self.prompt(problem, description), self.suite(self.function_name(problem.name), cases)
+
+    def expected(self, node: ast.expr) -> str:
+        """An expected result (typed languages write it as the function's return type)."""
+        return self.expr(node)
+
+    def function_name(self, name: str) -> str:
+        """The entry point's name in this language (Java and C# change its case)."""
+        return name
 
 
 class JavaScript(Translator):
@@ -128,7 +135,7 @@ class JavaScript(Translator):
         if value is None:
             return "undefined"
         if isinstance(value, str):
-            return _quoted(value)
+            return quoted(value)
         return repr(value)
 
     def sequence(self, items: list[str]) -> str:
@@ -160,7 +167,7 @@ class PHP(Translator):
         if value is None:
             return "null"
         if isinstance(value, str):
-            return _quoted(value).replace("$", "\\$")
+            return quoted(value).replace("$", "\\$")
         return repr(value)
 
     def sequence(self, items: list[str]) -> str:
@@ -212,8 +219,8 @@ class Bash(Translator):
                 return value if isinstance(value, str) else repr(value)
             case ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=int() | float() as value)):
                 return repr(-value)
-            case ast.BinOp() | ast.UnaryOp() if (folded := _folded(node)) is not node:
-                return self.encode(folded, depth)
+            case ast.BinOp() | ast.UnaryOp() if (simpler := folded(node)) is not node:
+                return self.encode(simpler, depth)
             case ast.List(elts=elts) | ast.Tuple(elts=elts):
                 if depth > 1 or any(isinstance(e, ast.Dict) for e in elts):
                     raise Untranslatable("a list the bash encoding cannot hold (nested twice, or of dicts)")
@@ -249,14 +256,10 @@ def _scalar(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, str | int) and not isinstance(node.value, bool)
 
 
-def _quoted(text: str) -> str:
+def quoted(text: str) -> str:
     """A double-quoted string literal, escaped as C-family languages read it."""
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
     return f'"{escaped}"'
-
-
-TRANSLATORS: dict[str, Callable[[], Translator]] = {"javascript": JavaScript, "php": PHP, "bash": Bash}
-SHORT = {"javascript": "js", "php": "php", "bash": "sh"}  # MultiPL-E's names, used in benchmark names
 
 
 def humaneval_problem(task_id: str, prompt: str, test: str, entry_point: str) -> Problem:
@@ -308,7 +311,7 @@ def _cases(test: str, candidate: str) -> list[tuple[ast.expr, ast.expr]]:
             case ast.Assert(test=ast.Constant(value=True)) | ast.Expr(value=ast.Call(func=ast.Name(id="print"))):
                 continue
             case ast.Assert(test=ast.Compare(left=left, ops=[ast.Eq() | ast.Is()], comparators=[right])):
-                cases.append((left, _folded(right)))
+                cases.append((left, folded(right)))
             case ast.Assert(test=ast.Compare(left=ast.Call(func=ast.Name(id="abs")), ops=[ast.Lt()])):
                 continue  # a tolerance is no equality: MultiPL-E rewrote these by hand with exact values
             case ast.Assert(test=ast.UnaryOp(op=ast.Not(), operand=ast.Call() as call)):
@@ -319,12 +322,14 @@ def _cases(test: str, candidate: str) -> list[tuple[ast.expr, ast.expr]]:
                 raise Untranslatable(f"a test is not `assert f(x) == y`: {ast.unparse(node)[:80]}")
     if not cases:
         raise Untranslatable("no test")
-    if not all(isinstance(left, ast.Call) for left, _ in cases):
-        raise Untranslatable("a test does not call the function")
+    if not all(isinstance(left, ast.Call) and ast.unparse(left.func) == candidate for left, _ in cases):
+        raise Untranslatable("a test does not compare the function's result itself")  # `tuple(candidate(x))`
+    if any(isinstance(n, ast.Call) for _, right in cases for n in ast.walk(right)):
+        raise Untranslatable("an expected value is computed by a call")  # `== tuple(sort_third(x))`
     return cases
 
 
-def _folded(node: ast.expr) -> ast.expr:
+def folded(node: ast.expr) -> ast.expr:
     """Constant arithmetic (`3 * 5 * 7`, `'ab' + 'c'`, `2.0 / 3.0`) as its value; anything else unchanged."""
     if not isinstance(node, ast.BinOp | ast.UnaryOp):
         return node

@@ -62,12 +62,34 @@ _FENCE = re.compile(r"```[\w+#-]*\n(.*?)```", re.DOTALL)
 
 def multiple_solution(task: Task, completion: str) -> str:
     """MultiPL-E: the prompt, then the completion cut at the first stop sequence. A chat answer with a fenced code
-    block that defines the function is taken whole instead."""
+    block that defines the function is taken instead: whole, or where the test suite closes the function itself
+    (Bash, C++, Java, C#), the function from the block set in the prompt's frame (its includes, imports, class)
+    and left open."""
     block = _FENCE.search(completion)
     if block is not None and task.entry_point and task.entry_point in block.group(1):
         code = block.group(1)
-        if task.test.startswith("}"):  # Bash: the test suite closes the function itself
-            code = code.rstrip().removesuffix("}")
-        return code
+        if not task.test.lstrip(" ").startswith("}"):
+            return code
+        framed = _framed(task.prompt, code, task.entry_point)
+        if framed is not None:
+            return framed
     cut = min((i for stop in task.stop if (i := completion.find(stop)) >= 0), default=len(completion))
     return task.prompt + completion[:cut]
+
+
+def _depth(code: str) -> int:
+    return code.count("{") - code.count("}")
+
+
+def _framed(prompt: str, code: str, entry_point: str) -> str | None:
+    """The prompt up to its signature, then the block from the function's first line on, with closing braces
+    taken off the end until the function is open as the prompt leaves it; None if that cannot be done."""
+    lines = code.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if f"{entry_point}(" in line and "{" in line), None)
+    if start is None:
+        return None
+    head = prompt[: prompt.rstrip("\n").rfind("\n") + 1]
+    framed = head + "".join(lines[start:]).rstrip()
+    while _depth(framed) < _depth(prompt) and framed.endswith("}"):
+        framed = framed[:-1].rstrip()
+    return framed + "\n" if _depth(framed) == _depth(prompt) else None

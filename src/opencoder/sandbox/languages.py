@@ -59,7 +59,9 @@ LANGUAGES: dict[str, Language] = {
             "cpp",
             "main.cpp",
             ("./main",),
-            ("g++", "-std=c++17", "-O1", "-o", "main", "{source}"),
+            # A non-void function that ends without `return` is undefined behaviour that can pass a test by
+            # luck (a completion of comments only did): it is a compile error here.
+            ("g++", "-std=c++17", "-O1", "-Werror=return-type", "-o", "main", "{source}"),
             tools=("g++",),
         ),
         Language(

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -24,6 +23,7 @@ fsspec = pytest.importorskip("fsspec")
 pytest.importorskip("s3fs", reason="object storage is the [s3] extra")
 moto_server = pytest.importorskip("moto.server", reason="the test server is moto's (dev extra)")
 
+from sample_tree import STDLIB, write_tree  # noqa: E402
 from test_engine_run import outputs as local_plain_outputs  # noqa: E402
 from test_engine_run import stages, write_corpus  # noqa: E402
 
@@ -33,8 +33,6 @@ from opencoder.engine.runner import RunOptions, run_recipe  # noqa: E402
 from opencoder.errors import OpencoderError  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-STDLIB = Path(os.__file__).parent
-FUZZY = HERE.parent / "fixtures" / "fuzzy"
 MODULES = ("abc.py", "bisect.py", "colorsys.py", "this.py", "fnmatch.py", "keyword.py")
 BUCKET = "oc-test"
 TIMEOUT_S = 300
@@ -72,14 +70,7 @@ def corpus(s3, tmp_path_factory) -> Path:
     Parquet rows; copied into the bucket under ``in/``."""
     root = tmp_path_factory.mktemp("corpus")
     tree = root / "tree"
-    for repo in ("a", "b"):
-        (tree / repo).mkdir(parents=True)
-        for name in MODULES:
-            shutil.copy(STDLIB / name, tree / repo / name)
-    shutil.copy(FUZZY / "heapq-3.10.py.txt", tree / "a" / "heapq.py")
-    shutil.copy(FUZZY / "heapq-3.11.py.txt", tree / "b" / "heapq.py")
-    (tree / "a" / "blob.bin").write_bytes(bytes(range(256)) * 8)
-    (tree / "b" / "notes.unknownext").write_text("no language\n")
+    write_tree(tree, MODULES)
     rows = [{"id": f"row-{name}", "text": (STDLIB / name).read_text(), "path": name} for name in ("glob.py", "abc.py")]
     with (root / "docs.jsonl").open("w") as fh:
         fh.writelines(json.dumps(r) + "\n" for r in rows)

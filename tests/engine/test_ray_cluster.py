@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,12 +19,11 @@ import yaml
 pytest.importorskip("ray", reason="Ray is the [ray] extra")
 
 from ray_cluster import ray_cluster
+from sample_tree import write_tree
 
 from opencoder.engine.recipe import DEFAULT_RECIPE
 
 HERE = Path(__file__).parent
-STDLIB = Path(os.__file__).parent
-FUZZY = HERE.parent / "fixtures" / "fuzzy"
 MODULES = ("abc.py", "bisect.py", "colorsys.py", "this.py", "fnmatch.py", "glob.py", "keyword.py", "numbers.py")
 SEGMENT0 = "read + preprocess + notebook + langid"  # the default recipe's first map (no fault stage)
 RUN_TIMEOUT_S = 300
@@ -45,14 +43,7 @@ def corpus(tmp_path_factory) -> Path:
     """Eight standard-library modules in two repositories (exact duplicates), two near-duplicate versions of
     heapq (a fuzzy cluster), a binary file and a file of no language: a few tasks of four files."""
     tree = tmp_path_factory.mktemp("corpus") / "tree"
-    for repo in ("a", "b"):
-        (tree / repo).mkdir(parents=True)
-        for name in MODULES:
-            shutil.copy(STDLIB / name, tree / repo / name)
-    shutil.copy(FUZZY / "heapq-3.10.py.txt", tree / "a" / "heapq.py")
-    shutil.copy(FUZZY / "heapq-3.11.py.txt", tree / "b" / "heapq.py")
-    (tree / "a" / "blob.bin").write_bytes(bytes(range(256)) * 8)
-    (tree / "b" / "notes.unknownext").write_text("no language\n")
+    write_tree(tree, MODULES)
     return tree
 
 

@@ -219,9 +219,15 @@ def test_a_1gb_print_is_cut_and_bounded(box, lang):
 def test_a_compile_that_never_ends_is_stopped(box):
     if (why := langs.LANGUAGES["cpp"].unavailable()) is not None:
         pytest.skip(why)
+    # Each spin<N>() stays under GCC's per-evaluation limits (loop count, operation count), so
+    # the compiler never gives up with an error; 800 of them take minutes on any machine.
     endless = (
-        "constexpr long spin() { long s = 0; for (long i = 0; i < (1L << 60); i++) s += i % 7; return s; }\n"
-        "template <int N> struct T { static constexpr long v = T<N - 1>::v + spin(); };\n"
+        "template <int N> constexpr long spin() {\n"
+        "  long s = N;\n"
+        "  for (long i = 0; i < 1000; i++) for (long j = 0; j < 1000; j++) s += (i ^ j) % 7;\n"
+        "  return s;\n"
+        "}\n"
+        "template <int N> struct T { static constexpr long v = T<N - 1>::v + spin<N>(); };\n"
         "template <> struct T<0> { static constexpr long v = 0; };\n"
         "int main() { return T<800>::v > 0; }\n"
     )

@@ -469,8 +469,9 @@ def ablate(
     out: Path = typer.Option(None, help="Output folder.", show_default="runs/ablate-<file name>", callback=_out_folder),
     workers: int = typer.Option(1, min=1, help="Worker processes for refine and tokenize."),
 ) -> None:
-    """Run named variants of the data and training recipe with the same seed, model and token budget, evaluate each
-    on one held-out set and write OUT/ablation.html (curves per variant); prints the page's path."""
+    """Run named variants of the data and training recipe (pretraining, then any annealing and SFT phases) with the
+    same seed, model and token budget, evaluate each on one held-out set and write OUT/ablation.html (curves per
+    variant); prints the page's path."""
     from opencoder.ablate import run_ablation
 
     target = out if out is not None else Path("runs") / f"ablate-{ablation.stem}"

@@ -9,6 +9,9 @@ from pathlib import Path
 # SPEC §8.1 (OpenCodeEval): MBPP prompts show tasks 1-3 as examples and test on tasks 10-509.
 MBPP_FEWSHOT_IDS = (1, 2, 3)
 MBPP_TEST_RANGE = range(10, 510)
+# MBPP's own splits outside every evaluated task: training data for ablations (ablate/sources.py).
+MBPP_VALIDATION_RANGE = range(511, 601)
+MBPP_TRAIN_RANGE = range(601, 975)
 
 BUNDLED = {
     "humaneval": "HumanEval.jsonl.gz",

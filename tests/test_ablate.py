@@ -159,7 +159,6 @@ def test_a_phase_source_that_is_neither_named_nor_a_file_stops_the_run(tmp_path)
 def test_shipped_ablations_are_valid(name):
     spec = load_ablation(REPO / "src" / "opencoder" / "recipes" / "ablations" / f"{name}.yaml")
     from opencoder.engine.recipe import parse_recipe
-
     from opencoder.train.recipe import load_recipe
 
     for v in spec.variants:

@@ -8,6 +8,7 @@ are skipped here (`make toolchains` installs them) and reported as unavailable b
 from __future__ import annotations
 
 import os
+import re
 import socket
 import time
 
@@ -80,6 +81,12 @@ def test_right_and_wrong_programs(box, lang):
     assert right.stdout.strip() == "ok"
     wrong = box.run(_wrong(lang))
     assert wrong.outcome is Outcome.FAILED, wrong.stderr
+    # The reason is the error's own line, not a stack frame or Node's version line below it.
+    if lang == "bash":
+        assert wrong.reason == "exit status 1"
+    else:
+        assert re.search(r"Error|Exception|Assertion|assert|Fail", wrong.reason), wrong.reason
+        assert not re.match(r"\s*at |Node\.js v", wrong.reason), wrong.reason
 
 
 @pytest.mark.parametrize("lang_name", COMPILED)

@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import secrets
 import select
 import shutil
@@ -188,7 +189,7 @@ class Sandbox:
             step = self._step(work, lang, lang.argv(lang.run, limits.memory_mb), limits, uid, None)
             outcome, reason = _classify(step, limits, None)
             if outcome is Outcome.PASSED and any(mark in step.stderr for mark in lang.failure_marks):
-                outcome, reason = Outcome.FAILED, _last_line(step.stderr) or "assertion failed"
+                outcome, reason = Outcome.FAILED, _error_line(step.stderr) or "assertion failed"
             stdout = step.stdout
         files = {name: data for name in program.collect if (data := _read_file(work / name, limits)) is not None}
         seconds = compile_seconds + step.seconds
@@ -327,6 +328,10 @@ _OUT_OF_MEMORY = ("MemoryError", "[Errno 12]", "std::bad_alloc", "OutOfMemoryErr
                   "failed to allocate memory")  # fmt: skip
 
 
+_ERROR_LINE = re.compile(r"Error|Exception|Assertion|assert|Fail")
+_STACK_FRAME = re.compile(r"\s+at |#\d+ ")
+
+
 def _classify(step: _Step, limits: Limits, marker: bytes | None) -> tuple[Outcome, str]:
     """How a run ended. A Python program passes only if it printed its marker; any other, if it exited 0."""
     code = step.code
@@ -355,8 +360,15 @@ def _classify(step: _Step, limits: Limits, marker: bytes | None) -> tuple[Outcom
         return Outcome.CRASHED, f"out of memory (limit {limits.memory_mb} MiB)"
     if "[Errno 27]" in last:  # Python ignores SIGXFSZ, so a write past RLIMIT_FSIZE raises instead
         return Outcome.CRASHED, _FILE_SIZE.format(limits.file_size_mb)
-    # A failed assertion: Python's exception, C++'s abort (SIGABRT), a non-zero exit elsewhere.
-    return Outcome.FAILED, last[:500] or f"exit status {code}"
+    # A failed assertion: Python's exception (its last line), C++'s abort (SIGABRT), a non-zero exit elsewhere.
+    return Outcome.FAILED, (last if marker is not None else _error_line(step.stderr))[:500] or f"exit status {code}"
+
+
+def _error_line(stderr: str) -> str:
+    """The line that says what went wrong, which sits above a stack trace (Java, C#, PHP) or Node's version line:
+    the last one that names an error, else the first that is not a stack frame."""
+    message = [line.strip() for line in stderr.splitlines() if line.strip() and not _STACK_FRAME.match(line)]
+    return next((x for x in reversed(message) if _ERROR_LINE.search(x)), message[0] if message else "")
 
 
 def _last_line(text: str) -> str:

@@ -42,6 +42,10 @@ def test_sections_in_the_shapes_models_write():
 
 def test_scores_and_blocks():
     assert [score(t) for t in ("8", "Score: 10/10", "I give it a 3.", " 7\n")] == [8, 10, 3, 7]
+    # A judge that explains first: the number out of 10, or the one after "score"/"rate", wins over earlier ones.
+    assert score("It has 2 functions and 1 class; I rate it 7 out of 10.") == 7
+    assert score("Step 1 is clear, step 2 is not. Score: 4") == 4
+    assert score("With 3 helpers it is clear: 9/10") == 9
     with pytest.raises(Reject):
         score("excellent code, 12.5 points")
     assert code_blocks("```c\nint x;\n```\n```python\nx = 1\n```", "python") == ["x = 1\n"]

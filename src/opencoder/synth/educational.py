@@ -37,6 +37,7 @@ Ten assert statements that check the solution, in one ```python block.
 
 PARTS = ("Task", "Analysis", "Solution", "Test")
 THRESHOLD = 5
+JUDGE_TOKENS = 48  # room for a few words before the number; score() finds it among them
 TEN = 10
 
 
@@ -74,7 +75,7 @@ RECIPE = Recipe(
     name="educational",
     kind="sft",
     steps=(
-        Ask("judged", judge_prompt, "judgement", max_tokens=8),
+        Ask("judged", judge_prompt, "judgement", max_tokens=JUDGE_TOKENS),
         Check("scored", judged),
         Ask("generated", teacher_prompt, "generated", max_tokens=1024),
         Check("parsed", parsed),

@@ -9,7 +9,14 @@ import ast
 import re
 
 _FENCE = re.compile(r"^[ \t]*```[ \t]*([\w+#.-]*)[^\n]*\n(.*?)^[ \t]*```", re.S | re.M)
-_SCORE = re.compile(r"(?<![\d.])(10|[0-9])(?:\s*/\s*10)?(?!\.?\d)")
+_NUMBER = r"(?<![\d.])(10|[0-9])(?!\.?\d)"
+# A judge that explains before it scores ("The code is clear ... I rate it 7/10."): a number out of 10 first, then
+# one after the word "score" or "rate", then the first whole number from 0 to 10.
+_SCORES = (
+    re.compile(_NUMBER + r"\s*(?:/|out of)\s*10(?!\d)"),
+    re.compile(r"(?:score|rate|rating)\D{0,16}?" + _NUMBER, re.I),
+    re.compile(_NUMBER),
+)
 
 
 class Reject(Exception):
@@ -76,8 +83,8 @@ def functions(code: str) -> list[str]:
 
 
 def score(text: str) -> int:
-    """The first whole number from 0 to 10 in a judge's answer."""
-    match = _SCORE.search(text)
+    """A judge's score from 0 to 10: a number out of 10, else one after "score"/"rate", else the first one."""
+    match = next((m for pattern in _SCORES if (m := pattern.search(text))), None)
     if match is None:
         raise Reject("the judge gave no score from 0 to 10")
     return int(match.group(1))

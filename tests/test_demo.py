@@ -74,10 +74,12 @@ def test_every_step_leaves_its_output_and_the_report_shows_training_and_eval(tmp
     assert summary["snippets"]["seeds"] == summary["package"]["seeds"] == SMALL.synth_seeds
     anneal = [json.loads(line) for line in (run / "anneal" / "metrics.jsonl").read_text().splitlines()]
     assert len(anneal) == SMALL.anneal_steps and (run / "anneal" / "hf" / "config.json").is_file()
-    for stage in ("sft1", "sft2"):  # trained on what passed, or skipped with the reason
-        assert (run / stage / "hf" / "config.json").is_file() or "no validated sample" in (
-            run / stage / "skipped.txt"
-        ).read_text()
+    for stage, recipes in demo.SFT_STAGES.items():  # trained on what passed, or on the stand-in pairs
+        assert (run / stage / "hf" / "config.json").is_file()
+        data = [Path(d["path"]) for d in json.loads((run / stage / "recipe.json").read_text())["data"]]
+        passed = [run / "synth" / r / "samples.jsonl" for r in recipes if summary[r]["kept"]]
+        assert data == (passed or [run / "sft-stand-in" / f"{stage}.jsonl"])
+        assert all(json.loads(line)["instruction"] for line in data[0].read_text().splitlines()) or passed
 
     results = json.loads((run / "eval" / "humaneval" / "results.json").read_text())
     assert 0.0 <= results["pass@k"]["pass@1"] <= 1.0

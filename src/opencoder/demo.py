@@ -5,8 +5,8 @@ ones among its text documents (fastText on shipped seed pages), train a tokenize
 them, pretrain the tiny model for a few steps (exported in HF format), synthesize small annealing and SFT sets from
 the kept and recalled documents with a small real teacher (SmolLM2-135M-Instruct, validated in the sandbox), anneal
 on the pretraining data mixed with the synthetic annealing data, fine-tune in two SFT stages on the synthetic
-instructions, evaluate the last model on the first HumanEval problems in the sandbox, and write the
-report. Each step reads and writes under
+instructions (a stage for which the small teacher validated none trains on stand-in pairs, and says so), evaluate
+the last model on the first HumanEval problems in the sandbox, and write the report. Each step reads and writes under
 ``DemoContext.run_dir`` so the last step, the report, shows everything the earlier ones left there (the refine
 funnel, the training curve, the evaluation results). A step whose output already exists is skipped, so a rerun
 (or a run after a crash) only does what is missing; ``fresh=True`` starts over. To add a stage to the demo, write
@@ -305,21 +305,47 @@ def last_model(ctx: DemoContext) -> Path:
 
 
 def sft_step(stage: str) -> Callable[[DemoContext], Path]:
-    """Fine-tune the last model on this stage's synthetic instructions; a stage with none validated is skipped
-    (a note says so) and the next starts from the model before it."""
+    """Fine-tune the last model on this stage's synthetic instructions. Where the small teacher validated none, the
+    stage trains on a stand-in that any machine has (``STAND_INS``), and says so; with neither it is skipped (a note
+    says why) and the next starts from the model before it."""
 
     def run(ctx: DemoContext) -> Path:
-        files = _samples(ctx, SFT_STAGES[stage])
+        files = _samples(ctx, SFT_STAGES[stage]) or _stand_in(ctx, stage)
         if files:
             _train_stage(ctx, stage, [{"path": str(f)} for f in files], last_model(ctx), ctx.scale.sft_steps)
         else:
-            note = f"no validated sample from {', '.join(SFT_STAGES[stage])}: {stage} skipped"
+            note = f"no validated sample from {', '.join(SFT_STAGES[stage])} and no stand-in pair: {stage} skipped"
             (ctx.run_dir / stage).mkdir(parents=True, exist_ok=True)
             (ctx.run_dir / stage / "skipped.txt").write_text(note + "\n")
             _console().print(note)
         return sft_output(stage)(ctx)
 
     return run
+
+
+# What an SFT stage trains on when no synthetic sample passed: stage 1's broad instructions stand in as the refined
+# code's documented functions (signature and docstring -> function), stage 2's tested code as MBPP's training split.
+STAND_INS = {"sft1": "documented functions of the refined code", "sft2": "MBPP's training split (tasks 601-974)"}
+STAND_IN_PAIRS = 400  # more than the demo's SFT steps use; found in the first few documents
+
+
+def _stand_in(ctx: DemoContext, stage: str) -> list[Path]:
+    import orjson
+
+    from opencoder.io.benchmark_files import MBPP_TRAIN_RANGE
+    from opencoder.train.instructions import function_pairs, mbpp_pairs
+
+    pairs = function_pairs(ctx.run_dir / "kept", STAND_IN_PAIRS) if stage == "sft1" else mbpp_pairs(MBPP_TRAIN_RANGE)
+    if not pairs:
+        return []
+    out = ctx.run_dir / "sft-stand-in" / f"{stage}.jsonl"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(b"".join(orjson.dumps(p) + b"\n" for p in pairs))
+    _console().print(
+        f"{stage}: no validated sample from {', '.join(SFT_STAGES[stage])}; training on {len(pairs):,} stand-in "
+        f"pairs instead: {STAND_INS[stage]} ({out})"
+    )
+    return [out]
 
 
 def sft_output(stage: str) -> Callable[[DemoContext], Path]:

@@ -11,6 +11,7 @@ from synth_teacher import block, context, scripted, write_seeds
 from opencoder.generate import OpenAIBackend
 from opencoder.generate.cache import AnswerCache, CachedBackend
 from opencoder.synth.catalog import load_recipe
+from opencoder.synth.educational import JUDGE_TOKENS
 from opencoder.synth.pipeline import run_synth
 from opencoder.synth.seeds import read_seeds
 
@@ -98,7 +99,7 @@ def test_educational_judges_then_keeps_ten_passing_asserts(tmp_path, sandbox):
     assert (rejected["three"]["step"], rejected["three"]["reason"]) == ("parsed", "3 assert statement(s), 10 needed")
     assert rejected["wrong"]["step"] == "passed"
     assert [s["in"] for s in stats["steps"]] == [4, 4, 3, 3, 2, 1, 1]
-    assert sum(1 for r in seen if r["max_tokens"] == 8) == 4  # one short judge request per seed
+    assert sum(1 for r in seen if r["max_tokens"] == JUDGE_TOKENS) == 4  # one short judge request per seed
 
 
 PACKAGE = """[Problem Description]

@@ -188,6 +188,7 @@ EXECUTOR_OPTION = typer.Option(
     ExecutorKind.local, help="local: a process pool on this machine; ray: the Ray cluster at --ray-address."
 )
 RAY_ADDRESS_OPTION = typer.Option("auto", help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT.")
+WORKERS_OPTION = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes.")
 
 
 @app.command()
@@ -206,7 +207,7 @@ def refine(
         callback=_run_folder,
     ),
     recipe: Path | None = typer.Option(None, help="YAML recipe; default: the shipped refinecode.yaml."),
-    workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes."),
+    workers: int = WORKERS_OPTION,
     on_error: OnErrorPolicy = typer.Option(
         OnErrorPolicy.skip, help="Unreadable input: skip = record it as removed (read_error); fail = stop."
     ),
@@ -266,7 +267,7 @@ def signals(
         callback=_run_folder,
     ),
     recipe: Path | None = typer.Option(None, help="YAML recipe: its seed, compat, columns and signals/filter params."),
-    workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes."),
+    workers: int = WORKERS_OPTION,
     repo_depth: int = typer.Option(1, min=0, help="Directory trees: folders under the root that name the repository."),
     executor: ExecutorKind = EXECUTOR_OPTION,
     ray_address: str = RAY_ADDRESS_OPTION,
@@ -288,7 +289,7 @@ def signals(
 def filter_(
     run_dir: Path = typer.Argument(..., help="The --out folder of a finished `opencoder refine` or `signals`."),
     rules: Path | None = typer.Option(None, help="YAML rules laid over the shipped configs; default: the run's."),
-    workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes."),
+    workers: int = WORKERS_OPTION,
     executor: ExecutorKind = EXECUTOR_OPTION,
     ray_address: str = RAY_ADDRESS_OPTION,
 ) -> None:
@@ -316,7 +317,7 @@ def dedup(
         None,
         help="YAML recipe whose seed, columns and fuzzy_dedup params to use; default: the shipped one.",
     ),
-    workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes."),
+    workers: int = WORKERS_OPTION,
     executor: ExecutorKind = EXECUTOR_OPTION,
     ray_address: str = RAY_ADDRESS_OPTION,
 ) -> None:
@@ -363,7 +364,7 @@ def decontam(
     recipe: Path | None = typer.Option(
         None, help="YAML recipe with a decontam stage; default: the shipped decontam.yaml."
     ),
-    workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes."),
+    workers: int = WORKERS_OPTION,
     corpus_bytes: int | None = typer.Option(
         None, min=1, help="Without INPUT: sample the default corpus down to about this many bytes."
     ),

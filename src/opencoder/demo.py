@@ -174,8 +174,9 @@ DEMO_SYNTH_OPTIONS = {"min_asserts": 1, "judge_threshold": 3, "seed_chars": 1000
 
 def _write_seeds(ctx: DemoContext, name: str, keep: Callable[[dict], bool], count: int, folder: str = "synth") -> Path:
     """The first `count` kept documents that `keep` accepts, as a seeds file in ``run_dir/folder``."""
-    import orjson
     import pyarrow.parquet as pq
+
+    from opencoder.io.writers import write_jsonl_atomic
 
     rows = []
     for path in sorted((ctx.run_dir / "kept").glob("*.parquet")):
@@ -183,8 +184,7 @@ def _write_seeds(ctx: DemoContext, name: str, keep: Callable[[dict], bool], coun
             if keep(row) and len(rows) < count:
                 rows.append({"id": row["id"], "text": row["text"], "lang": row["lang"]})
     out = ctx.run_dir / folder / f"seeds-{name}.jsonl"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    write_jsonl_atomic(out, rows)
     return out
 
 
@@ -195,6 +195,7 @@ def recall_step(ctx: DemoContext) -> Path:
     import orjson
     import pyarrow.parquet as pq
 
+    from opencoder.io.writers import write_jsonl_atomic
     from opencoder.recall.loop import SEED_NEGATIVES, SEED_POSITIVES, load_params, run_recall
 
     pool = _write_seeds(ctx, "text", lambda r: r["doc_type"] == "text" and len(r["text"]) >= 200,
@@ -207,7 +208,7 @@ def recall_step(ctx: DemoContext) -> Path:
         recalled = set(pq.read_table(out / f"round{rounds[-1]['round']}" / "recalled.parquet", columns=["id"])
                        .column("id").to_pylist())  # fmt: skip
     rows = [r for r in map(orjson.loads, pool.read_bytes().splitlines()) if r["id"] in recalled]
-    recall_output(ctx).write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    write_jsonl_atomic(recall_output(ctx), rows)
     _console().print(f"recall: {len(rows)} of {_rows(pool)} text documents recalled as code-related")
     return recall_output(ctx)
 
@@ -330,17 +331,15 @@ STAND_IN_PAIRS = 400  # more than the demo's SFT steps use; found in the first f
 
 
 def _stand_in(ctx: DemoContext, stage: str) -> list[Path]:
-    import orjson
-
     from opencoder.io.benchmark_files import MBPP_TRAIN_RANGE
+    from opencoder.io.writers import write_jsonl_atomic
     from opencoder.train.instructions import function_pairs, mbpp_pairs
 
     pairs = function_pairs(ctx.run_dir / "kept", STAND_IN_PAIRS) if stage == "sft1" else mbpp_pairs(MBPP_TRAIN_RANGE)
     if not pairs:
         return []
     out = ctx.run_dir / "sft-stand-in" / f"{stage}.jsonl"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(b"".join(orjson.dumps(p) + b"\n" for p in pairs))
+    write_jsonl_atomic(out, pairs)
     _console().print(
         f"{stage}: no validated sample from {', '.join(SFT_STAGES[stage])}; training on {len(pairs):,} stand-in "
         f"pairs instead: {STAND_INS[stage]} ({out})"

@@ -14,12 +14,12 @@ instruction files for SFT (``opencoder synth`` output, instruction/output or pro
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Literal
 
 from opencoder.errors import OpencoderError
 from opencoder.io.benchmark_files import MBPP_TRAIN_RANGE, MBPP_VALIDATION_RANGE
+from opencoder.io.writers import write_jsonl_atomic
 from opencoder.train.instructions import function_pairs, mbpp_pairs
 
 Kind = Literal["tokens", "sft"]
@@ -68,10 +68,7 @@ def _write_jsonl(path: Path, rows: list[dict[str, str]]) -> Path:
     if not rows:
         raise OpencoderError(f"{path.parent.name}: the source has no rows")
     if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
-        tmp.replace(path)
+        write_jsonl_atomic(path, rows)
     return path
 
 

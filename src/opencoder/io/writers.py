@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import os
 import uuid
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,13 @@ class Target:
 def write_json_atomic(path: AnyPath, data: Any) -> None:
     target = Target(path)
     target.sink.write(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+    target.commit()
+
+
+def write_jsonl_atomic(path: AnyPath, rows: Iterable[Any]) -> None:
+    """One JSON object per line, committed whole."""
+    target = Target(path)
+    target.sink.write(b"".join(orjson.dumps(r) + b"\n" for r in rows))
     target.commit()
 
 

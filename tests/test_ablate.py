@@ -149,6 +149,13 @@ def test_bad_ablation_files_name_the_key(tmp_path):
         load_ablation(_spec(tmp_path, variants=[{"name": "a", "phases": [{"stage": "pretrain", "data": []}]}]))
 
 
+def test_a_task_set_whose_prompts_all_fill_the_budget_stops_the_run(tmp_path):
+    spec = _spec(tmp_path, task_validation="mbpp:validation", task_max_tokens=8)
+    with pytest.raises(OpencoderError, match=r"task_validation mbpp:validation: every prompt fills task_max_tokens"):
+        run_ablation(spec, tmp_path / "out", workers=1, log=lambda _: None)
+    assert not (tmp_path / "out" / "variants").exists()  # stopped before any training
+
+
 def test_a_phase_source_that_is_neither_named_nor_a_file_stops_the_run(tmp_path):
     variants = [{"name": "a", "phases": [{"stage": "anneal", "data": [{"source": "mbpp:tran"}]}]}]
     with pytest.raises(OpencoderError, match="source mbpp:tran: neither a named source"):
